@@ -1,0 +1,58 @@
+# ferrozmq: build, stage, install, test and demo.
+#   make            build the library and stage a usable prefix in build/
+#   make test       everything CI runs (installs its own prerequisites)
+#   make demo       build the library and run a real program with it
+#   make header     regenerate include/zmq.h from the Rust sources
+#   make install PREFIX=/usr/local
+
+PREFIX  ?= /usr/local
+CARGO   ?= cargo
+BUILD   := $(CURDIR)/build
+TARGET  := $(CURDIR)/target/release
+VERSION := 4.3.5
+
+.PHONY: all lib stage header install deps test demo clean lint
+
+all: stage
+
+lib:
+	$(CARGO) build --release --locked
+
+stage: lib
+	@mkdir -p $(BUILD)/lib/pkgconfig $(BUILD)/include
+	@cp -f $(TARGET)/libzmq.so $(BUILD)/lib/libzmq.so.5
+	@ln -sf libzmq.so.5 $(BUILD)/lib/libzmq.so
+	@cp -f $(TARGET)/libzmq.a $(BUILD)/lib/libzmq.a
+	@cp -f include/zmq.h include/zmq_utils.h $(BUILD)/include/
+	@scripts/gen-pc.sh $(BUILD) $(VERSION) > $(BUILD)/lib/pkgconfig/libzmq.pc
+	@echo "staged $(BUILD): lib/libzmq.so.5 lib/libzmq.so lib/libzmq.a include/zmq.h lib/pkgconfig/libzmq.pc"
+
+header: lib
+	cp -f $(TARGET)/zmq.h include/zmq.h
+	@echo "include/zmq.h regenerated"
+
+install: stage
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(BUILD)/lib/libzmq.so.5 $(DESTDIR)$(PREFIX)/lib/libzmq.so.5
+	ln -sf libzmq.so.5 $(DESTDIR)$(PREFIX)/lib/libzmq.so
+	install -m 0644 $(BUILD)/lib/libzmq.a $(DESTDIR)$(PREFIX)/lib/libzmq.a
+	install -m 0644 include/zmq.h include/zmq_utils.h $(DESTDIR)$(PREFIX)/include/
+	scripts/gen-pc.sh $(PREFIX) $(VERSION) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libzmq.pc
+	-ldconfig 2>/dev/null || true
+
+deps:
+	@scripts/deps.sh
+
+test: deps stage
+	@scripts/run-tests.sh
+
+demo: deps stage
+	@scripts/demo.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

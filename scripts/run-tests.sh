@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make test`: every suite, one summary. Each suite prints its own lines; the
+# last line is the total over all suites, "N passed, N failed".
+# Expects `make stage` to have run (the Makefile does that first).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LIB=$ROOT/build/lib
+OUT=$ROOT/build/test-out
+mkdir -p "$OUT"
+
+passed=0; failed=0; failures=()
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# step NAME CMD...: a check that counts as one test.
+step() {
+    local name=$1; shift
+    if "$@" >"$OUT/$name.log" 2>&1; then
+        echo "PASS $name"; add 1 0
+    else
+        echo "FAIL $name"; sed 's/^/    /' "$OUT/$name.log" | tail -40; add 0 1; failures+=("$name")
+    fi
+}
+# counted NAME REGEX CMD...: a suite that reports its own counts.
+counted() {
+    local name=$1 kind=$2; shift 2
+    "$@" >"$OUT/$name.log" 2>&1; local rc=$?
+    local p=0 f=0 line
+    if [ "$kind" = cargo ]; then
+        while read -r line; do
+            p=$((p + $(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")))
+            f=$((f + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+        done < <(grep -E '^test result:' "$OUT/$name.log")
+    else
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/$name.log" | tail -1)
+        p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"${line:-0 passed}")
+        f=$(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"${line:-, 1 failed}")
+    fi
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    if [ "$f" -eq 0 ]; then
+        echo "PASS $name ($p passed)"
+    else
+        echo "FAIL $name ($p passed, $f failed)"; grep -E 'FAIL|panicked|error' "$OUT/$name.log" | head -40 | sed 's/^/    /'
+        failures+=("$name")
+    fi
+    add "$p" "$f"
+}
+
+echo "== ferrozmq tests =="
+step header-in-sync cmp include/zmq.h target/release/zmq.h
+step rustfmt cargo fmt --all -- --check
+step clippy cargo clippy --release --all-targets --locked -- -D warnings
+counted rust-unit cargo cargo test --release --locked --lib
+counted capi-tests plain bash capi-tests/run.sh --include "$ROOT/include" --libdir "$LIB" --out "$ROOT/build/capi-tests"
+step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
+step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"
+step packaging bash scripts/check-packaging.sh
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,115 @@
+//! The C boundary: every `extern "C"` function of zmq.h, one file per section
+//! of the header. Nothing here decides messaging behaviour; each function
+//! validates what C handed it, calls the core, and maps `Result` onto libzmq's
+//! return conventions (-1/NULL plus errno). Every entry point runs inside
+//! [`ffi!`], so a panic never unwinds into C.
+
+pub mod consts;
+pub mod ctx;
+#[cfg(feature = "draft")]
+pub mod draft;
+pub mod msg;
+pub mod socket;
+pub mod types;
+pub mod util;
+
+use crate::error::Error;
+
+/// Sets the calling thread's `errno`, which is what `zmq_errno` reports.
+#[inline]
+pub fn set_errno(e: i32) {
+    // SAFETY: __errno_location returns the calling thread's errno slot.
+    unsafe { *libc::__errno_location() = e };
+}
+
+#[inline]
+pub fn errno() -> i32 {
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() }
+}
+
+/// What a C function returns on failure, by its return type.
+pub trait FfiDefault {
+    fn failed() -> Self;
+}
+
+impl FfiDefault for i32 {
+    fn failed() -> Self {
+        -1
+    }
+}
+impl FfiDefault for () {
+    fn failed() -> Self {}
+}
+impl FfiDefault for usize {
+    fn failed() -> Self {
+        0
+    }
+}
+impl FfiDefault for u32 {
+    fn failed() -> Self {
+        0
+    }
+}
+impl FfiDefault for std::os::raw::c_long {
+    fn failed() -> Self {
+        -1
+    }
+}
+impl FfiDefault for std::os::raw::c_ulong {
+    fn failed() -> Self {
+        0
+    }
+}
+impl<T> FfiDefault for *mut T {
+    fn failed() -> Self {
+        std::ptr::null_mut()
+    }
+}
+impl<T> FfiDefault for *const T {
+    fn failed() -> Self {
+        std::ptr::null()
+    }
+}
+
+/// Errno reported when a panic is caught: the call failed for a reason inside
+/// the library, not because of the caller's input.
+pub const PANIC_ERRNO: i32 = libc::EFAULT;
+
+/// Runs the body of a C entry point: `Ok(v)` returns `v`; `Err(e)` sets errno
+/// and returns the type's failure value; a panic is caught, reported the same
+/// way, and never unwinds into C.
+pub fn guard<T: FfiDefault>(body: impl FnOnce() -> Result<T, Error>) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            set_errno(e.errno());
+            T::failed()
+        }
+        Err(_) => {
+            set_errno(PANIC_ERRNO);
+            T::failed()
+        }
+    }
+}
+
+/// Declares the body of an `extern "C"` function as a guarded block returning
+/// `Result<T, Error>`.
+macro_rules! ffi {
+    ($($body:tt)*) => {
+        $crate::capi::guard(move || -> ::std::result::Result<_, $crate::error::Error> { $($body)* })
+    };
+}
+pub(crate) use ffi;
+
+/// A C string argument as bytes, or EINVAL for NULL.
+///
+/// # Safety
+/// `p` must be NULL or a NUL-terminated string.
+pub unsafe fn c_str<'a>(p: *const std::os::raw::c_char) -> Result<&'a [u8], Error> {
+    if p.is_null() {
+        return Err(Error::Invalid);
+    }
+    // SAFETY: caller guarantees a NUL-terminated string.
+    Ok(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
+}

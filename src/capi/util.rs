@@ -1,0 +1,343 @@
+//! zmq.h, utilities: errors, version, capabilities, Z85 and CURVE keys,
+//! atomic counters, timers, stopwatches, sleep and threads.
+
+use std::ffi::c_void;
+use std::os::raw::{c_char, c_int, c_long, c_ulong};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::consts::{ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH};
+use super::types::{zmq_thread_fn, zmq_timer_fn};
+use super::{c_str, errno, ffi};
+use crate::error::{zmq_error_text, Error};
+use crate::util::{timers::Timers, z85};
+
+#[no_mangle]
+pub extern "C" fn zmq_errno() -> c_int {
+    errno()
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_strerror(errnum: c_int) -> *const c_char {
+    match zmq_error_text(errnum) {
+        Some(text) => text.as_ptr().cast(),
+        // SAFETY: strerror returns a pointer to a static or thread-local
+        // string, as libzmq returns it.
+        None => unsafe { libc::strerror(errnum) },
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch: *mut c_int) {
+    ffi! {
+        for (p, v) in [(major, ZMQ_VERSION_MAJOR), (minor, ZMQ_VERSION_MINOR), (patch, ZMQ_VERSION_PATCH)] {
+            if !p.is_null() {
+                // SAFETY: caller passes writable ints (NULL is skipped).
+                unsafe { *p = v };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Capabilities this build provides, by `zmq_has` name.
+const CAPABILITIES: &[&[u8]] = &[b"ipc"];
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {
+    ffi! {
+        let name = unsafe { c_str(capability) }.unwrap_or(b"");
+        Ok(CAPABILITIES.contains(&name) as c_int)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_z85_encode(
+    dest: *mut c_char,
+    data: *const u8,
+    size: usize,
+) -> *mut c_char {
+    ffi! {
+        if dest.is_null() || (data.is_null() && size != 0) {
+            return Err(Error::Invalid);
+        }
+        // SAFETY: caller provides `size` readable bytes.
+        let input = if size == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, size) } };
+        let text = z85::encode(input).ok_or(Error::Invalid)?;
+        // SAFETY: caller provides size*5/4+1 writable bytes, as documented.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), dest.cast::<u8>(), text.len());
+            *dest.add(text.len()) = 0;
+        }
+        Ok(dest)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) -> *mut u8 {
+    ffi! {
+        if dest.is_null() {
+            return Err(Error::Invalid);
+        }
+        let text = unsafe { c_str(string) }?;
+        let bytes = z85::decode(text).ok_or(Error::Invalid)?;
+        // SAFETY: caller provides strlen*4/5 writable bytes, as documented.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dest, bytes.len()) };
+        Ok(dest)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_curve_keypair(
+    _z85_public_key: *mut c_char,
+    _z85_secret_key: *mut c_char,
+) -> c_int {
+    // CURVE arrives with the security issue; until then, as libzmq without it.
+    ffi! { Err::<c_int, _>(Error::NotSupported) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_curve_public(
+    _z85_public_key: *mut c_char,
+    _z85_secret_key: *const c_char,
+) -> c_int {
+    ffi! { Err::<c_int, _>(Error::NotSupported) }
+}
+
+// ---- atomic counters ----------------------------------------------------
+
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_new() -> *mut c_void {
+    ffi! { Ok(Box::into_raw(Box::new(AtomicI32::new(0))).cast::<c_void>()) }
+}
+
+/// # Safety
+/// `counter` is NULL or came from `zmq_atomic_counter_new`.
+unsafe fn counter<'a>(counter: *mut c_void) -> Result<&'a AtomicI32, Error> {
+    // SAFETY: caller guarantee; NULL is refused.
+    unsafe { counter.cast::<AtomicI32>().as_ref() }.ok_or(Error::Fault)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_atomic_counter_set(counter_: *mut c_void, value: c_int) {
+    ffi! {
+        unsafe { counter(counter_) }?.store(value, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Returns the value before the increment, as libzmq does.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_atomic_counter_inc(counter_: *mut c_void) -> c_int {
+    ffi! { Ok(unsafe { counter(counter_) }?.fetch_add(1, Ordering::AcqRel)) }
+}
+
+/// Returns 1 while the counter is still non-zero after the decrement, else 0.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_atomic_counter_dec(counter_: *mut c_void) -> c_int {
+    ffi! { Ok((unsafe { counter(counter_) }?.fetch_sub(1, Ordering::AcqRel) - 1 != 0) as c_int) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_atomic_counter_value(counter_: *mut c_void) -> c_int {
+    ffi! { Ok(unsafe { counter(counter_) }?.load(Ordering::SeqCst)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_atomic_counter_destroy(counter_p: *mut *mut c_void) {
+    ffi! {
+        if counter_p.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: caller passes the address of a counter pointer.
+        let p = unsafe { std::ptr::replace(counter_p, std::ptr::null_mut()) };
+        if !p.is_null() {
+            // SAFETY: created by Box in zmq_atomic_counter_new.
+            drop(unsafe { Box::from_raw(p.cast::<AtomicI32>()) });
+        }
+        Ok(())
+    }
+}
+
+// ---- timers ----------------------------------------------------------------
+
+const TIMERS_TAG: u32 = 0x9b3a_1f27;
+
+/// A timer set behind a C handle; the tag catches foreign and destroyed ones.
+#[repr(C)]
+struct TimersHandle {
+    tag: u32,
+    timers: Timers,
+}
+
+/// # Safety
+/// `p` is NULL or came from `zmq_timers_new`.
+unsafe fn timers<'a>(p: *mut c_void) -> Result<&'a mut Timers, Error> {
+    // SAFETY: caller guarantee; NULL and wrong tags are refused.
+    let h = unsafe { p.cast::<TimersHandle>().as_mut() }.ok_or(Error::Fault)?;
+    if h.tag != TIMERS_TAG {
+        return Err(Error::Fault);
+    }
+    Ok(&mut h.timers)
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_timers_new() -> *mut c_void {
+    ffi! {
+        let h = Box::new(TimersHandle { tag: TIMERS_TAG, timers: Timers::new() });
+        Ok(Box::into_raw(h).cast::<c_void>())
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_destroy(timers_p: *mut *mut c_void) -> c_int {
+    ffi! {
+        if timers_p.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: caller passes the address of a timers handle.
+        let p = unsafe { *timers_p };
+        unsafe { timers(p) }?;
+        // SAFETY: validated; created by Box in zmq_timers_new.
+        let mut h = unsafe { Box::from_raw(p.cast::<TimersHandle>()) };
+        h.tag = 0;
+        drop(h);
+        unsafe { *timers_p = std::ptr::null_mut() };
+        Ok(0)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_add(
+    timers_: *mut c_void,
+    interval: usize,
+    handler: Option<zmq_timer_fn>,
+    arg: *mut c_void,
+) -> c_int {
+    ffi! {
+        let t = unsafe { timers(timers_) }?;
+        let handler = handler.ok_or(Error::Fault)?;
+        Ok(t.add(interval, handler, arg))
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_cancel(timers_: *mut c_void, timer_id: c_int) -> c_int {
+    ffi! { unsafe { timers(timers_) }?.cancel(timer_id).map(|()| 0) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_set_interval(
+    timers_: *mut c_void,
+    timer_id: c_int,
+    interval: usize,
+) -> c_int {
+    ffi! { unsafe { timers(timers_) }?.set_interval(timer_id, interval).map(|()| 0) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_reset(timers_: *mut c_void, timer_id: c_int) -> c_int {
+    ffi! { unsafe { timers(timers_) }?.reset(timer_id).map(|()| 0) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_timeout(timers_: *mut c_void) -> c_long {
+    ffi! { Ok(unsafe { timers(timers_) }?.timeout() as c_long) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_timers_execute(timers_: *mut c_void) -> c_int {
+    ffi! {
+        let (now, due) = unsafe { timers(timers_) }?.due();
+        for id in due {
+            // Re-borrow per timer: a handler may cancel or reset timers of this
+            // set, so no borrow is held while it runs.
+            let Some((handler, arg)) = unsafe { timers(timers_) }?.fire(id, now) else { continue };
+            // SAFETY: the application registered this handler for this arg.
+            unsafe { handler(id, arg) };
+        }
+        Ok(0)
+    }
+}
+
+// ---- stopwatch, sleep, threads ---------------------------------------------
+
+#[no_mangle]
+pub extern "C" fn zmq_stopwatch_start() -> *mut c_void {
+    ffi! { Ok(Box::into_raw(Box::new(Instant::now())).cast::<c_void>()) }
+}
+
+/// Microseconds since `zmq_stopwatch_start`.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_stopwatch_intermediate(watch: *mut c_void) -> c_ulong {
+    ffi! {
+        // SAFETY: caller passes a stopwatch from zmq_stopwatch_start.
+        let start = unsafe { watch.cast::<Instant>().as_ref() }.ok_or(Error::Fault)?;
+        Ok(start.elapsed().as_micros() as c_ulong)
+    }
+}
+
+/// Microseconds since start; frees the stopwatch.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_stopwatch_stop(watch: *mut c_void) -> c_ulong {
+    ffi! {
+        // SAFETY: same contract.
+        let elapsed = unsafe { zmq_stopwatch_intermediate(watch) };
+        if !watch.is_null() {
+            // SAFETY: created by Box in zmq_stopwatch_start.
+            drop(unsafe { Box::from_raw(watch.cast::<Instant>()) });
+        }
+        Ok(elapsed)
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_sleep(seconds: c_int) {
+    ffi! {
+        std::thread::sleep(Duration::from_secs(seconds.max(0) as u64));
+        Ok(())
+    }
+}
+
+/// Carries the C function and argument across to the new thread.
+struct ThreadStart {
+    func: zmq_thread_fn,
+    arg: *mut c_void,
+}
+// SAFETY: the application hands `arg` to its own function on another thread,
+// exactly as it would with pthread_create.
+unsafe impl Send for ThreadStart {}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_threadstart(
+    func: Option<zmq_thread_fn>,
+    arg: *mut c_void,
+) -> *mut c_void {
+    ffi! {
+        let start = ThreadStart { func: func.ok_or(Error::Invalid)?, arg };
+        let handle = std::thread::Builder::new()
+            .name("ZMQapp".into())
+            .spawn(move || {
+                let start = start;
+                // A panic cannot come from C code; guard anyway so an unwind
+                // never crosses the C function's frame boundary.
+                // SAFETY: the application's own function and argument.
+                let _ = std::panic::catch_unwind(|| unsafe { (start.func)(start.arg) });
+            })
+            .map_err(Error::from)?;
+        Ok(Box::into_raw(Box::new(handle)).cast::<c_void>())
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_threadclose(thread: *mut c_void) {
+    ffi! {
+        if thread.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: created by Box in zmq_threadstart; joined and freed once.
+        let handle = unsafe { Box::from_raw(thread.cast::<std::thread::JoinHandle<()>>()) };
+        let _ = handle.join();
+        Ok(())
+    }
+}

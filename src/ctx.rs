@@ -1,0 +1,298 @@
+//! Context: the options shared by its sockets and the lifecycle that ends them.
+//!
+//! Owns context options (`zmq_ctx_set/get`) and the terminate/shutdown state.
+//! The socket table, I/O threads, reaper and inproc endpoint registry arrive
+//! with the messaging engine; `term` already has their shape: shutdown first
+//! (blocked calls return ETERM), then wait until every socket is closed.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::{Error, Result};
+use crate::msg::MSG_T_SIZE;
+
+/// Context option numbers (zmq.h).
+pub mod opt {
+    pub const IO_THREADS: i32 = 1;
+    pub const MAX_SOCKETS: i32 = 2;
+    pub const SOCKET_LIMIT: i32 = 3;
+    pub const THREAD_PRIORITY: i32 = 3;
+    pub const THREAD_SCHED_POLICY: i32 = 4;
+    pub const MAX_MSGSZ: i32 = 5;
+    pub const MSG_T_SIZE: i32 = 6;
+    pub const THREAD_AFFINITY_CPU_ADD: i32 = 7;
+    pub const THREAD_AFFINITY_CPU_REMOVE: i32 = 8;
+    pub const THREAD_NAME_PREFIX: i32 = 9;
+    pub const ZERO_COPY_RECV: i32 = 10;
+    pub const IPV6: i32 = 42;
+    pub const BLOCKY: i32 = 70;
+}
+
+/// Most sockets a context can be configured for (`ZMQ_SOCKET_LIMIT`).
+pub const SOCKET_LIMIT: i32 = 65535;
+/// Longest thread name prefix accepted (Linux thread names are 16 bytes).
+const THREAD_NAME_PREFIX_MAX: usize = 16;
+
+/// Context options with libzmq's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtxOptions {
+    pub io_threads: i32,
+    pub max_sockets: i32,
+    pub max_msgsz: i32,
+    pub ipv6: bool,
+    pub blocky: bool,
+    pub zero_copy_recv: bool,
+    pub thread_priority: i32,
+    pub thread_sched_policy: i32,
+    pub thread_affinity_cpus: BTreeSet<i32>,
+    pub thread_name_prefix: Vec<u8>,
+}
+
+impl Default for CtxOptions {
+    fn default() -> Self {
+        CtxOptions {
+            io_threads: 1,
+            max_sockets: 1023,
+            max_msgsz: i32::MAX,
+            ipv6: false,
+            blocky: true,
+            zero_copy_recv: true,
+            thread_priority: -1,
+            thread_sched_policy: -1,
+            thread_affinity_cpus: BTreeSet::new(),
+            thread_name_prefix: Vec::new(),
+        }
+    }
+}
+
+impl CtxOptions {
+    /// Applies one option given as raw bytes (`zmq_ctx_set_ext`); integer
+    /// options need exactly `sizeof(int)` bytes, as in libzmq.
+    pub fn set(&mut self, option: i32, value: &[u8]) -> Result<()> {
+        let int = <[u8; 4]>::try_from(value).ok().map(i32::from_ne_bytes);
+        let non_negative = int.filter(|v| *v >= 0);
+        match option {
+            opt::MAX_SOCKETS => {
+                // With epoll there is no descriptor ceiling to clip to (libzmq's
+                // clipped_maxsocket is the identity there).
+                self.max_sockets = int.filter(|v| *v >= 1).ok_or(Error::Invalid)?;
+            }
+            opt::IO_THREADS => self.io_threads = non_negative.ok_or(Error::Invalid)?,
+            opt::IPV6 => self.ipv6 = non_negative.ok_or(Error::Invalid)? != 0,
+            opt::BLOCKY => self.blocky = non_negative.ok_or(Error::Invalid)? != 0,
+            opt::MAX_MSGSZ => self.max_msgsz = non_negative.ok_or(Error::Invalid)?,
+            opt::ZERO_COPY_RECV => self.zero_copy_recv = non_negative.ok_or(Error::Invalid)? != 0,
+            opt::THREAD_SCHED_POLICY => {
+                self.thread_sched_policy = non_negative.ok_or(Error::Invalid)?
+            }
+            opt::THREAD_PRIORITY => self.thread_priority = non_negative.ok_or(Error::Invalid)?,
+            opt::THREAD_AFFINITY_CPU_ADD => {
+                self.thread_affinity_cpus
+                    .insert(non_negative.ok_or(Error::Invalid)?);
+            }
+            opt::THREAD_AFFINITY_CPU_REMOVE => {
+                if !self
+                    .thread_affinity_cpus
+                    .remove(&non_negative.ok_or(Error::Invalid)?)
+                {
+                    return Err(Error::Invalid);
+                }
+            }
+            opt::THREAD_NAME_PREFIX => {
+                self.thread_name_prefix = match int {
+                    Some(v) => v.to_string().into_bytes(),
+                    None if !value.is_empty() && value.len() <= THREAD_NAME_PREFIX_MAX => {
+                        value.to_vec()
+                    }
+                    None => return Err(Error::Invalid),
+                }
+            }
+            _ => return Err(Error::Invalid),
+        }
+        Ok(())
+    }
+
+    /// Reads one integer option (`zmq_ctx_get`).
+    pub fn get(&self, option: i32) -> Result<i32> {
+        Ok(match option {
+            opt::MAX_SOCKETS => self.max_sockets,
+            opt::SOCKET_LIMIT => SOCKET_LIMIT,
+            opt::IO_THREADS => self.io_threads,
+            opt::IPV6 => self.ipv6 as i32,
+            opt::BLOCKY => self.blocky as i32,
+            opt::MAX_MSGSZ => self.max_msgsz,
+            opt::MSG_T_SIZE => MSG_T_SIZE as i32,
+            opt::ZERO_COPY_RECV => self.zero_copy_recv as i32,
+            opt::THREAD_SCHED_POLICY => self.thread_sched_policy,
+            opt::THREAD_NAME_PREFIX => {
+                // libzmq answers atoi() of the prefix.
+                let s = String::from_utf8_lossy(&self.thread_name_prefix);
+                let digits: String = s
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '-')
+                    .collect();
+                digits.parse().unwrap_or(0)
+            }
+            _ => return Err(Error::Invalid),
+        })
+    }
+
+    /// Reads an option as bytes (`zmq_ctx_get_ext`): integers, or the thread
+    /// name prefix as a string. Returns the number of bytes written.
+    pub fn get_ext(&self, option: i32, out: &mut [u8]) -> Result<usize> {
+        if option == opt::THREAD_NAME_PREFIX && out.len() != 4 {
+            let p = &self.thread_name_prefix;
+            if out.len() < p.len() {
+                return Err(Error::Invalid);
+            }
+            out[..p.len()].copy_from_slice(p);
+            return Ok(p.len());
+        }
+        let out: &mut [u8; 4] = out.try_into().map_err(|_| Error::Invalid)?;
+        *out = self.get(option)?.to_ne_bytes();
+        Ok(4)
+    }
+}
+
+/// A ZeroMQ context.
+#[derive(Default)]
+pub struct Ctx {
+    options: Mutex<CtxOptions>,
+    /// Set by shutdown/term: new sockets are refused and blocking calls end
+    /// with ETERM.
+    terminating: AtomicBool,
+    /// Open sockets; term waits for this to reach zero.
+    open_sockets: Mutex<usize>,
+    all_closed: Condvar,
+}
+
+impl Ctx {
+    pub fn new() -> Ctx {
+        Ctx::default()
+    }
+
+    pub fn set_option(&self, option: i32, value: &[u8]) -> Result<()> {
+        self.options.lock().set(option, value)
+    }
+
+    pub fn get_option(&self, option: i32) -> Result<i32> {
+        self.options.lock().get(option)
+    }
+
+    pub fn get_option_ext(&self, option: i32, out: &mut [u8]) -> Result<usize> {
+        self.options.lock().get_ext(option, out)
+    }
+
+    pub fn options(&self) -> CtxOptions {
+        self.options.lock().clone()
+    }
+
+    pub fn is_terminating(&self) -> bool {
+        self.terminating.load(Ordering::Acquire)
+    }
+
+    /// `zmq_ctx_shutdown`: from now on new sockets get ETERM and blocked calls
+    /// on existing sockets return ETERM. Idempotent.
+    pub fn shutdown(&self) {
+        self.terminating.store(true, Ordering::Release);
+    }
+
+    /// `zmq_ctx_term`: shuts down, then waits until every socket of this
+    /// context has been closed (and, with the engine, has lingered).
+    pub fn terminate(&self) {
+        self.shutdown();
+        let mut open = self.open_sockets.lock();
+        while *open > 0 {
+            self.all_closed.wait(&mut open);
+        }
+    }
+
+    /// Accounts for a new socket, refusing it past `ZMQ_MAX_SOCKETS` (EMFILE)
+    /// or once the context is shutting down (ETERM).
+    pub fn register_socket(&self) -> Result<()> {
+        if self.is_terminating() {
+            return Err(Error::Terminated);
+        }
+        let max = self.options.lock().max_sockets as usize;
+        let mut open = self.open_sockets.lock();
+        if *open >= max {
+            return Err(Error::TooManyFiles);
+        }
+        *open += 1;
+        Ok(())
+    }
+
+    /// The counterpart of [`Ctx::register_socket`], once a socket is gone.
+    pub fn unregister_socket(&self) {
+        let mut open = self.open_sockets.lock();
+        *open = open.saturating_sub(1);
+        if *open == 0 {
+            self.all_closed.notify_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(v: i32) -> [u8; 4] {
+        v.to_ne_bytes()
+    }
+
+    #[test]
+    fn defaults_match_libzmq() {
+        let o = CtxOptions::default();
+        assert_eq!(o.get(opt::IO_THREADS), Ok(1));
+        assert_eq!(o.get(opt::MAX_SOCKETS), Ok(1023));
+        assert_eq!(o.get(opt::SOCKET_LIMIT), Ok(65535));
+        assert_eq!(o.get(opt::MAX_MSGSZ), Ok(i32::MAX));
+        assert_eq!(o.get(opt::MSG_T_SIZE), Ok(64));
+        assert_eq!(o.get(opt::BLOCKY), Ok(1));
+        assert_eq!(o.get(opt::IPV6), Ok(0));
+    }
+
+    #[test]
+    fn negative_values_and_wrong_lengths_are_invalid() {
+        let mut o = CtxOptions::default();
+        assert_eq!(o.set(opt::IO_THREADS, &int(-1)), Err(Error::Invalid));
+        assert_eq!(o.set(opt::MAX_SOCKETS, &int(0)), Err(Error::Invalid));
+        assert_eq!(o.set(opt::IO_THREADS, &[1, 0]), Err(Error::Invalid));
+        assert_eq!(o.set(12345, &int(1)), Err(Error::Invalid));
+        assert_eq!(
+            o.set(opt::THREAD_AFFINITY_CPU_REMOVE, &int(3)),
+            Err(Error::Invalid)
+        );
+    }
+
+    #[test]
+    fn thread_name_prefix_accepts_int_or_short_string() {
+        let mut o = CtxOptions::default();
+        o.set(opt::THREAD_NAME_PREFIX, &int(42)).unwrap();
+        assert_eq!(o.get(opt::THREAD_NAME_PREFIX), Ok(42));
+        o.set(opt::THREAD_NAME_PREFIX, b"zmqtest").unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(o.get_ext(opt::THREAD_NAME_PREFIX, &mut buf), Ok(7));
+        assert_eq!(
+            o.set(opt::THREAD_NAME_PREFIX, &[b'x'; 17]),
+            Err(Error::Invalid)
+        );
+    }
+
+    #[test]
+    fn term_refuses_new_sockets_and_waits_for_open_ones() {
+        let ctx = std::sync::Arc::new(Ctx::new());
+        ctx.register_socket().unwrap();
+        let c2 = ctx.clone();
+        let t = std::thread::spawn(move || c2.terminate());
+        while !ctx.is_terminating() {
+            std::thread::yield_now();
+        }
+        assert_eq!(ctx.register_socket(), Err(Error::Terminated));
+        ctx.unregister_socket();
+        t.join().unwrap();
+    }
+}

@@ -1,0 +1,684 @@
+//! `Msg`: the message object that lives inside the caller's 64-byte `zmq_msg_t`.
+//!
+//! Owns the in-memory representation of a message and its payload lifetimes.
+//! Knows nothing of sockets, pipes or the wire.
+//!
+//! Layout (64 bytes, 8-aligned, like libzmq's `msg_t`):
+//!
+//! ```text
+//!  0..8   metadata   Option<Arc<Metadata>>   connection properties (zmq_msg_gets)
+//!  8..24  group      Group                   RADIO/DISH group, short inline or shared long
+//! 24..28  routing_id u32                     SERVER/PEER routing id (0 = none)
+//! 28..61  body       33 bytes                inline payload, or {ptr, len, owner}
+//! 61      len        u8                      inline payload length
+//! 62      flags      u8                      MORE, COMMAND, SHARED ...
+//! 63      kind       u8                      0 = closed/invalid, else a KIND_* value
+//! ```
+//!
+//! Invariants:
+//! - A `Msg` holds no pointer into itself, so bindings may move `zmq_msg_t` by
+//!   plain memory copy (pyzmq's Cython structs, Rust moves).
+//! - Payloads of up to [`INLINE_MAX`] bytes never allocate.
+//! - Larger payloads live behind a reference-counted [`Owner`]; `share` adds a
+//!   reference instead of copying, so PUB fan-out and `zmq_msg_copy` are O(1).
+//! - A user buffer given to `zmq_msg_init_data` is released through its free
+//!   function exactly once, when the last sharing message is dropped.
+//! - `kind` is the validity tag: the C boundary reads it before trusting any
+//!   other byte, so a closed or zeroed `zmq_msg_t` is refused with EFAULT.
+
+use std::alloc::{self, Layout};
+use std::ffi::{c_void, CStr};
+use std::mem::{self, ManuallyDrop};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+
+/// Largest payload stored inside the message itself (libzmq's `max_vsm_size`).
+pub const INLINE_MAX: usize = 33;
+/// Size of `zmq_msg_t`.
+pub const MSG_T_SIZE: usize = 64;
+/// Longest RADIO/DISH group name (`ZMQ_GROUP_MAX_LENGTH`).
+pub const GROUP_MAX_LENGTH: usize = 255;
+/// Longest group kept inline; longer ones are shared on the heap.
+const SHORT_GROUP_MAX: usize = 14;
+
+// Kind tags. The values are libzmq's msg_t types, which keeps core dumps
+// familiar; nothing outside this file depends on them.
+const KIND_CLOSED: u8 = 0;
+const KIND_INLINE: u8 = 101;
+const KIND_HEAP: u8 = 102;
+const KIND_DELIMITER: u8 = 103;
+const KIND_CONST: u8 = 104;
+const KIND_JOIN: u8 = 106;
+const KIND_LEAVE: u8 = 107;
+
+/// Message flags (libzmq's internal values).
+pub mod flags {
+    pub const MORE: u8 = 1;
+    pub const COMMAND: u8 = 2;
+    pub const CREDENTIAL: u8 = 32;
+    pub const ROUTING_ID: u8 = 64;
+    pub const SHARED: u8 = 128;
+}
+
+/// `zmq_free_fn`: releases a buffer handed to `zmq_msg_init_data`.
+pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
+
+/// How the bytes behind an [`Owner`] are given back when its count drops to 0.
+enum Release {
+    /// Header and payload were allocated together with this layout.
+    Together(Layout),
+    /// A caller's buffer, released by calling its free function.
+    User {
+        ffn: FreeFn,
+        data: *mut c_void,
+        hint: *mut c_void,
+    },
+}
+
+/// Reference-counted owner of a payload that does not fit inline.
+struct Owner {
+    refs: AtomicUsize,
+    release: Release,
+}
+
+impl Owner {
+    /// Adds a reference.
+    fn acquire(&self) {
+        // Relaxed is enough to add: the caller already holds a reference, so
+        // the owner cannot be released concurrently (same argument as Arc).
+        self.refs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Drops a reference and frees everything when it was the last one.
+    ///
+    /// # Safety
+    /// `this` must come from `Owner::alloc_*` and the caller must own one of
+    /// its references, which it gives up here.
+    unsafe fn release(this: NonNull<Owner>) {
+        // Release so our writes to the payload happen-before the free; the
+        // Acquire fence below pairs with it on the thread that frees.
+        // SAFETY: the caller holds a reference, so the owner is alive.
+        if unsafe { this.as_ref() }
+            .refs
+            .fetch_sub(1, Ordering::Release)
+            != 1
+        {
+            return;
+        }
+        std::sync::atomic::fence(Ordering::Acquire);
+        // SAFETY: we held the last reference; nobody else can reach `this`.
+        let owner = unsafe { ptr::read(this.as_ptr()) };
+        match owner.release {
+            // SAFETY: allocated in `alloc_together` with exactly this layout.
+            Release::Together(layout) => unsafe { alloc::dealloc(this.as_ptr().cast(), layout) },
+            Release::User { ffn, data, hint } => {
+                // SAFETY: allocated in `alloc_user` with Box.
+                drop(unsafe { Box::from_raw(this.as_ptr()) });
+                // SAFETY: the caller promised `ffn(data, hint)` is a valid way
+                // to release its buffer; it is called exactly once, here.
+                unsafe { ffn(data, hint) };
+            }
+        }
+    }
+
+    /// One allocation holding the owner header followed by `size` payload bytes.
+    fn alloc_together(size: usize) -> Result<(NonNull<Owner>, *mut u8)> {
+        let header = Layout::new::<Owner>();
+        let (layout, offset) = header
+            .extend(Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?)
+            .map_err(|_| Error::NoMemory)?;
+        // SAFETY: layout has non-zero size (the header is non-empty).
+        let base = unsafe { alloc::alloc(layout) };
+        let base = NonNull::new(base).ok_or(Error::NoMemory)?.cast::<Owner>();
+        // SAFETY: `base` is freshly allocated, aligned for Owner and large
+        // enough for the header plus `size` bytes at `offset`.
+        unsafe {
+            base.as_ptr().write(Owner {
+                refs: AtomicUsize::new(1),
+                release: Release::Together(layout),
+            });
+            Ok((base, base.as_ptr().cast::<u8>().add(offset)))
+        }
+    }
+
+    fn alloc_user(ffn: FreeFn, data: *mut c_void, hint: *mut c_void) -> NonNull<Owner> {
+        let b = Box::new(Owner {
+            refs: AtomicUsize::new(1),
+            release: Release::User { ffn, data, hint },
+        });
+        NonNull::from(Box::leak(b))
+    }
+}
+
+/// A payload that does not fit inline: where it is, how long, who owns it.
+/// `owner` is null for constant data (`zmq_send_const`, `init_data` without
+/// a free function), which nobody frees.
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+struct HeapRef {
+    ptr: *mut u8,
+    len: usize,
+    owner: *const Owner,
+}
+
+#[repr(C)]
+union Body {
+    inline: [u8; INLINE_MAX],
+    heap: HeapRef,
+}
+
+/// RADIO/DISH group name. Short names are stored NUL-terminated inline.
+enum Group {
+    Short([u8; SHORT_GROUP_MAX + 1]),
+    Long(Arc<Box<CStr>>),
+}
+
+impl Group {
+    const EMPTY: Group = Group::Short([0; SHORT_GROUP_MAX + 1]);
+
+    fn as_cstr(&self) -> &CStr {
+        match self {
+            // Always NUL-terminated: the last byte is never written.
+            Group::Short(b) => CStr::from_bytes_until_nul(b).unwrap_or(c""),
+            Group::Long(s) => s,
+        }
+    }
+
+    fn clone_shared(&self) -> Group {
+        match self {
+            Group::Short(b) => Group::Short(*b),
+            Group::Long(s) => Group::Long(Arc::clone(s)),
+        }
+    }
+}
+
+/// A ZeroMQ message, exactly 64 bytes, the payload of `zmq_msg_t`.
+#[repr(C, align(8))]
+pub struct Msg {
+    meta: Option<Arc<Metadata>>,
+    group: Group,
+    routing_id: u32,
+    body: Body,
+    len: u8,
+    flags: u8,
+    kind: u8,
+}
+
+const _: () = {
+    assert!(mem::size_of::<Msg>() == MSG_T_SIZE);
+    assert!(mem::align_of::<Msg>() == 8);
+    assert!(mem::size_of::<Group>() == 16);
+    assert!(mem::offset_of!(Msg, kind) == KIND_OFFSET);
+};
+
+/// Where the validity tag sits inside `zmq_msg_t`.
+pub const KIND_OFFSET: usize = 63;
+
+// SAFETY: a Msg exclusively owns its inline bytes and holds counted references
+// to its owner, metadata and group, all of which are thread-safe (atomic
+// counts). User free functions may run on any thread, as with libzmq.
+unsafe impl Send for Msg {}
+// SAFETY: shared access only reads; all mutation takes `&mut self`.
+unsafe impl Sync for Msg {}
+
+impl Default for Msg {
+    fn default() -> Self {
+        Msg::new()
+    }
+}
+
+impl Msg {
+    /// An empty message (`zmq_msg_init`).
+    #[inline]
+    pub const fn new() -> Msg {
+        Msg {
+            meta: None,
+            group: Group::EMPTY,
+            routing_id: 0,
+            body: Body {
+                inline: [0; INLINE_MAX],
+            },
+            len: 0,
+            flags: 0,
+            kind: KIND_INLINE,
+        }
+    }
+
+    fn with_kind(kind: u8) -> Msg {
+        let mut m = Msg::new();
+        m.kind = kind;
+        m
+    }
+
+    /// A message of `size` uninitialised-then-zeroed bytes (`zmq_msg_init_size`).
+    /// Large payloads are not zeroed, as with libzmq; the caller fills them.
+    pub fn with_size(size: usize) -> Result<Msg> {
+        if size <= INLINE_MAX {
+            let mut m = Msg::new();
+            m.len = size as u8;
+            return Ok(m);
+        }
+        let (owner, ptr) = Owner::alloc_together(size)?;
+        let mut m = Msg::with_kind(KIND_HEAP);
+        m.body = Body {
+            heap: HeapRef {
+                ptr,
+                len: size,
+                owner: owner.as_ptr(),
+            },
+        };
+        Ok(m)
+    }
+
+    /// A message holding a copy of `data` (`zmq_msg_init_buffer`, `zmq_send`).
+    pub fn from_slice(data: &[u8]) -> Result<Msg> {
+        let mut m = Msg::with_size(data.len())?;
+        m.data_mut().copy_from_slice(data);
+        Ok(m)
+    }
+
+    /// A message over the caller's buffer (`zmq_msg_init_data`). With a free
+    /// function the buffer is released through it once the last copy is
+    /// dropped; without one it is constant data that must outlive the message.
+    ///
+    /// # Safety
+    /// `data` must be valid for reads and writes of `size` bytes until it is
+    /// released (or forever, for constant data).
+    pub unsafe fn from_user_buffer(
+        data: *mut c_void,
+        size: usize,
+        ffn: Option<FreeFn>,
+        hint: *mut c_void,
+    ) -> Msg {
+        let owner = match ffn {
+            Some(ffn) => Owner::alloc_user(ffn, data, hint).as_ptr() as *const Owner,
+            None => ptr::null(),
+        };
+        let kind = if owner.is_null() {
+            KIND_CONST
+        } else {
+            KIND_HEAP
+        };
+        let mut m = Msg::with_kind(kind);
+        m.body = Body {
+            heap: HeapRef {
+                ptr: data.cast(),
+                len: size,
+                owner,
+            },
+        };
+        m
+    }
+
+    /// Constant data the message borrows forever (`zmq_send_const`).
+    pub fn from_static(data: &'static [u8]) -> Msg {
+        // SAFETY: 'static data outlives any message; no free function.
+        unsafe {
+            Msg::from_user_buffer(
+                data.as_ptr() as *mut c_void,
+                data.len(),
+                None,
+                ptr::null_mut(),
+            )
+        }
+    }
+
+    /// The pipe terminator used by the engine; carries no payload.
+    pub fn delimiter() -> Msg {
+        Msg::with_kind(KIND_DELIMITER)
+    }
+
+    /// A DISH's JOIN or LEAVE request for `group`.
+    pub fn group_command(join: bool, group: &[u8]) -> Result<Msg> {
+        let mut m = Msg::with_kind(if join { KIND_JOIN } else { KIND_LEAVE });
+        m.set_group(group)?;
+        Ok(m)
+    }
+
+    #[inline]
+    fn heap(&self) -> Option<HeapRef> {
+        match self.kind {
+            // SAFETY: these kinds always store `heap` in the body.
+            KIND_HEAP | KIND_CONST => Some(unsafe { self.body.heap }),
+            _ => None,
+        }
+    }
+
+    /// Payload length in bytes.
+    #[inline]
+    pub fn size(&self) -> usize {
+        match self.heap() {
+            Some(h) => h.len,
+            None => self.len as usize,
+        }
+    }
+
+    /// The payload.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        match self.heap() {
+            // SAFETY: ptr/len describe a live buffer kept alive by `owner`
+            // (or constant data); len 0 with a null ptr is handled by
+            // the empty-slice branch.
+            Some(h) if h.len > 0 => unsafe { std::slice::from_raw_parts(h.ptr, h.len) },
+            Some(_) => &[],
+            // SAFETY: reading a union field of a plain byte array is always
+            // valid; `len` never exceeds INLINE_MAX.
+            None => unsafe { &self.body.inline[..self.len as usize] },
+        }
+    }
+
+    /// The payload, writable. For shared payloads every copy sees the write,
+    /// exactly as with libzmq's `zmq_msg_data`.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        match self.heap() {
+            // SAFETY: as in `data`; the C API hands out the same pointer as
+            // writable, and libzmq allows writing through it.
+            Some(h) if h.len > 0 => unsafe { std::slice::from_raw_parts_mut(h.ptr, h.len) },
+            Some(_) => &mut [],
+            // SAFETY: as in `data`.
+            None => unsafe { &mut self.body.inline[..self.len as usize] },
+        }
+    }
+
+    /// Raw payload pointer for `zmq_msg_data`: inside the message for inline
+    /// payloads (so it moves with the message, as in libzmq).
+    #[inline]
+    pub fn data_ptr(&mut self) -> *mut u8 {
+        match self.heap() {
+            Some(h) => h.ptr,
+            // Taking the address of a union field reads nothing.
+            None => ptr::addr_of_mut!(self.body.inline).cast(),
+        }
+    }
+
+    #[inline]
+    pub fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    #[inline]
+    pub fn set_flags(&mut self, f: u8) {
+        self.flags |= f;
+    }
+
+    #[inline]
+    pub fn reset_flags(&mut self, f: u8) {
+        self.flags &= !f;
+    }
+
+    #[inline]
+    pub fn more(&self) -> bool {
+        self.flags & flags::MORE != 0
+    }
+
+    /// `ZMQ_SHARED`: constant data, or a payload that has been shared.
+    pub fn is_shared(&self) -> bool {
+        self.kind == KIND_CONST || self.flags & flags::SHARED != 0
+    }
+
+    pub fn is_delimiter(&self) -> bool {
+        self.kind == KIND_DELIMITER
+    }
+
+    pub fn is_join(&self) -> bool {
+        self.kind == KIND_JOIN
+    }
+
+    pub fn is_leave(&self) -> bool {
+        self.kind == KIND_LEAVE
+    }
+
+    /// A second message sharing this one's payload (`zmq_msg_copy`). Inline
+    /// payloads are copied; others gain a reference and both are marked shared.
+    pub fn share(&mut self) -> Msg {
+        if let Some(h) = self.heap() {
+            if !h.owner.is_null() {
+                // SAFETY: a non-null owner is alive while we hold our reference.
+                unsafe { (*h.owner).acquire() };
+                self.flags |= flags::SHARED;
+            }
+        }
+        Msg {
+            meta: self.meta.clone(),
+            group: self.group.clone_shared(),
+            routing_id: self.routing_id,
+            // SAFETY: Body is plain bytes; the owner reference it may carry was
+            // just acquired for the new message.
+            body: unsafe { ptr::read(&self.body) },
+            len: self.len,
+            flags: self.flags,
+            kind: self.kind,
+        }
+    }
+
+    /// Takes the content out, leaving an empty message behind (`zmq_msg_move`).
+    #[inline]
+    pub fn take(&mut self) -> Msg {
+        mem::take(self)
+    }
+
+    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.meta.as_ref()
+    }
+
+    pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
+        self.meta = meta;
+    }
+
+    /// Looks up a connection property (`zmq_msg_gets`).
+    pub fn property(&self, name: &[u8]) -> Option<&CStr> {
+        self.meta.as_deref()?.get(name)
+    }
+
+    pub fn routing_id(&self) -> u32 {
+        self.routing_id
+    }
+
+    /// Sets the routing id; 0 is reserved for "none" and refused.
+    pub fn set_routing_id(&mut self, id: u32) -> Result<()> {
+        if id == 0 {
+            return Err(Error::Invalid);
+        }
+        self.routing_id = id;
+        Ok(())
+    }
+
+    pub fn reset_routing_id(&mut self) {
+        self.routing_id = 0;
+    }
+
+    pub fn group(&self) -> &CStr {
+        self.group.as_cstr()
+    }
+
+    /// Sets the group; at most [`GROUP_MAX_LENGTH`] bytes, cut at the first NUL.
+    pub fn set_group(&mut self, group: &[u8]) -> Result<()> {
+        let group = group.split(|&b| b == 0).next().unwrap_or(&[]);
+        if group.len() > GROUP_MAX_LENGTH {
+            return Err(Error::Invalid);
+        }
+        self.group = if group.len() <= SHORT_GROUP_MAX {
+            let mut b = [0u8; SHORT_GROUP_MAX + 1];
+            b[..group.len()].copy_from_slice(group);
+            Group::Short(b)
+        } else {
+            let mut v = group.to_vec();
+            v.push(0);
+            let s = CStr::from_bytes_with_nul(&v).map_err(|_| Error::Invalid)?;
+            Group::Long(Arc::new(s.into()))
+        };
+        Ok(())
+    }
+
+    /// Turns this message into a plain payload again, dropping routing data,
+    /// as libzmq does before reusing a message for receive.
+    pub fn clear(&mut self) {
+        *self = Msg::new();
+    }
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        if let Some(h) = self.heap() {
+            if let Some(owner) = NonNull::new(h.owner as *mut Owner) {
+                // SAFETY: this message holds one reference to `owner`.
+                unsafe { Owner::release(owner) };
+            }
+        }
+        self.kind = KIND_CLOSED;
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Msg")
+            .field("kind", &self.kind)
+            .field("flags", &self.flags)
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+/// Views a caller's `zmq_msg_t` as a [`Msg`] after checking its validity tag.
+///
+/// # Safety
+/// `p` must point to 64 readable bytes aligned to 8 (a `zmq_msg_t`).
+#[inline]
+pub unsafe fn check<'a>(p: *const c_void) -> Option<&'a Msg> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: the caller guarantees 64 readable bytes; the tag is a plain byte.
+    let kind = unsafe { p.cast::<u8>().add(KIND_OFFSET).read() };
+    match kind {
+        // SAFETY: a valid tag means the bytes were written by Msg code.
+        KIND_INLINE | KIND_HEAP | KIND_DELIMITER | KIND_CONST | KIND_JOIN | KIND_LEAVE => {
+            Some(unsafe { &*p.cast::<Msg>() })
+        }
+        _ => None,
+    }
+}
+
+/// Mutable form of [`check`].
+///
+/// # Safety
+/// As for [`check`], and the bytes must be writable and not aliased.
+#[inline]
+pub unsafe fn check_mut<'a>(p: *mut c_void) -> Option<&'a mut Msg> {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { check(p) }?;
+    // SAFETY: validated above; exclusivity is the caller's promise.
+    Some(unsafe { &mut *p.cast::<Msg>() })
+}
+
+/// Writes `m` into the caller's `zmq_msg_t` without reading what was there.
+///
+/// # Safety
+/// `p` must point to 64 writable bytes aligned to 8.
+#[inline]
+pub unsafe fn write(p: *mut c_void, m: Msg) {
+    // SAFETY: the caller guarantees the memory; old contents are not dropped,
+    // as zmq_msg_init* overwrite without closing in libzmq too.
+    unsafe { p.cast::<Msg>().write(m) }
+}
+
+/// Closes the message at `p` (drops it and marks it closed).
+///
+/// # Safety
+/// `p` must hold a message validated by [`check_mut`].
+#[inline]
+pub unsafe fn close(p: *mut c_void) {
+    // SAFETY: valid message; after drop_in_place only the tag byte is written.
+    unsafe {
+        ptr::drop_in_place(p.cast::<Msg>());
+        p.cast::<u8>().add(KIND_OFFSET).write(KIND_CLOSED);
+    }
+}
+
+/// Keeps a message from being dropped when handing it over in raw form.
+pub fn forget(m: Msg) -> ManuallyDrop<Msg> {
+    ManuallyDrop::new(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn small_payloads_live_inline_up_to_33_bytes() {
+        let m = Msg::with_size(33).unwrap();
+        assert_eq!(m.kind, KIND_INLINE);
+        let m = Msg::with_size(34).unwrap();
+        assert_eq!(m.kind, KIND_HEAP);
+        assert_eq!(m.size(), 34);
+    }
+
+    #[test]
+    fn share_marks_large_payloads_shared_and_points_at_same_bytes() {
+        let mut a = Msg::from_slice(&[7u8; 100]).unwrap();
+        assert!(!a.is_shared());
+        let b = a.share();
+        assert!(a.is_shared() && b.is_shared());
+        assert_eq!(a.data().as_ptr(), b.data().as_ptr());
+        drop(a);
+        assert_eq!(b.data(), &[7u8; 100][..]);
+    }
+
+    #[test]
+    fn share_copies_inline_payloads_and_does_not_mark_them_shared() {
+        let mut a = Msg::from_slice(b"hello").unwrap();
+        let b = a.share();
+        assert!(!a.is_shared() && !b.is_shared());
+        assert_eq!(b.data(), b"hello");
+    }
+
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+    unsafe extern "C" fn count_free(_d: *mut c_void, _h: *mut c_void) {
+        FREED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn user_buffer_is_freed_once_after_last_copy() {
+        let mut buf = [1u8; 8];
+        // SAFETY: buf outlives the messages below.
+        let mut a = unsafe {
+            Msg::from_user_buffer(
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                Some(count_free),
+                ptr::null_mut(),
+            )
+        };
+        let b = a.share();
+        let c = a.take();
+        drop(a);
+        drop(b);
+        assert_eq!(FREED.load(Ordering::SeqCst), 0);
+        drop(c);
+        assert_eq!(FREED.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn long_groups_are_shared_and_short_groups_inline() {
+        let mut m = Msg::new();
+        m.set_group(b"short").unwrap();
+        assert_eq!(m.group().to_bytes(), b"short");
+        let long = [b'g'; 255];
+        m.set_group(&long).unwrap();
+        let n = m.share();
+        assert_eq!(n.group().to_bytes(), &long[..]);
+        assert_eq!(m.set_group(&[b'g'; 256]), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn huge_size_reports_no_memory_instead_of_aborting() {
+        assert_eq!(Msg::with_size(usize::MAX).err(), Some(Error::NoMemory));
+    }
+}

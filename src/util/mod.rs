@@ -1,0 +1,5 @@
+//! Small self-contained services of zmq.h that need no engine: Z85, timers,
+//! stopwatches.
+
+pub mod timers;
+pub mod z85;
