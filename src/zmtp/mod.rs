@@ -1,0 +1,57 @@
+//! ZMTP, sans I/O (RFC 23 ZMTP 3.0, RFC 37 ZMTP 3.1, with detection of
+//! ZMTP 1.0/2.0 peers): bytes in, frames and commands out, and the reverse.
+//! No sockets, no threads, no clock: the engine drives it. Everything a peer
+//! sends is untrusted; every malformed input is a [`ProtocolError`] value,
+//! never a panic, and sizes are checked before anything is allocated.
+
+pub mod command;
+pub mod frame;
+pub mod greeting;
+
+/// Why a connection is being dropped, with the value libzmq reports in the
+/// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` monitor event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolError {
+    Unspecified,
+    UnexpectedCommand,
+    InvalidSequence,
+    KeyExchange,
+    MalformedCommandUnspecified,
+    MalformedCommandMessage,
+    MalformedCommandHello,
+    MalformedCommandInitiate,
+    MalformedCommandError,
+    MalformedCommandReady,
+    MalformedCommandWelcome,
+    InvalidMetadata,
+    Cryptographic,
+    MechanismMismatch,
+    /// A frame larger than `ZMQ_MAXMSGSIZE` (libzmq: EMSGSIZE, no event).
+    MessageTooLarge,
+    /// Reserved flag bits or a command with MORE set.
+    BadFrame,
+}
+
+impl ProtocolError {
+    /// The `ZMQ_PROTOCOL_ERROR_*` value for monitor events.
+    pub fn event_value(self) -> u32 {
+        match self {
+            ProtocolError::Unspecified
+            | ProtocolError::MessageTooLarge
+            | ProtocolError::BadFrame => 0x1000_0000,
+            ProtocolError::UnexpectedCommand => 0x1000_0001,
+            ProtocolError::InvalidSequence => 0x1000_0002,
+            ProtocolError::KeyExchange => 0x1000_0003,
+            ProtocolError::MalformedCommandUnspecified => 0x1000_0011,
+            ProtocolError::MalformedCommandMessage => 0x1000_0012,
+            ProtocolError::MalformedCommandHello => 0x1000_0013,
+            ProtocolError::MalformedCommandInitiate => 0x1000_0014,
+            ProtocolError::MalformedCommandError => 0x1000_0015,
+            ProtocolError::MalformedCommandReady => 0x1000_0016,
+            ProtocolError::MalformedCommandWelcome => 0x1000_0017,
+            ProtocolError::InvalidMetadata => 0x1000_0018,
+            ProtocolError::Cryptographic => 0x1100_0001,
+            ProtocolError::MechanismMismatch => 0x1100_0002,
+        }
+    }
+}
