@@ -103,9 +103,12 @@ pub fn encode_property(name: &[u8], value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(value);
 }
 
+/// One metadata property: name and value.
+pub type Property<'a> = (&'a [u8], &'a [u8]);
+
 /// Parses a property list; a truncated entry or an empty name is
 /// INVALID_METADATA, as in libzmq.
-pub fn parse_properties(mut data: &[u8]) -> Result<Vec<(&[u8], &[u8])>, ProtocolError> {
+pub fn parse_properties(mut data: &[u8]) -> Result<Vec<Property<'_>>, ProtocolError> {
     let mut props = Vec::new();
     while !data.is_empty() {
         let (&n, rest) = data.split_first().ok_or(ProtocolError::InvalidMetadata)?;
