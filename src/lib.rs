@@ -12,6 +12,7 @@ pub mod handle;
 pub mod metadata;
 pub mod msg;
 pub mod util;
+pub mod ypipe;
 pub mod zmtp;
 
 pub use error::{Error, Result};

@@ -1,0 +1,383 @@
+//! `YPipe`: the lock-free single-producer/single-consumer queue under every
+//! pipe (libzmq's ypipe idea, our own code).
+//!
+//! - Unbounded: a linked list of fixed-size chunks; one spent chunk is kept
+//!   as a spare so a steady flow allocates nothing.
+//! - The writer `write`s privately and `flush`es to publish a batch (a whole
+//!   multipart message, or many): one atomic store per batch.
+//! - Wake-ups are elided: the reader announces it is going to sleep when it
+//!   finds the queue empty; `flush` reports whether the reader must be woken,
+//!   which is true at most once per sleep. Pipes turn that into an
+//!   activation command, so a busy stream costs no syscalls.
+//!
+//! Owns: the queue memory and the writer/reader protocol. Knows nothing of
+//! messages, high-water marks or who sleeps where.
+
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Slots per chunk (libzmq's message pipe granularity).
+const CHUNK: usize = 256;
+
+struct Chunk<T> {
+    slots: [UnsafeCell<MaybeUninit<T>>; CHUNK],
+    /// Set by the writer before any slot of the next chunk is published.
+    next: AtomicPtr<Chunk<T>>,
+}
+
+impl<T> Chunk<T> {
+    fn alloc() -> *mut Chunk<T> {
+        let chunk = Chunk {
+            slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
+            next: AtomicPtr::new(ptr::null_mut()),
+        };
+        Box::into_raw(Box::new(chunk))
+    }
+}
+
+/// State shared by both ends.
+struct Shared<T> {
+    /// Number of items ever published by `flush` (Release) and seen by the
+    /// reader (Acquire): slots below it are initialised and owned by the reader.
+    committed: AtomicU64,
+    /// The reader found the queue empty and waits for a wake-up.
+    reader_asleep: AtomicBool,
+    /// A chunk the reader finished with, for the writer to reuse.
+    spare: AtomicPtr<Chunk<T>>,
+    /// The reader's chunk; on drop, unread items start here.
+    head: AtomicPtr<Chunk<T>>,
+    /// Where each end stopped, recorded when it is dropped, so that the last
+    /// owner can drop exactly the items that were written and never read.
+    reader_pos: AtomicU64,
+    read_total: AtomicU64,
+    written_total: AtomicU64,
+}
+
+// SAFETY: slots are handed from the single writer to the single reader through
+// `committed` (Release/Acquire), so each T is touched by one thread at a time.
+unsafe impl<T: Send> Send for Shared<T> {}
+// SAFETY: as above; shared access goes through atomics only.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+/// Creates a queue and returns its two ends.
+pub fn ypipe<T: Send>() -> (Writer<T>, Reader<T>) {
+    let first = Chunk::<T>::alloc();
+    let shared = Arc::new(Shared {
+        committed: AtomicU64::new(0),
+        reader_asleep: AtomicBool::new(false),
+        spare: AtomicPtr::new(ptr::null_mut()),
+        head: AtomicPtr::new(first),
+        reader_pos: AtomicU64::new(0),
+        read_total: AtomicU64::new(0),
+        written_total: AtomicU64::new(0),
+    });
+    (
+        Writer {
+            shared: shared.clone(),
+            chunk: first,
+            pos: 0,
+            written: 0,
+            flushed: 0,
+        },
+        Reader {
+            shared,
+            chunk: first,
+            pos: 0,
+            read: 0,
+            visible: 0,
+        },
+    )
+}
+
+/// The producing end. Not `Clone`: exactly one writer.
+pub struct Writer<T: Send> {
+    shared: Arc<Shared<T>>,
+    chunk: *mut Chunk<T>,
+    pos: usize,
+    written: u64,
+    flushed: u64,
+}
+
+// SAFETY: the writer's raw pointers are only used by whichever single thread
+// owns the Writer; moving it between threads is fine.
+unsafe impl<T: Send> Send for Writer<T> {}
+
+impl<T: Send> Writer<T> {
+    /// Appends `value` privately; the reader sees it after the next `flush`.
+    #[inline]
+    pub fn write(&mut self, value: T) {
+        if self.pos == CHUNK {
+            let spare = self.shared.spare.swap(ptr::null_mut(), Ordering::Acquire);
+            let next = if spare.is_null() {
+                Chunk::alloc()
+            } else {
+                spare
+            };
+            // SAFETY: `next` is a fresh or recycled chunk nobody else uses;
+            // resetting its link before publication.
+            unsafe { (*next).next.store(ptr::null_mut(), Ordering::Relaxed) };
+            // SAFETY: `self.chunk` is the live tail chunk, owned by the queue.
+            // Release: the reader follows `next` only after it has acquired a
+            // `committed` that covers a slot of `next`, which is stored later.
+            unsafe { (*self.chunk).next.store(next, Ordering::Release) };
+            self.chunk = next;
+            self.pos = 0;
+        }
+        // SAFETY: slot `pos` of the tail chunk is at or beyond `committed`,
+        // so the reader does not touch it; we are the only writer.
+        unsafe { (*(*self.chunk).slots[self.pos].get()).write(value) };
+        self.pos += 1;
+        self.written += 1;
+    }
+
+    /// Number of items written but not yet flushed.
+    #[inline]
+    pub fn unflushed(&self) -> u64 {
+        self.written - self.flushed
+    }
+
+    /// Publishes everything written so far. Returns true when the reader was
+    /// asleep and must be woken (at most once per sleep).
+    #[inline]
+    pub fn flush(&mut self) -> bool {
+        if self.written == self.flushed {
+            return false;
+        }
+        self.flushed = self.written;
+        // SeqCst store then SeqCst load: paired with the reader's SeqCst store
+        // of `reader_asleep` then load of `committed`, at least one side sees
+        // the other's write, so a sleeping reader is never missed.
+        self.shared.committed.store(self.written, Ordering::SeqCst);
+        self.shared.reader_asleep.load(Ordering::SeqCst)
+            && self.shared.reader_asleep.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// The consuming end. Not `Clone`: exactly one reader.
+pub struct Reader<T: Send> {
+    shared: Arc<Shared<T>>,
+    chunk: *mut Chunk<T>,
+    pos: usize,
+    read: u64,
+    /// Cached `committed`: items up to here can be read without atomics.
+    visible: u64,
+}
+
+// SAFETY: as for Writer.
+unsafe impl<T: Send> Send for Reader<T> {}
+
+impl<T: Send> Reader<T> {
+    /// True if an item is ready, without announcing sleep.
+    #[inline]
+    pub fn has_next(&mut self) -> bool {
+        if self.read < self.visible {
+            return true;
+        }
+        self.visible = self.shared.committed.load(Ordering::Acquire);
+        self.read < self.visible
+    }
+
+    /// Takes the next item, if one is published.
+    #[inline]
+    pub fn read(&mut self) -> Option<T> {
+        if !self.has_next() {
+            return None;
+        }
+        if self.pos == CHUNK {
+            // SAFETY: `committed` covers a slot of the next chunk, and the
+            // writer stored `next` before that (Release, acquired above).
+            let next = unsafe { (*self.chunk).next.load(Ordering::Acquire) };
+            let done = self.chunk;
+            self.shared.head.store(next, Ordering::Release);
+            self.chunk = next;
+            self.pos = 0;
+            // Offer the spent chunk for reuse; free the previous spare.
+            let old = self.shared.spare.swap(done, Ordering::AcqRel);
+            if !old.is_null() {
+                // SAFETY: a spare chunk holds no live items and nobody else
+                // references it once swapped out.
+                drop(unsafe { Box::from_raw(old) });
+            }
+        }
+        // SAFETY: slot `pos` is below `committed`, initialised by the writer
+        // and published with Release; we take it out exactly once.
+        let value = unsafe { (*(*self.chunk).slots[self.pos].get()).assume_init_read() };
+        self.pos += 1;
+        self.read += 1;
+        Some(value)
+    }
+
+    /// Like `read`, but when the queue is empty announces that the reader is
+    /// going to sleep, so that the next `flush` asks for a wake-up. Returns an
+    /// item if one slipped in meanwhile.
+    #[inline]
+    pub fn read_or_sleep(&mut self) -> Option<T> {
+        if let Some(v) = self.read() {
+            return Some(v);
+        }
+        self.shared.reader_asleep.store(true, Ordering::SeqCst);
+        // Re-check after announcing (see `flush`): a flush that ran before the
+        // announcement is seen here.
+        self.visible = self.shared.committed.load(Ordering::SeqCst);
+        if self.read < self.visible {
+            self.shared.reader_asleep.store(false, Ordering::SeqCst);
+            return self.read();
+        }
+        None
+    }
+
+    /// Items read so far.
+    pub fn read_count(&self) -> u64 {
+        self.read
+    }
+}
+
+impl<T: Send> Drop for Writer<T> {
+    fn drop(&mut self) {
+        // Relaxed: the Arc drop that follows orders this before Shared::drop.
+        self.shared
+            .written_total
+            .store(self.written, Ordering::Relaxed);
+    }
+}
+
+impl<T: Send> Drop for Reader<T> {
+    fn drop(&mut self) {
+        self.shared.read_total.store(self.read, Ordering::Relaxed);
+        self.shared
+            .reader_pos
+            .store(self.pos as u64, Ordering::Relaxed);
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Both ends are gone: drop the items written but never read (flushed
+        // or not), then free every chunk.
+        let mut chunk = *self.head.get_mut();
+        let mut idx = *self.reader_pos.get_mut() as usize;
+        let mut remaining = *self.written_total.get_mut() - *self.read_total.get_mut();
+        while !chunk.is_null() {
+            while remaining > 0 && idx < CHUNK {
+                // SAFETY: these slots were written and never read.
+                unsafe { (*(*chunk).slots[idx].get()).assume_init_drop() };
+                idx += 1;
+                remaining -= 1;
+            }
+            // SAFETY: chunks form a list owned by this queue.
+            let next = unsafe { (*chunk).next.load(Ordering::Acquire) };
+            // SAFETY: allocated by Chunk::alloc; freed once here.
+            drop(unsafe { Box::from_raw(chunk) });
+            chunk = next;
+            idx = 0;
+        }
+        let spare = *self.spare.get_mut();
+        if !spare.is_null() {
+            // SAFETY: the spare holds no items.
+            drop(unsafe { Box::from_raw(spare) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn items_appear_only_after_flush_in_order() {
+        let (mut w, mut r) = ypipe();
+        w.write(1);
+        w.write(2);
+        assert_eq!(r.read(), None);
+        w.flush();
+        assert_eq!(r.read(), Some(1));
+        assert_eq!(r.read(), Some(2));
+        assert_eq!(r.read(), None);
+    }
+
+    #[test]
+    fn flush_asks_for_wakeup_once_per_sleep() {
+        let (mut w, mut r) = ypipe();
+        assert_eq!(r.read_or_sleep(), None);
+        w.write(1);
+        assert!(w.flush(), "reader slept: wake it");
+        w.write(2);
+        assert!(!w.flush(), "already woken");
+        assert_eq!(r.read_or_sleep(), Some(1));
+        assert_eq!(r.read_or_sleep(), Some(2));
+        assert_eq!(r.read_or_sleep(), None);
+        w.write(3);
+        assert!(w.flush());
+    }
+
+    #[test]
+    fn crosses_many_chunks_and_drops_unread_items() {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        struct D;
+        impl Drop for D {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (mut w, mut r) = ypipe();
+        for _ in 0..(CHUNK * 3 + 5) {
+            w.write(D);
+        }
+        w.flush();
+        for _ in 0..(CHUNK + 7) {
+            drop(r.read().unwrap());
+        }
+        assert_eq!(DROPS.load(Ordering::SeqCst), CHUNK + 7);
+        drop(w);
+        drop(r);
+        assert_eq!(DROPS.load(Ordering::SeqCst), CHUNK * 3 + 5);
+    }
+
+    #[test]
+    fn reader_stopped_at_chunk_end_drops_rest_correctly() {
+        let (mut w, mut r) = ypipe();
+        for i in 0..(CHUNK * 2) {
+            w.write(Box::new(i));
+        }
+        w.flush();
+        for _ in 0..CHUNK {
+            r.read().unwrap();
+        }
+        drop(r);
+        drop(w); // must free the second chunk's boxes exactly once (miri/asan)
+    }
+
+    #[test]
+    fn threads_transfer_every_item_without_loss_or_duplication() {
+        let (mut w, mut r) = ypipe::<u64>();
+        const N: u64 = 200_000;
+        let wake = Arc::new(AtomicU64::new(0));
+        let wake2 = wake.clone();
+        let t = std::thread::spawn(move || {
+            for i in 0..N {
+                w.write(i);
+                if i % 7 == 0 && w.flush() {
+                    wake2.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            if w.flush() {
+                wake2.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let mut expect = 0;
+        while expect < N {
+            match r.read_or_sleep() {
+                Some(v) => {
+                    assert_eq!(v, expect);
+                    expect += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+        t.join().unwrap();
+    }
+}
