@@ -9,6 +9,7 @@ pub mod capi;
 pub mod ctx;
 pub mod error;
 pub mod handle;
+pub mod mailbox;
 pub mod metadata;
 pub mod msg;
 pub mod util;

@@ -1,0 +1,185 @@
+//! Mailboxes: how threads hand commands to a socket or an I/O thread.
+//!
+//! A mailbox is a command queue plus a [`Signaler`], an `eventfd` that is
+//! readable while commands wait. For a socket that fd is `ZMQ_FD`: it fires
+//! when commands (pipe activations, new pipes, termination) arrive, never per
+//! message, and the socket drains it when it processes commands — libzmq's
+//! edge-triggered contract with `ZMQ_EVENTS`.
+//!
+//! Commands are rare compared with messages (a pipe activation is sent only
+//! when its reader slept), so the queue is a plain mutex-protected deque.
+
+use std::collections::VecDeque;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::error::{Error, Result};
+
+/// An eventfd that is written at most once until the reader resets it.
+#[derive(Debug)]
+pub struct Signaler {
+    fd: OwnedFd,
+    /// A signal was written and not yet consumed; saves redundant syscalls.
+    pending: AtomicBool,
+}
+
+impl Signaler {
+    pub fn new() -> Result<Signaler> {
+        // SAFETY: plain syscall; the returned fd is owned below.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor we own.
+        Ok(Signaler {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            pending: AtomicBool::new(false),
+        })
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Makes the fd readable (once, until `reset`).
+    pub fn signal(&self) {
+        // AcqRel: the command pushed before this call is visible to the
+        // reader that resets `pending`.
+        if self.pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let one: u64 = 1;
+        loop {
+            // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
+            let rc = unsafe { libc::write(self.fd(), (&one as *const u64).cast(), 8) };
+            // EAGAIN means the counter is saturated: readable already.
+            if rc >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                return;
+            }
+        }
+    }
+
+    /// Consumes the signal; afterwards `signal` writes again.
+    pub fn reset(&self) {
+        let mut buf: u64 = 0;
+        // SAFETY: reading 8 bytes into a valid u64 from our non-blocking fd;
+        // EAGAIN (nothing pending) is fine.
+        unsafe { libc::read(self.fd(), (&mut buf as *mut u64).cast(), 8) };
+        self.pending.store(false, Ordering::Release);
+    }
+
+    /// Waits until signalled or `timeout` passes (`None`: forever). Returns
+    /// false on timeout; EINTR is reported so callers can return it.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
+        let ms = match timeout {
+            None => -1,
+            Some(t) => t.as_millis().min(i32::MAX as u128) as i32,
+        };
+        let mut pfd = libc::pollfd {
+            fd: self.fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 {
+            return Err(Error::last_os_error());
+        }
+        Ok(rc > 0)
+    }
+}
+
+/// A command queue with a signaler.
+#[derive(Debug)]
+pub struct Mailbox<C> {
+    queue: Mutex<VecDeque<C>>,
+    signaler: Signaler,
+}
+
+impl<C> Mailbox<C> {
+    pub fn new() -> Result<Mailbox<C>> {
+        Ok(Mailbox {
+            queue: Mutex::new(VecDeque::new()),
+            signaler: Signaler::new()?,
+        })
+    }
+
+    /// The fd that is readable while commands wait (`ZMQ_FD` for sockets).
+    pub fn fd(&self) -> RawFd {
+        self.signaler.fd()
+    }
+
+    /// Queues a command and wakes the owner if needed. Any thread.
+    pub fn send(&self, cmd: C) {
+        self.queue.lock().push_back(cmd);
+        self.signaler.signal();
+    }
+
+    /// Takes every queued command (owner thread). Resets the signal first so
+    /// that a command sent after the drain signals again.
+    pub fn drain(&self, out: &mut VecDeque<C>) {
+        self.signaler.reset();
+        out.append(&mut self.queue.lock());
+    }
+
+    /// Drains, waiting up to `timeout` for the first command if none is
+    /// queued. Returns false on timeout.
+    pub fn recv(&self, out: &mut VecDeque<C>, timeout: Option<Duration>) -> Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            self.drain(out);
+            if !out.is_empty() {
+                return Ok(true);
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Ok(false);
+            }
+            self.signaler.wait(left)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn readable(fd: RawFd) -> bool {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, zero timeout.
+        unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+    }
+
+    #[test]
+    fn fd_is_readable_while_commands_wait_and_cleared_by_drain() {
+        let mb = Mailbox::new().unwrap();
+        assert!(!readable(mb.fd()));
+        mb.send(1);
+        mb.send(2);
+        assert!(readable(mb.fd()));
+        let mut out = VecDeque::new();
+        mb.drain(&mut out);
+        assert_eq!(out, [1, 2]);
+        assert!(!readable(mb.fd()));
+    }
+
+    #[test]
+    fn recv_times_out_then_wakes_on_command_from_another_thread() {
+        let mb = Arc::new(Mailbox::new().unwrap());
+        let mut out = VecDeque::new();
+        assert!(!mb.recv(&mut out, Some(Duration::from_millis(5))).unwrap());
+        let mb2 = mb.clone();
+        let t = std::thread::spawn(move || mb2.send(7));
+        assert!(mb.recv(&mut out, Some(Duration::from_secs(10))).unwrap());
+        assert_eq!(out, [7]);
+        t.join().unwrap();
+    }
+}
