@@ -12,6 +12,7 @@ pub mod handle;
 pub mod mailbox;
 pub mod metadata;
 pub mod msg;
+pub mod pipe;
 pub mod util;
 pub mod ypipe;
 pub mod zmtp;

@@ -1,0 +1,331 @@
+//! Pipes: the bidirectional message channel between a socket and a session
+//! (tcp, ipc) or between two sockets (inproc).
+//!
+//! A pipe is two [`ypipe`]s, one per direction, and two [`PipeEnd`]s. Each end
+//! belongs to one owner (a socket or a session) that lives on one thread and
+//! receives the pipe's [`Command`]s through its mailbox:
+//!
+//! - `ActivateRead`: the peer flushed into this end's inbound queue while the
+//!   owner slept on it (ypipe's elided wake-up).
+//! - `ActivateWrite`: the peer read enough for this end to drop below its
+//!   high-water mark again.
+//! - `PipeTerm`: the peer closed its end; inbound messages already queued
+//!   stay readable until the delimiter.
+//!
+//! High-water marks count whole messages (a multipart message counts once,
+//! at its last frame), as in libzmq. The reader publishes its read count every
+//! low-water mark `(hwm + 1) / 2` messages, and whenever it runs dry, so a
+//! writer blocked at the mark is always released.
+//!
+//! Owns: the queues, HWM accounting, activation and termination protocol.
+//! Knows nothing of routing (patterns) or of file descriptors.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::mailbox::Mailbox;
+use crate::msg::Msg;
+use crate::ypipe::{self, Reader, Writer};
+
+/// Process-wide unique pipe-end id (used to address commands).
+pub type PipeId = u64;
+
+static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> PipeId {
+    NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Commands an owner receives about its pipes, and from its context.
+#[derive(Debug)]
+pub enum Command {
+    ActivateRead(PipeId),
+    ActivateWrite(PipeId),
+    /// The peer end was closed.
+    PipeTerm(PipeId),
+    /// A new pipe end for this owner (inproc connect/bind, a session that
+    /// completed its handshake).
+    Attach(PipeEnd),
+    /// The context is shutting down: blocking calls return ETERM.
+    Stop,
+}
+
+/// Where an owner receives commands.
+pub type OwnerMailbox = Arc<Mailbox<Command>>;
+
+/// Who owns an end, so the other end can address it. Set on attach; an end
+/// created before its owner exists (inproc connect before bind) waits.
+type OwnerSlot = Mutex<Option<OwnerMailbox>>;
+
+/// State shared by both ends.
+#[derive(Debug)]
+struct Shared {
+    /// Messages read by each side, published every LWM (see module doc).
+    read: [AtomicU64; 2],
+    /// Each side's writer is blocked at its HWM and wants ActivateWrite.
+    writer_blocked: [AtomicBool; 2],
+    /// Each side has closed (no more writes will come from it).
+    closed: [AtomicBool; 2],
+    owner: [OwnerSlot; 2],
+    ids: [PipeId; 2],
+}
+
+/// One end of a pipe.
+pub struct PipeEnd {
+    id: PipeId,
+    side: usize,
+    shared: Arc<Shared>,
+    out: Writer<Msg>,
+    inp: Reader<Msg>,
+    /// Outbound HWM in messages (0 = unlimited).
+    hwm: u64,
+    /// Inbound low-water mark: publish the read count this often.
+    lwm: u64,
+    /// Whole messages written / read by this end.
+    msgs_written: u64,
+    msgs_read: u64,
+    /// In the middle of writing / reading a multipart message.
+    out_more: bool,
+    in_more: bool,
+    /// The peer wrote its delimiter: nothing more will arrive.
+    in_terminated: bool,
+    /// Optional routing id of the peer (ROUTER, SERVER).
+    pub routing_id: Vec<u8>,
+}
+
+impl std::fmt::Debug for PipeEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeEnd")
+            .field("id", &self.id)
+            .field("hwm", &self.hwm)
+            .finish()
+    }
+}
+
+/// Creates a pipe. `hwm[i]` limits what end `i` may have outstanding towards
+/// end `1 - i` (0 = unlimited).
+pub fn pipe_pair(hwm: [u64; 2]) -> (PipeEnd, PipeEnd) {
+    let (w0, r1) = ypipe::ypipe();
+    let (w1, r0) = ypipe::ypipe();
+    let ids = [next_id(), next_id()];
+    let shared = Arc::new(Shared {
+        read: [AtomicU64::new(0), AtomicU64::new(0)],
+        writer_blocked: [AtomicBool::new(false), AtomicBool::new(false)],
+        closed: [AtomicBool::new(false), AtomicBool::new(false)],
+        owner: [Mutex::new(None), Mutex::new(None)],
+        ids,
+    });
+    let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
+    let end = |side: usize, out, inp| PipeEnd {
+        id: ids[side],
+        side,
+        shared: shared.clone(),
+        out,
+        inp,
+        hwm: hwm[side],
+        lwm: lwm(hwm[1 - side]),
+        msgs_written: 0,
+        msgs_read: 0,
+        out_more: false,
+        in_more: false,
+        in_terminated: false,
+        routing_id: Vec::new(),
+    };
+    (end(0, w0, r0), end(1, w1, r1))
+}
+
+impl PipeEnd {
+    pub fn id(&self) -> PipeId {
+        self.id
+    }
+
+    fn peer(&self) -> usize {
+        1 - self.side
+    }
+
+    /// Registers the owner that receives this end's commands.
+    pub fn set_owner(&self, mailbox: OwnerMailbox) {
+        *self.shared.owner[self.side].lock() = Some(mailbox);
+    }
+
+    /// Sends `cmd` to the peer end's owner, if it has one yet.
+    fn notify_peer(&self, cmd: Command) {
+        if let Some(mb) = self.shared.owner[self.peer()].lock().as_ref() {
+            mb.send(cmd);
+        }
+    }
+
+    /// True when a new message may be started (below the HWM). Marks this
+    /// writer blocked otherwise, so the peer's reads will activate it.
+    pub fn check_write(&mut self) -> bool {
+        if self.out_more || self.hwm == 0 {
+            return true;
+        }
+        let peer_read = &self.shared.read[self.peer()];
+        if self.msgs_written - peer_read.load(Ordering::Acquire) < self.hwm {
+            return true;
+        }
+        // Announce, then re-check (pairs with the reader's publish in `read`).
+        self.shared.writer_blocked[self.side].store(true, Ordering::SeqCst);
+        if self.msgs_written - peer_read.load(Ordering::SeqCst) < self.hwm {
+            self.shared.writer_blocked[self.side].store(false, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    /// Queues a frame; the caller checked `check_write` before the first
+    /// frame of a message. Frames of one message always fit once started.
+    pub fn write(&mut self, msg: Msg) {
+        self.out_more = msg.more();
+        if !self.out_more {
+            self.msgs_written += 1;
+        }
+        self.out.write(msg);
+    }
+
+    /// Publishes written frames; wakes the peer if it slept on this pipe.
+    pub fn flush(&mut self) {
+        if self.out.flush() {
+            self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+        }
+    }
+
+    /// True if something can be read now (without announcing sleep). The
+    /// next item may be the delimiter, in which case `read` returns `None`
+    /// and the pipe reports `is_terminated`.
+    pub fn check_read(&mut self) -> bool {
+        !self.in_terminated && self.inp.has_next()
+    }
+
+    /// Reads the next frame. `None` when empty (the owner will get
+    /// ActivateRead when more arrives) or when the peer terminated (see
+    /// [`PipeEnd::is_terminated`]).
+    pub fn read(&mut self) -> Option<Msg> {
+        if self.in_terminated {
+            return None;
+        }
+        let msg = match self.inp.read_or_sleep() {
+            Some(m) => m,
+            None => {
+                self.publish_read();
+                return None;
+            }
+        };
+        if msg.is_delimiter() {
+            self.in_terminated = true;
+            return None;
+        }
+        self.in_more = msg.more();
+        if !self.in_more {
+            self.msgs_read += 1;
+            if self.lwm > 0 && self.msgs_read % self.lwm == 0 {
+                self.publish_read();
+            }
+        }
+        Some(msg)
+    }
+
+    /// Publishes the read count; releases a writer blocked at its HWM.
+    fn publish_read(&self) {
+        self.shared.read[self.side].store(self.msgs_read, Ordering::SeqCst);
+        let blocked = &self.shared.writer_blocked[self.peer()];
+        if blocked.load(Ordering::SeqCst) && blocked.swap(false, Ordering::SeqCst) {
+            self.notify_peer(Command::ActivateWrite(self.shared.ids[self.peer()]));
+        }
+    }
+
+    /// In the middle of reading a multipart message.
+    pub fn in_more(&self) -> bool {
+        self.in_more
+    }
+
+    /// The peer closed and everything it sent has been read.
+    pub fn is_terminated(&self) -> bool {
+        self.in_terminated
+    }
+
+    /// In the middle of writing a multipart message.
+    pub fn out_more(&self) -> bool {
+        self.out_more
+    }
+
+    /// Closes this end: the peer reads what was sent, then a delimiter.
+    pub fn close(mut self) {
+        self.shared.closed[self.side].store(true, Ordering::Release);
+        self.out.write(Msg::delimiter());
+        self.out.flush();
+        self.notify_peer(Command::PipeTerm(self.shared.ids[self.peer()]));
+    }
+
+    /// The peer end has been closed (its delimiter may not be read yet).
+    pub fn peer_closed(&self) -> bool {
+        self.shared.closed[self.peer()].load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    fn msg(b: &[u8], more: bool) -> Msg {
+        let mut m = Msg::from_slice(b).unwrap();
+        if more {
+            m.set_flags(crate::msg::flags::MORE);
+        }
+        m
+    }
+
+    #[test]
+    fn hwm_counts_whole_messages_and_reads_release_the_writer() {
+        let (mut a, mut b) = pipe_pair([2, 2]);
+        let mb = Arc::new(Mailbox::new().unwrap());
+        a.set_owner(mb.clone());
+        for _ in 0..2 {
+            assert!(a.check_write());
+            a.write(msg(b"p1", true));
+            a.write(msg(b"p2", false));
+        }
+        a.flush();
+        assert!(!a.check_write(), "two messages outstanding at HWM 2");
+        // LWM is 1: every message read publishes, and the blocked writer is
+        // activated.
+        assert_eq!(b.read().unwrap().data(), b"p1");
+        assert_eq!(b.read().unwrap().data(), b"p2");
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert!(matches!(cmds.pop_front(), Some(Command::ActivateWrite(id)) if id == a.id()));
+        assert!(a.check_write());
+    }
+
+    #[test]
+    fn flush_into_sleeping_reader_sends_one_activate_read() {
+        let (mut a, mut b) = pipe_pair([0, 0]);
+        let mb = Arc::new(Mailbox::new().unwrap());
+        b.set_owner(mb.clone());
+        assert!(b.read().is_none()); // b sleeps
+        a.write(msg(b"x", false));
+        a.flush();
+        a.write(msg(b"y", false));
+        a.flush();
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert_eq!(cmds.len(), 1);
+        assert!(matches!(cmds[0], Command::ActivateRead(id) if id == b.id()));
+    }
+
+    #[test]
+    fn close_delivers_queued_messages_then_terminates() {
+        let (mut a, mut b) = pipe_pair([0, 0]);
+        a.write(msg(b"last", false));
+        a.flush();
+        a.close();
+        assert!(b.peer_closed());
+        assert_eq!(b.read().unwrap().data(), b"last");
+        assert!(b.read().is_none());
+        assert!(b.is_terminated());
+    }
+}
