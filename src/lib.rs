@@ -13,6 +13,7 @@ pub mod mailbox;
 pub mod metadata;
 pub mod msg;
 pub mod pipe;
+pub mod socket;
 pub mod util;
 pub mod ypipe;
 pub mod zmtp;
