@@ -1,17 +1,18 @@
 //! Context: the options shared by its sockets and the lifecycle that ends them.
 //!
-//! Owns context options (`zmq_ctx_set/get`) and the terminate/shutdown state.
-//! The socket table, I/O threads, reaper and inproc endpoint registry arrive
-//! with the messaging engine; `term` already has their shape: shutdown first
-//! (blocked calls return ETERM), then wait until every socket is closed.
+//! Owns context options (`zmq_ctx_set/get`), the table of open sockets (so
+//! that shutdown can reach them), the inproc endpoint registry, and the
+//! terminate/shutdown state: shutdown first (blocked calls return ETERM),
+//! then wait until every socket is closed. I/O threads arrive with tcp/ipc.
 
-use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
 use crate::msg::MSG_T_SIZE;
+use crate::pipe::{Command, OwnerMailbox, PipeEnd};
 
 /// Context option numbers (zmq.h).
 pub mod opt {
@@ -157,6 +158,47 @@ impl CtxOptions {
     }
 }
 
+/// Identifies a socket within its context.
+pub type SocketId = u64;
+
+/// What an inproc endpoint name stands for.
+#[derive(Debug)]
+enum InprocEntry {
+    /// Bound by a socket; connecting sockets hand it their pipe's far end.
+    Bound {
+        socket: SocketId,
+        mailbox: OwnerMailbox,
+        hwm: InprocHwm,
+    },
+    /// Connected to before anyone bound it: the far ends wait here.
+    Pending(Vec<PendingPipe>),
+}
+
+/// High-water marks a socket contributes to an inproc pipe.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InprocHwm {
+    pub sndhwm: u64,
+    pub rcvhwm: u64,
+}
+
+/// The binder's end of a pipe created by an early connect.
+#[derive(Debug)]
+pub struct PendingPipe {
+    pub end: PipeEnd,
+    /// The connecting socket's routing id, announced to the binder (ROUTER).
+    pub peer_routing_id: Vec<u8>,
+}
+
+/// The result of looking up an inproc endpoint to connect to.
+#[derive(Debug)]
+pub enum InprocTarget {
+    Bound {
+        mailbox: OwnerMailbox,
+        hwm: InprocHwm,
+    },
+    NotBound,
+}
+
 /// A ZeroMQ context.
 #[derive(Default)]
 pub struct Ctx {
@@ -164,9 +206,12 @@ pub struct Ctx {
     /// Set by shutdown/term: new sockets are refused and blocking calls end
     /// with ETERM.
     terminating: AtomicBool,
-    /// Open sockets; term waits for this to reach zero.
-    open_sockets: Mutex<usize>,
+    /// Open sockets by id, with the mailbox that reaches each; term waits
+    /// for this to become empty.
+    sockets: Mutex<HashMap<SocketId, OwnerMailbox>>,
     all_closed: Condvar,
+    next_socket_id: AtomicU64,
+    inproc: Mutex<HashMap<Vec<u8>, InprocEntry>>,
 }
 
 impl Ctx {
@@ -197,40 +242,122 @@ impl Ctx {
     /// `zmq_ctx_shutdown`: from now on new sockets get ETERM and blocked calls
     /// on existing sockets return ETERM. Idempotent.
     pub fn shutdown(&self) {
-        self.terminating.store(true, Ordering::Release);
+        if self.terminating.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for mailbox in self.sockets.lock().values() {
+            mailbox.send(Command::Stop);
+        }
     }
 
     /// `zmq_ctx_term`: shuts down, then waits until every socket of this
     /// context has been closed (and, with the engine, has lingered).
     pub fn terminate(&self) {
         self.shutdown();
-        let mut open = self.open_sockets.lock();
-        while *open > 0 {
-            self.all_closed.wait(&mut open);
+        let mut sockets = self.sockets.lock();
+        while !sockets.is_empty() {
+            self.all_closed.wait(&mut sockets);
         }
     }
 
     /// Accounts for a new socket, refusing it past `ZMQ_MAX_SOCKETS` (EMFILE)
     /// or once the context is shutting down (ETERM).
-    pub fn register_socket(&self) -> Result<()> {
+    pub fn register_socket(&self, mailbox: OwnerMailbox) -> Result<SocketId> {
         if self.is_terminating() {
             return Err(Error::Terminated);
         }
         let max = self.options.lock().max_sockets as usize;
-        let mut open = self.open_sockets.lock();
-        if *open >= max {
+        let mut sockets = self.sockets.lock();
+        if sockets.len() >= max {
             return Err(Error::TooManyFiles);
         }
-        *open += 1;
-        Ok(())
+        let id = self.next_socket_id.fetch_add(1, Ordering::Relaxed) + 1;
+        sockets.insert(id, mailbox);
+        Ok(id)
     }
 
     /// The counterpart of [`Ctx::register_socket`], once a socket is gone.
-    pub fn unregister_socket(&self) {
-        let mut open = self.open_sockets.lock();
-        *open = open.saturating_sub(1);
-        if *open == 0 {
+    pub fn unregister_socket(&self, id: SocketId) {
+        self.inproc
+            .lock()
+            .retain(|_, e| !matches!(e, InprocEntry::Bound { socket, .. } if *socket == id));
+        let mut sockets = self.sockets.lock();
+        sockets.remove(&id);
+        if sockets.is_empty() {
             self.all_closed.notify_all();
+        }
+    }
+
+    /// Binds an inproc name. Returns the far ends of pipes that connecting
+    /// sockets created before the bind, for the binder to attach.
+    pub fn inproc_bind(
+        &self,
+        name: &[u8],
+        socket: SocketId,
+        mailbox: OwnerMailbox,
+        hwm: InprocHwm,
+    ) -> Result<Vec<PendingPipe>> {
+        let mut map = self.inproc.lock();
+        let pending = match map.remove(name) {
+            Some(InprocEntry::Bound {
+                socket: s,
+                mailbox: m,
+                hwm: h,
+            }) => {
+                map.insert(
+                    name.to_vec(),
+                    InprocEntry::Bound {
+                        socket: s,
+                        mailbox: m,
+                        hwm: h,
+                    },
+                );
+                return Err(Error::Os(libc::EADDRINUSE));
+            }
+            Some(InprocEntry::Pending(p)) => p,
+            None => Vec::new(),
+        };
+        map.insert(
+            name.to_vec(),
+            InprocEntry::Bound {
+                socket,
+                mailbox,
+                hwm,
+            },
+        );
+        Ok(pending)
+    }
+
+    /// Unbinds an inproc name bound by `socket`; ENOENT otherwise.
+    pub fn inproc_unbind(&self, name: &[u8], socket: SocketId) -> Result<()> {
+        let mut map = self.inproc.lock();
+        match map.get(name) {
+            Some(InprocEntry::Bound { socket: s, .. }) if *s == socket => {
+                map.remove(name);
+                Ok(())
+            }
+            _ => Err(Error::Os(libc::ENOENT)),
+        }
+    }
+
+    /// Looks up where an inproc connect goes. When nobody has bound the name
+    /// yet, `park` is called to produce the binder's end of a new pipe, which
+    /// waits here until a bind (connect-before-bind works, as in libzmq).
+    pub fn inproc_connect(&self, name: &[u8], park: impl FnOnce() -> PendingPipe) -> InprocTarget {
+        let mut map = self.inproc.lock();
+        match map.get_mut(name) {
+            Some(InprocEntry::Bound { mailbox, hwm, .. }) => InprocTarget::Bound {
+                mailbox: mailbox.clone(),
+                hwm: *hwm,
+            },
+            Some(InprocEntry::Pending(list)) => {
+                list.push(park());
+                InprocTarget::NotBound
+            }
+            None => {
+                map.insert(name.to_vec(), InprocEntry::Pending(vec![park()]));
+                InprocTarget::NotBound
+            }
         }
     }
 }
@@ -282,17 +409,47 @@ mod tests {
         );
     }
 
+    fn mailbox() -> OwnerMailbox {
+        std::sync::Arc::new(crate::mailbox::Mailbox::new().unwrap())
+    }
+
     #[test]
-    fn term_refuses_new_sockets_and_waits_for_open_ones() {
+    fn term_stops_open_sockets_refuses_new_ones_and_waits_for_close() {
         let ctx = std::sync::Arc::new(Ctx::new());
-        ctx.register_socket().unwrap();
+        let mb = mailbox();
+        let id = ctx.register_socket(mb.clone()).unwrap();
         let c2 = ctx.clone();
         let t = std::thread::spawn(move || c2.terminate());
-        while !ctx.is_terminating() {
-            std::thread::yield_now();
-        }
-        assert_eq!(ctx.register_socket(), Err(Error::Terminated));
-        ctx.unregister_socket();
+        let mut cmds = std::collections::VecDeque::new();
+        assert!(mb
+            .recv(&mut cmds, Some(std::time::Duration::from_secs(10)))
+            .unwrap());
+        assert!(matches!(cmds[0], Command::Stop));
+        assert_eq!(ctx.register_socket(mailbox()), Err(Error::Terminated));
+        ctx.unregister_socket(id);
         t.join().unwrap();
+    }
+
+    #[test]
+    fn inproc_bind_twice_is_eaddrinuse_and_early_connects_wait_for_bind() {
+        let ctx = Ctx::new();
+        let (a, b) = crate::pipe::pipe_pair([0, 0]);
+        let parked = ctx.inproc_connect(b"x", || PendingPipe {
+            end: b,
+            peer_routing_id: Vec::new(),
+        });
+        assert!(matches!(parked, InprocTarget::NotBound));
+        let pending = ctx
+            .inproc_bind(b"x", 1, mailbox(), InprocHwm::default())
+            .unwrap();
+        assert_eq!(pending.len(), 1);
+        drop(a);
+        assert_eq!(
+            ctx.inproc_bind(b"x", 2, mailbox(), InprocHwm::default())
+                .err(),
+            Some(Error::Os(libc::EADDRINUSE))
+        );
+        assert_eq!(ctx.inproc_unbind(b"x", 2), Err(Error::Os(libc::ENOENT)));
+        ctx.inproc_unbind(b"x", 1).unwrap();
     }
 }
