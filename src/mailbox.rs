@@ -112,6 +112,13 @@ impl<C> Mailbox<C> {
         self.signaler.fd()
     }
 
+    /// True when a command may be waiting: one atomic load, no syscall, so
+    /// the owner can check on every call.
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        self.signaler.pending.load(Ordering::Acquire)
+    }
+
     /// Queues a command and wakes the owner if needed. Any thread.
     pub fn send(&self, cmd: C) {
         self.queue.lock().push_back(cmd);

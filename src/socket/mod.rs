@@ -1,5 +1,493 @@
-//! Sockets: the per-socket core shared by every pattern (options, pipes,
-//! commands, blocking with timeouts) and the routing blocks the patterns
-//! are built from.
+//! Sockets: the per-socket core shared by every pattern (pipes, commands,
+//! blocking with timeouts, endpoints) and the routing blocks the patterns are
+//! built from.
+//!
+//! A socket is used by one application thread at a time (the C boundary
+//! serialises calls with a lock). It receives commands — pipe activations,
+//! new pipes, context shutdown — through its mailbox, whose eventfd is
+//! `ZMQ_FD`. On the fast path it looks at the mailbox only when the signaler
+//! says something is pending, so a send or receive costs no syscall.
+//!
+//! Transports implemented so far: inproc.
 
+pub mod pattern;
 pub mod pipes;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::ctx::{Ctx, InprocHwm, InprocTarget, PendingPipe, SocketId};
+use crate::error::{Error, Result};
+use crate::mailbox::Mailbox;
+use crate::msg::{flags, Msg};
+use crate::pipe::{pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
+
+use pattern::{Admission, Pattern};
+use pipes::PipeSet;
+
+/// `zmq_send` flags.
+pub const DONTWAIT: i32 = 1;
+pub const SNDMORE: i32 = 2;
+
+/// The options the core uses directly (the full table lives in `options`).
+#[derive(Debug, Clone)]
+pub struct CoreOptions {
+    pub sndhwm: i32,
+    pub rcvhwm: i32,
+    pub sndtimeo: i32,
+    pub rcvtimeo: i32,
+    pub linger: i32,
+    pub routing_id: Vec<u8>,
+}
+
+impl CoreOptions {
+    fn new(blocky: bool) -> CoreOptions {
+        CoreOptions {
+            sndhwm: 1000,
+            rcvhwm: 1000,
+            sndtimeo: -1,
+            rcvtimeo: -1,
+            linger: if blocky { -1 } else { 0 },
+            routing_id: Vec::new(),
+        }
+    }
+}
+
+/// A parsed endpoint: `transport://address`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Endpoint<'a> {
+    Inproc(&'a [u8]),
+    Tcp(&'a [u8]),
+    Ipc(&'a [u8]),
+}
+
+impl<'a> Endpoint<'a> {
+    /// Parses an endpoint; EINVAL for a malformed one, EPROTONOSUPPORT for
+    /// an unknown transport (as libzmq).
+    pub fn parse(addr: &'a [u8]) -> Result<Endpoint<'a>> {
+        let sep = addr
+            .windows(3)
+            .position(|w| w == b"://")
+            .ok_or(Error::Invalid)?;
+        let (proto, rest) = (&addr[..sep], &addr[sep + 3..]);
+        match proto {
+            b"inproc" => {
+                if rest.is_empty() {
+                    return Err(Error::Invalid);
+                }
+                Ok(Endpoint::Inproc(rest))
+            }
+            b"tcp" => Ok(Endpoint::Tcp(rest)),
+            b"ipc" => Ok(Endpoint::Ipc(rest)),
+            _ => Err(Error::Os(libc::EPROTONOSUPPORT)),
+        }
+    }
+}
+
+pub struct Socket {
+    id: SocketId,
+    socket_type: i32,
+    ctx: Arc<Ctx>,
+    mailbox: OwnerMailbox,
+    pipes: PipeSet,
+    pattern: Pattern,
+    pub options: CoreOptions,
+    /// The last received frame had MORE set.
+    rcvmore: bool,
+    /// The context is shutting down: every call fails with ETERM.
+    stopped: bool,
+    last_endpoint: Vec<u8>,
+    /// Pipes created by our inproc connects, by endpoint, for disconnect.
+    connected: Vec<(Vec<u8>, PipeId)>,
+    /// Scratch space for commands and terminated pipes (no allocation per call).
+    commands: VecDeque<Command>,
+    terminated: Vec<PipeId>,
+}
+
+impl Socket {
+    /// A socket of `socket_type`: ENOTSUP for types not implemented yet,
+    /// ETERM once the context is shutting down, EMFILE past MAX_SOCKETS.
+    pub fn new(ctx: Arc<Ctx>, socket_type: i32) -> Result<Socket> {
+        let pattern = Pattern::for_type(socket_type).ok_or(Error::NotSupported)?;
+        let mailbox: OwnerMailbox = Arc::new(Mailbox::new()?);
+        let id = ctx.register_socket(mailbox.clone())?;
+        let blocky = ctx.options().blocky;
+        Ok(Socket {
+            id,
+            socket_type,
+            ctx,
+            mailbox,
+            pipes: PipeSet::default(),
+            pattern,
+            options: CoreOptions::new(blocky),
+            rcvmore: false,
+            stopped: false,
+            last_endpoint: Vec::new(),
+            connected: Vec::new(),
+            commands: VecDeque::new(),
+            terminated: Vec::new(),
+        })
+    }
+
+    pub fn socket_type(&self) -> i32 {
+        self.socket_type
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.mailbox.fd()
+    }
+
+    pub fn rcvmore(&self) -> bool {
+        self.rcvmore
+    }
+
+    pub fn last_endpoint(&self) -> &[u8] {
+        &self.last_endpoint
+    }
+
+    /// Handles queued commands; with `wait`, first waits up to that long for
+    /// one to arrive. Returns false if the wait timed out.
+    fn process_commands(&mut self, wait: Option<Option<Duration>>) -> Result<bool> {
+        let got = match wait {
+            Some(timeout) => self.mailbox.recv(&mut self.commands, timeout)?,
+            None => {
+                if self.mailbox.has_pending() {
+                    self.mailbox.drain(&mut self.commands);
+                }
+                true
+            }
+        };
+        while let Some(cmd) = self.commands.pop_front() {
+            self.handle(cmd);
+        }
+        if self.stopped {
+            return Err(Error::Terminated);
+        }
+        Ok(got)
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::ActivateRead(id) => {
+                if let Some(i) = self.pipes.index_of(id) {
+                    self.pipes.activate_in(i);
+                }
+            }
+            Command::ActivateWrite(id) => {
+                if let Some(i) = self.pipes.index_of(id) {
+                    self.pipes.activate_out(i);
+                }
+            }
+            Command::PipeTerm(id) => {
+                if let Some(i) = self.pipes.index_of(id) {
+                    if self.pattern.send_only() {
+                        // Nothing will ever read the rest: drop it now.
+                        let pipe = self.pipes.get_mut(i);
+                        while pipe.read().is_some() {}
+                        self.drop_pipe(i);
+                    } else {
+                        // Let fair-queueing read up to the delimiter.
+                        self.pipes.activate_in(i);
+                    }
+                }
+            }
+            Command::Attach(end) => self.attach(end),
+            Command::Stop => self.stopped = true,
+        }
+    }
+
+    fn attach(&mut self, end: PipeEnd) {
+        end.set_owner(self.mailbox.clone());
+        match self.pattern.attach(end.id()) {
+            Admission::Accept => {
+                self.pipes.attach(end);
+            }
+            Admission::Refuse => end.close(),
+        }
+    }
+
+    fn drop_pipe(&mut self, index: usize) {
+        let pipe = self.pipes.detach(index);
+        self.pattern.detached(pipe.id());
+        self.connected.retain(|(_, id)| *id != pipe.id());
+        pipe.close();
+    }
+
+    fn reap_terminated(&mut self) {
+        while let Some(id) = self.terminated.pop() {
+            if let Some(i) = self.pipes.index_of(id) {
+                self.drop_pipe(i);
+            }
+        }
+    }
+
+    fn deadline(timeout_ms: i32) -> Option<Instant> {
+        (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64))
+    }
+
+    /// Waits for commands until `deadline`; EAGAIN once it has passed.
+    fn wait(&mut self, deadline: Option<Instant>) -> Result<()> {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            return Err(Error::Again);
+        }
+        if !self.process_commands(Some(left))? && deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::Again);
+        }
+        Ok(())
+    }
+
+    /// Sends one frame (`zmq_msg_send`). On failure the message is returned.
+    pub fn send(&mut self, mut msg: Msg, send_flags: i32) -> std::result::Result<(), (Error, Msg)> {
+        if let Err(e) = self.process_commands(None) {
+            return Err((e, msg));
+        }
+        if send_flags & SNDMORE != 0 {
+            msg.set_flags(flags::MORE);
+        } else {
+            msg.reset_flags(flags::MORE);
+        }
+        let nonblocking = send_flags & DONTWAIT != 0 || self.options.sndtimeo == 0;
+        let deadline = Self::deadline(self.options.sndtimeo);
+        loop {
+            match self.pattern.send(&mut self.pipes, msg) {
+                Ok(()) => return Ok(()),
+                Err((Error::Again, m)) if !nonblocking => {
+                    msg = m;
+                    if let Err(e) = self.wait(deadline) {
+                        return Err((e, msg));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Receives one frame (`zmq_msg_recv`).
+    pub fn recv(&mut self, recv_flags: i32) -> Result<Msg> {
+        self.process_commands(None)?;
+        let nonblocking = recv_flags & DONTWAIT != 0 || self.options.rcvtimeo == 0;
+        let deadline = Self::deadline(self.options.rcvtimeo);
+        loop {
+            let got = self.pattern.recv(&mut self.pipes, &mut self.terminated);
+            self.reap_terminated();
+            match got {
+                Ok(msg) => {
+                    self.rcvmore = msg.more();
+                    return Ok(msg);
+                }
+                Err(Error::Again) if !nonblocking => self.wait(deadline)?,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// `ZMQ_EVENTS`: processes pending commands, then reports readiness.
+    pub fn events(&mut self) -> Result<(bool, bool)> {
+        self.process_commands(None)?;
+        let has_in = self.pattern.has_in(&mut self.pipes);
+        let has_out = self.pattern.has_out(&mut self.pipes);
+        Ok((has_in, has_out))
+    }
+
+    fn inproc_hwm(&self) -> InprocHwm {
+        InprocHwm {
+            sndhwm: self.options.sndhwm.max(0) as u64,
+            rcvhwm: self.options.rcvhwm.max(0) as u64,
+        }
+    }
+
+    pub fn bind(&mut self, addr: &[u8]) -> Result<()> {
+        self.process_commands(None)?;
+        match Endpoint::parse(addr)? {
+            Endpoint::Inproc(name) => {
+                let pending =
+                    self.ctx
+                        .inproc_bind(name, self.id, self.mailbox.clone(), self.inproc_hwm())?;
+                for p in pending {
+                    self.attach(p.end);
+                }
+                self.last_endpoint = addr.to_vec();
+                Ok(())
+            }
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) => Err(Error::NotSupported),
+        }
+    }
+
+    pub fn connect(&mut self, addr: &[u8]) -> Result<()> {
+        self.process_commands(None)?;
+        match Endpoint::parse(addr)? {
+            Endpoint::Inproc(name) => {
+                let ours = self.inproc_hwm();
+                // The binder's marks are known only if it is bound already.
+                let mut created: Option<PipeEnd> = None;
+                let target = self.ctx.inproc_connect(name, || {
+                    let (a, b) = pipe_pair([ours.sndhwm, ours.rcvhwm]);
+                    created = Some(a);
+                    PendingPipe {
+                        end: b,
+                        peer_routing_id: self.options.routing_id.clone(),
+                    }
+                });
+                let ours_end = match target {
+                    InprocTarget::Bound { mailbox, hwm } => {
+                        // Queue capacity is the sum of both sides' marks, and
+                        // unlimited if either side's is (libzmq's rule).
+                        let sum = |a: u64, b: u64| if a == 0 || b == 0 { 0 } else { a + b };
+                        let (a, b) =
+                            pipe_pair([sum(ours.sndhwm, hwm.rcvhwm), sum(hwm.sndhwm, ours.rcvhwm)]);
+                        b.set_owner(mailbox.clone());
+                        mailbox.send(Command::Attach(b));
+                        a
+                    }
+                    InprocTarget::NotBound => created.ok_or(Error::Invalid)?,
+                };
+                self.connected.push((addr.to_vec(), ours_end.id()));
+                self.attach(ours_end);
+                self.last_endpoint = addr.to_vec();
+                Ok(())
+            }
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) => Err(Error::NotSupported),
+        }
+    }
+
+    pub fn unbind(&mut self, addr: &[u8]) -> Result<()> {
+        self.process_commands(None)?;
+        match Endpoint::parse(addr)? {
+            Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) => Err(Error::NotSupported),
+        }
+    }
+
+    pub fn disconnect(&mut self, addr: &[u8]) -> Result<()> {
+        self.process_commands(None)?;
+        Endpoint::parse(addr)?;
+        let ids: Vec<PipeId> = self
+            .connected
+            .iter()
+            .filter(|(a, _)| a == addr)
+            .map(|(_, id)| *id)
+            .collect();
+        if ids.is_empty() {
+            return Err(Error::Os(libc::ENOENT));
+        }
+        for id in ids {
+            if let Some(i) = self.pipes.index_of(id) {
+                self.drop_pipe(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// `zmq_close`: closes every pipe (peers read what was sent, then see the
+    /// end) and leaves the context.
+    pub fn close(mut self) {
+        while !self.pipes.is_empty() {
+            let pipe = self.pipes.detach(self.pipes.len() - 1);
+            pipe.close();
+        }
+        self.ctx.unregister_socket(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pattern::kind;
+
+    fn pair(ctx: &Arc<Ctx>, a: i32, b: i32, name: &[u8]) -> (Socket, Socket) {
+        let mut x = Socket::new(ctx.clone(), a).unwrap();
+        let mut y = Socket::new(ctx.clone(), b).unwrap();
+        x.bind(name).unwrap();
+        y.connect(name).unwrap();
+        (x, y)
+    }
+
+    #[test]
+    fn endpoint_parsing_matches_libzmq_errors() {
+        assert_eq!(Endpoint::parse(b"inproc://a"), Ok(Endpoint::Inproc(b"a")));
+        assert_eq!(Endpoint::parse(b"nothing"), Err(Error::Invalid));
+        assert_eq!(
+            Endpoint::parse(b"bogus://x"),
+            Err(Error::Os(libc::EPROTONOSUPPORT))
+        );
+    }
+
+    #[test]
+    fn push_pull_over_inproc_delivers_multipart_in_order() {
+        let ctx = Arc::new(Ctx::new());
+        let (mut pull, mut push) = pair(&ctx, kind::PULL, kind::PUSH, b"inproc://pp");
+        push.send(Msg::from_slice(b"a").unwrap(), SNDMORE).unwrap();
+        push.send(Msg::from_slice(b"b").unwrap(), 0).unwrap();
+        let m = pull.recv(0).unwrap();
+        assert_eq!((m.data(), pull.rcvmore()), (&b"a"[..], true));
+        let m = pull.recv(0).unwrap();
+        assert_eq!((m.data(), pull.rcvmore()), (&b"b"[..], false));
+        assert_eq!(pull.recv(DONTWAIT).err(), Some(Error::Again));
+        push.close();
+        pull.close();
+    }
+
+    #[test]
+    fn connect_before_bind_works_for_inproc() {
+        let ctx = Arc::new(Ctx::new());
+        let mut push = Socket::new(ctx.clone(), kind::PUSH).unwrap();
+        push.connect(b"inproc://later").unwrap();
+        push.send(Msg::from_slice(b"early").unwrap(), 0).unwrap();
+        let mut pull = Socket::new(ctx.clone(), kind::PULL).unwrap();
+        pull.bind(b"inproc://later").unwrap();
+        assert_eq!(pull.recv(0).unwrap().data(), b"early");
+    }
+
+    #[test]
+    fn recv_timeout_gives_eagain_and_shutdown_gives_eterm() {
+        let ctx = Arc::new(Ctx::new());
+        let (mut a, _b) = pair(&ctx, kind::PAIR, kind::PAIR, b"inproc://t");
+        a.options.rcvtimeo = 20;
+        let start = Instant::now();
+        assert_eq!(a.recv(0).err(), Some(Error::Again));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        a.options.rcvtimeo = -1;
+        let c2 = ctx.clone();
+        let t = std::thread::spawn(move || c2.shutdown());
+        assert_eq!(a.recv(0).err(), Some(Error::Terminated));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn inproc_hwm_blocks_sender_until_receiver_reads() {
+        let ctx = Arc::new(Ctx::new());
+        let mut pull = Socket::new(ctx.clone(), kind::PULL).unwrap();
+        pull.options.rcvhwm = 2;
+        pull.bind(b"inproc://h").unwrap();
+        let mut push = Socket::new(ctx.clone(), kind::PUSH).unwrap();
+        push.options.sndhwm = 2;
+        push.connect(b"inproc://h").unwrap();
+        for _ in 0..4 {
+            push.send(Msg::from_slice(b"x").unwrap(), DONTWAIT).unwrap();
+        }
+        assert_eq!(
+            push.send(Msg::new(), DONTWAIT).err().map(|e| e.0),
+            Some(Error::Again)
+        );
+        let t = std::thread::spawn(move || {
+            for _ in 0..5 {
+                pull.recv(0).unwrap();
+            }
+            pull
+        });
+        push.send(Msg::from_slice(b"y").unwrap(), 0).unwrap();
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn pair_refuses_a_second_peer() {
+        let ctx = Arc::new(Ctx::new());
+        let (mut a, _b) = pair(&ctx, kind::PAIR, kind::PAIR, b"inproc://p");
+        let mut c = Socket::new(ctx.clone(), kind::PAIR).unwrap();
+        c.connect(b"inproc://p").unwrap();
+        a.events().unwrap();
+        assert_eq!(a.pipes.len(), 1);
+    }
+}
