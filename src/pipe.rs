@@ -193,11 +193,13 @@ impl PipeEnd {
         }
     }
 
-    /// True if something can be read now (without announcing sleep). The
-    /// next item may be the delimiter, in which case `read` returns `None`
-    /// and the pipe reports `is_terminated`.
+    /// True if something can be read now. When nothing can, the owner is
+    /// registered as sleeping on this pipe, so the peer's next flush sends
+    /// ActivateRead (this is what makes `ZMQ_FD` fire after `ZMQ_EVENTS`
+    /// reported no input). The next item may be the delimiter, in which case
+    /// `read` returns `None` and the pipe reports `is_terminated`.
     pub fn check_read(&mut self) -> bool {
-        !self.in_terminated && self.inp.has_next()
+        !self.in_terminated && self.inp.has_next_or_sleep()
     }
 
     /// Reads the next frame. `None` when empty (the owner will get

@@ -210,20 +210,30 @@ impl<T: Send> Reader<T> {
         Some(value)
     }
 
+    /// Like `has_next`, but when the queue is empty announces that the reader
+    /// is going to sleep (see `read_or_sleep`), so the next flush wakes it.
+    #[inline]
+    pub fn has_next_or_sleep(&mut self) -> bool {
+        if self.has_next() {
+            return true;
+        }
+        self.shared.reader_asleep.store(true, Ordering::SeqCst);
+        self.visible = self.shared.committed.load(Ordering::SeqCst);
+        if self.read < self.visible {
+            self.shared.reader_asleep.store(false, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
     /// Like `read`, but when the queue is empty announces that the reader is
     /// going to sleep, so that the next `flush` asks for a wake-up. Returns an
     /// item if one slipped in meanwhile.
     #[inline]
     pub fn read_or_sleep(&mut self) -> Option<T> {
-        if let Some(v) = self.read() {
-            return Some(v);
-        }
-        self.shared.reader_asleep.store(true, Ordering::SeqCst);
-        // Re-check after announcing (see `flush`): a flush that ran before the
-        // announcement is seen here.
-        self.visible = self.shared.committed.load(Ordering::SeqCst);
-        if self.read < self.visible {
-            self.shared.reader_asleep.store(false, Ordering::SeqCst);
+        // Announcing and re-checking (see `flush`): a flush that ran before
+        // the announcement is seen by the re-check.
+        if self.has_next_or_sleep() {
             return self.read();
         }
         None

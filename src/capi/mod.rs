@@ -16,6 +16,7 @@ pub mod ctx;
 pub mod draft;
 pub mod msg;
 pub mod socket;
+pub mod sockopt;
 pub mod types;
 pub mod util;
 

@@ -1,29 +1,59 @@
 //! zmq.h, sockets: creation, options, endpoints, send/receive, monitor,
 //! polling and proxies.
 //!
-//! The messaging engine is not built yet: `zmq_socket` validates its
-//! arguments and then fails with ENOTSUP, so no socket handle exists and every
-//! socket argument is refused with ENOTSOCK, as libzmq refuses invalid ones.
-//! `zmq_poll` already works for plain file descriptors.
+//! Socket handles are cells of a tagged registry (`0xbaddecaf`): NULL,
+//! foreign and closed handles give ENOTSOCK. Types and transports not built
+//! yet fail with ENOTSUP.
 
 use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long};
+use std::time::{Duration, Instant};
 
 use super::consts::*;
 use super::ctx::ctx_arc;
-use super::ffi;
 use super::msg::msg_mut;
 use super::types::{iovec, zmq_msg_t, zmq_pollitem_t};
+use super::{c_str, ffi, sockopt};
 use crate::error::Error;
+use crate::handle::{Cell, Registry};
+use crate::msg::Msg;
+use crate::socket::Socket;
 
-/// The socket behind a C handle. No socket can exist yet, so every handle is
-/// refused with ENOTSOCK, exactly as libzmq refuses a NULL or closed one.
-pub(crate) fn socket_check(_s: *mut c_void) -> Result<(), Error> {
-    Err(Error::NotSocket)
+/// libzmq's socket tag, kept so a core dump reads the same.
+const SOCKET_TAG: u32 = 0xbadd_ecaf;
+
+pub(crate) static SOCKETS: Registry<Socket> = Registry::new(SOCKET_TAG);
+
+/// Runs `f` on the socket behind a C handle; ENOTSOCK for NULL, foreign or
+/// closed handles. The cell's lock serialises calls from several threads.
+pub(crate) fn with_socket<T>(
+    s: *mut c_void,
+    f: impl FnOnce(&mut Socket) -> Result<T, Error>,
+) -> Result<T, Error> {
+    // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+    let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
+    let mut guard = cell.value().lock();
+    f(guard.as_mut().ok_or(Error::NotSocket)?)
+}
+
+/// Validates a socket handle without using it.
+pub(crate) fn socket_check(s: *mut c_void) -> Result<(), Error> {
+    with_socket(s, |_| Ok(()))
 }
 
 fn valid_socket_type(t: c_int) -> bool {
     (ZMQ_PAIR..=ZMQ_STREAM).contains(&t) || (12..=20).contains(&t)
+}
+
+/// A send/recv size as libzmq returns it: clipped to INT_MAX.
+fn size_result(n: usize) -> c_int {
+    n.min(c_int::MAX as usize) as c_int
+}
+
+/// The bytes of a C string argument; EINVAL for NULL.
+unsafe fn endpoint<'a>(addr: *const c_char) -> Result<&'a [u8], Error> {
+    // SAFETY: forwarded caller guarantee.
+    unsafe { c_str(addr) }
 }
 
 #[no_mangle]
@@ -36,95 +66,188 @@ pub unsafe extern "C" fn zmq_socket(context: *mut c_void, type_: c_int) -> *mut 
         if !valid_socket_type(type_) {
             return Err(Error::Invalid);
         }
-        Err::<*mut c_void, _>(Error::NotSupported)
+        let socket = Socket::new(ctx, type_)?;
+        Ok(SOCKETS.insert(socket) as *const Cell<Socket> as *mut c_void)
     }
 }
 
 #[no_mangle]
 pub extern "C" fn zmq_close(s: *mut c_void) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_setsockopt(
-    s: *mut c_void,
-    _option: c_int,
-    _optval: *const c_void,
-    _optvallen: usize,
-) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_getsockopt(
-    s: *mut c_void,
-    _option: c_int,
-    _optval: *mut c_void,
-    _optvallen: *mut usize,
-) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_bind(s: *mut c_void, _addr: *const c_char) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_connect(s: *mut c_void, _addr: *const c_char) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_unbind(s: *mut c_void, _addr: *const c_char) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_disconnect(s: *mut c_void, _addr: *const c_char) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_send(
-    s: *mut c_void,
-    _buf: *const c_void,
-    _len: usize,
-    _flags: c_int,
-) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_send_const(
-    s: *mut c_void,
-    _buf: *const c_void,
-    _len: usize,
-    _flags: c_int,
-) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_recv(s: *mut c_void, _buf: *mut c_void, _len: usize, _flags: c_int) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, _flags: c_int) -> c_int {
     ffi! {
-        socket_check(s)?;
-        unsafe { msg_mut(msg) }?;
+        // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+        let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
+        let socket = SOCKETS.remove(cell).ok_or(Error::NotSocket)?;
+        socket.close();
         Ok(0)
     }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, _flags: c_int) -> c_int {
+pub unsafe extern "C" fn zmq_setsockopt(
+    s: *mut c_void,
+    option: c_int,
+    optval: *const c_void,
+    optvallen: usize,
+) -> c_int {
     ffi! {
-        socket_check(s)?;
-        unsafe { msg_mut(msg) }?;
-        Ok(0)
+        with_socket(s, |sock| {
+            let value = if optval.is_null() {
+                if optvallen != 0 {
+                    return Err(Error::Invalid);
+                }
+                None
+            } else {
+                // SAFETY: the caller provides optvallen readable bytes.
+                Some(unsafe { std::slice::from_raw_parts(optval.cast::<u8>(), optvallen) })
+            };
+            sockopt::set(sock, option, value).map(|()| 0)
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_getsockopt(
+    s: *mut c_void,
+    option: c_int,
+    optval: *mut c_void,
+    optvallen: *mut usize,
+) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            if optval.is_null() || optvallen.is_null() {
+                return Err(Error::Fault);
+            }
+            // SAFETY: the caller provides *optvallen writable bytes.
+            let len = unsafe { *optvallen };
+            let out = unsafe { std::slice::from_raw_parts_mut(optval.cast::<u8>(), len) };
+            let written = sockopt::get(sock, option, out)?;
+            // SAFETY: checked non-null above.
+            unsafe { *optvallen = written };
+            Ok(0)
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_bind(s: *mut c_void, addr: *const c_char) -> c_int {
+    ffi! { with_socket(s, |sock| sock.bind(unsafe { endpoint(addr) }?).map(|()| 0)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_connect(s: *mut c_void, addr: *const c_char) -> c_int {
+    ffi! { with_socket(s, |sock| sock.connect(unsafe { endpoint(addr) }?).map(|()| 0)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_unbind(s: *mut c_void, addr: *const c_char) -> c_int {
+    ffi! { with_socket(s, |sock| sock.unbind(unsafe { endpoint(addr) }?).map(|()| 0)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_disconnect(s: *mut c_void, addr: *const c_char) -> c_int {
+    ffi! { with_socket(s, |sock| sock.disconnect(unsafe { endpoint(addr) }?).map(|()| 0)) }
+}
+
+/// Sends an owned message; returns its size.
+fn send_msg(sock: &mut Socket, msg: Msg, flags: c_int) -> Result<c_int, Error> {
+    let n = msg.size();
+    sock.send(msg, flags).map_err(|(e, _)| e)?;
+    Ok(size_result(n))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_send(
+    s: *mut c_void,
+    buf: *const c_void,
+    len: usize,
+    flags: c_int,
+) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            if buf.is_null() && len != 0 {
+                return Err(Error::Fault);
+            }
+            let data = if len == 0 {
+                &[][..]
+            } else {
+                // SAFETY: the caller provides len readable bytes.
+                unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
+            };
+            send_msg(sock, Msg::from_slice(data)?, flags)
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_send_const(
+    s: *mut c_void,
+    buf: *const c_void,
+    len: usize,
+    flags: c_int,
+) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            if buf.is_null() && len != 0 {
+                return Err(Error::Fault);
+            }
+            // SAFETY: zmq_send_const's contract: the buffer outlives the send.
+            let msg = unsafe { Msg::from_user_buffer(buf as *mut c_void, len, None, std::ptr::null_mut()) };
+            send_msg(sock, msg, flags)
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_recv(
+    s: *mut c_void,
+    buf: *mut c_void,
+    len: usize,
+    flags: c_int,
+) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            if buf.is_null() && len != 0 {
+                return Err(Error::Fault);
+            }
+            let msg = sock.recv(flags)?;
+            let n = msg.size().min(len);
+            if n > 0 {
+                // SAFETY: the caller provides len writable bytes; n <= len.
+                unsafe { std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf.cast::<u8>(), n) };
+            }
+            // The full size is reported even when truncated, as libzmq does.
+            Ok(size_result(msg.size()))
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            let m = unsafe { msg_mut(msg) }?;
+            let n = m.size();
+            // On success the message is consumed and left empty; on failure
+            // it is put back unchanged.
+            if let Err((e, back)) = sock.send(m.take(), flags) {
+                *m = back;
+                return Err(e);
+            }
+            Ok(size_result(n))
+        })
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            let m = unsafe { msg_mut(msg) }?;
+            let got = sock.recv(flags)?;
+            let n = got.size();
+            *m = got;
+            Ok(size_result(n))
+        })
     }
 }
 
@@ -140,33 +263,85 @@ pub unsafe extern "C" fn zmq_recvmsg(s: *mut c_void, msg: *mut zmq_msg_t, flags:
     unsafe { zmq_msg_recv(msg, s, flags) }
 }
 
+/// Sends `count` buffers as one multipart message (every part but the last
+/// with SNDMORE; the last with `flags`).
 #[no_mangle]
-pub extern "C" fn zmq_sendiov(
+pub unsafe extern "C" fn zmq_sendiov(
     s: *mut c_void,
-    _iov: *mut iovec,
-    _count: usize,
-    _flags: c_int,
+    iov: *mut iovec,
+    count: usize,
+    flags: c_int,
 ) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+    ffi! {
+        with_socket(s, |sock| {
+            if count == 0 || iov.is_null() {
+                return Err(Error::Invalid);
+            }
+            // SAFETY: the caller provides count iovecs.
+            let parts = unsafe { std::slice::from_raw_parts(iov, count) };
+            for (i, part) in parts.iter().enumerate() {
+                let data = if part.iov_len == 0 || part.iov_base.is_null() {
+                    &[][..]
+                } else {
+                    // SAFETY: each iovec describes readable memory.
+                    unsafe { std::slice::from_raw_parts(part.iov_base.cast::<u8>(), part.iov_len) }
+                };
+                let f = if i + 1 < count { flags | crate::socket::SNDMORE } else { flags };
+                send_msg(sock, Msg::from_slice(data)?, f)?;
+            }
+            Ok(size_result(count))
+        })
+    }
+}
+
+/// Receives up to `*count` parts of a message into buffers allocated with
+/// malloc (the caller frees them); sets `*count` to the parts received.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_recviov(
+    s: *mut c_void,
+    iov: *mut iovec,
+    count: *mut usize,
+    flags: c_int,
+) -> c_int {
+    ffi! {
+        with_socket(s, |sock| {
+            if iov.is_null() || count.is_null() {
+                return Err(Error::Invalid);
+            }
+            // SAFETY: the caller provides *count iovecs.
+            let max = unsafe { *count };
+            let parts = unsafe { std::slice::from_raw_parts_mut(iov, max) };
+            let mut received = 0;
+            let mut total = 0usize;
+            let mut more = true;
+            while more && received < max {
+                let msg = sock.recv(flags)?;
+                more = msg.more();
+                // SAFETY: malloc of at least one byte; ownership passes to C.
+                let buf = unsafe { libc::malloc(msg.size().max(1)) };
+                if buf.is_null() {
+                    return Err(Error::NoMemory);
+                }
+                // SAFETY: buf has msg.size() writable bytes.
+                unsafe { std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf.cast::<u8>(), msg.size()) };
+                parts[received] = iovec { iov_base: buf, iov_len: msg.size() };
+                total += msg.size();
+                received += 1;
+            }
+            // SAFETY: checked non-null above.
+            unsafe { *count = received };
+            Ok(size_result(total))
+        })
+    }
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_recviov(
-    s: *mut c_void,
-    _iov: *mut iovec,
-    _count: *mut usize,
-    _flags: c_int,
-) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
-}
-
-#[no_mangle]
-pub extern "C" fn zmq_socket_monitor(
+pub unsafe extern "C" fn zmq_socket_monitor(
     s: *mut c_void,
     _addr: *const c_char,
     _events: c_int,
 ) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+    ffi! { with_socket(s, |_| Err::<c_int, _>(Error::NotSupported)) }
 }
 
 #[no_mangle]
@@ -179,7 +354,9 @@ pub extern "C" fn zmq_proxy(
         if frontend.is_null() || backend.is_null() {
             return Err(Error::Fault);
         }
-        socket_check(frontend).map(|()| 0)
+        socket_check(frontend)?;
+        socket_check(backend)?;
+        Err(Error::NotSupported)
     }
 }
 
@@ -194,7 +371,9 @@ pub extern "C" fn zmq_proxy_steerable(
         if frontend.is_null() || backend.is_null() {
             return Err(Error::Fault);
         }
-        socket_check(frontend).map(|()| 0)
+        socket_check(frontend)?;
+        socket_check(backend)?;
+        Err(Error::NotSupported)
     }
 }
 
@@ -204,6 +383,8 @@ pub extern "C" fn zmq_device(_type: c_int, frontend: *mut c_void, backend: *mut 
 }
 
 /// `zmq_poll`: waits until an item is ready or `timeout` ms pass (-1: forever).
+/// Sockets are polled through their `ZMQ_FD` and confirmed with
+/// `ZMQ_EVENTS`, exactly libzmq's edge-triggered contract.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_poll(
     items: *mut zmq_pollitem_t,
@@ -225,36 +406,60 @@ pub unsafe extern "C" fn zmq_poll(
         }
         // SAFETY: the caller passes an array of nitems items.
         let items = unsafe { std::slice::from_raw_parts_mut(items, nitems as usize) };
-        let mut fds = Vec::with_capacity(items.len());
+        let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(items.len());
         for item in items.iter() {
-            if !item.socket.is_null() {
-                socket_check(item.socket)?;
+            let (fd, events) = if item.socket.is_null() {
+                let mut ev = 0;
+                if item.events & ZMQ_POLLIN as i16 != 0 { ev |= libc::POLLIN; }
+                if item.events & ZMQ_POLLOUT as i16 != 0 { ev |= libc::POLLOUT; }
+                if item.events & ZMQ_POLLPRI as i16 != 0 { ev |= libc::POLLPRI; }
+                (item.fd, ev)
+            } else {
+                let fd = with_socket(item.socket, |sock| Ok(sock.fd()))?;
+                (fd, if item.events != 0 { libc::POLLIN } else { 0 })
+            };
+            fds.push(libc::pollfd { fd, events, revents: 0 });
+        }
+        let mut first = true;
+        loop {
+            // Plain fds: a zero-timeout poll on the first pass, the real
+            // wait's results afterwards. Sockets: always ask ZMQ_EVENTS.
+            let wait = if first { 0 } else {
+                match deadline {
+                    None => -1,
+                    Some(d) => d.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as c_int,
+                }
+            };
+            for f in fds.iter_mut() { f.revents = 0; }
+            // SAFETY: fds is a valid array of fds.len() pollfd structures.
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait) };
+            if rc < 0 {
+                return Err(Error::last_os_error());
             }
-            let mut events = 0;
-            if item.events & ZMQ_POLLIN as i16 != 0 { events |= libc::POLLIN; }
-            if item.events & ZMQ_POLLOUT as i16 != 0 { events |= libc::POLLOUT; }
-            if item.events & ZMQ_POLLPRI as i16 != 0 { events |= libc::POLLPRI; }
-            fds.push(libc::pollfd { fd: item.fd, events, revents: 0 });
-        }
-        let wait = if timeout < 0 { -1 } else { timeout.min(c_int::MAX as c_long) as c_int };
-        // SAFETY: fds is a valid array of fds.len() pollfd structures.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait) };
-        if rc < 0 {
-            return Err(Error::last_os_error());
-        }
-        let mut ready = 0;
-        for (item, fd) in items.iter_mut().zip(&fds) {
-            let mut revents = 0i16;
-            if fd.revents & libc::POLLIN != 0 { revents |= ZMQ_POLLIN as i16; }
-            if fd.revents & libc::POLLOUT != 0 { revents |= ZMQ_POLLOUT as i16; }
-            if fd.revents & libc::POLLPRI != 0 { revents |= ZMQ_POLLPRI as i16; }
-            if fd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 { revents |= ZMQ_POLLERR as i16; }
-            item.revents = revents;
-            if revents != 0 {
-                ready += 1;
+            let mut ready = 0;
+            for (item, fd) in items.iter_mut().zip(&fds) {
+                let mut revents = 0i16;
+                if item.socket.is_null() {
+                    if fd.revents & libc::POLLIN != 0 { revents |= ZMQ_POLLIN as i16; }
+                    if fd.revents & libc::POLLOUT != 0 { revents |= ZMQ_POLLOUT as i16; }
+                    if fd.revents & libc::POLLPRI != 0 { revents |= ZMQ_POLLPRI as i16; }
+                    if fd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 { revents |= ZMQ_POLLERR as i16; }
+                } else {
+                    let (has_in, has_out) = with_socket(item.socket, |sock| sock.events())?;
+                    if has_in && item.events & ZMQ_POLLIN as i16 != 0 { revents |= ZMQ_POLLIN as i16; }
+                    if has_out && item.events & ZMQ_POLLOUT as i16 != 0 { revents |= ZMQ_POLLOUT as i16; }
+                }
+                item.revents = revents;
+                if revents != 0 {
+                    ready += 1;
+                }
             }
+            if ready > 0 || timeout == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(ready);
+            }
+            first = false;
         }
-        Ok(ready)
     }
 }
 
@@ -266,5 +471,5 @@ fn sleep_ms(ms: c_long) {
             std::thread::park();
         }
     }
-    std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    std::thread::sleep(Duration::from_millis(ms as u64));
 }
