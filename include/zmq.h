@@ -686,6 +686,48 @@ struct iovec;
 
 #define SHARED 128
 
+#define DONTWAIT 1
+
+#define SNDMORE 2
+
+#define PAIR 0
+
+#define PUB 1
+
+#define SUB 2
+
+#define REQ 3
+
+#define REP 4
+
+#define DEALER 5
+
+#define ROUTER 6
+
+#define PULL 7
+
+#define PUSH 8
+
+#define XPUB 9
+
+#define XSUB 10
+
+#define STREAM 11
+
+#define FLAG_MORE 1
+
+#define FLAG_LONG 2
+
+#define FLAG_COMMAND 4
+
+#define MAX_HEADER 9
+
+#define GREETING_SIZE 64
+
+#define SIGNATURE_SIZE 10
+
+#define MECHANISM_SIZE 20
+
 typedef int zmq_fd_t;
 
 #if defined(ZMQ_BUILD_DRAFT_API)
@@ -852,35 +894,35 @@ ZMQ_EXPORT void *zmq_socket(void *context, int type_);
 
 ZMQ_EXPORT int zmq_close(void *s);
 
-ZMQ_EXPORT int zmq_setsockopt(void *s, int _option, const void *_optval, size_t _optvallen);
+ZMQ_EXPORT int zmq_setsockopt(void *s, int option, const void *optval, size_t optvallen);
 
-ZMQ_EXPORT int zmq_getsockopt(void *s, int _option, void *_optval, size_t *_optvallen);
+ZMQ_EXPORT int zmq_getsockopt(void *s, int option, void *optval, size_t *optvallen);
 
-ZMQ_EXPORT int zmq_bind(void *s, const char *_addr);
+ZMQ_EXPORT int zmq_bind(void *s, const char *addr);
 
-ZMQ_EXPORT int zmq_connect(void *s, const char *_addr);
+ZMQ_EXPORT int zmq_connect(void *s, const char *addr);
 
-ZMQ_EXPORT int zmq_unbind(void *s, const char *_addr);
+ZMQ_EXPORT int zmq_unbind(void *s, const char *addr);
 
-ZMQ_EXPORT int zmq_disconnect(void *s, const char *_addr);
+ZMQ_EXPORT int zmq_disconnect(void *s, const char *addr);
 
-ZMQ_EXPORT int zmq_send(void *s, const void *_buf, size_t _len, int _flags);
+ZMQ_EXPORT int zmq_send(void *s, const void *buf, size_t len, int flags);
 
-ZMQ_EXPORT int zmq_send_const(void *s, const void *_buf, size_t _len, int _flags);
+ZMQ_EXPORT int zmq_send_const(void *s, const void *buf, size_t len, int flags);
 
-ZMQ_EXPORT int zmq_recv(void *s, void *_buf, size_t _len, int _flags);
+ZMQ_EXPORT int zmq_recv(void *s, void *buf, size_t len, int flags);
 
-ZMQ_EXPORT int zmq_msg_send(zmq_msg_t *msg, void *s, int _flags);
+ZMQ_EXPORT int zmq_msg_send(zmq_msg_t *msg, void *s, int flags);
 
-ZMQ_EXPORT int zmq_msg_recv(zmq_msg_t *msg, void *s, int _flags);
+ZMQ_EXPORT int zmq_msg_recv(zmq_msg_t *msg, void *s, int flags);
 
 ZMQ_EXPORT int zmq_sendmsg(void *s, zmq_msg_t *msg, int flags);
 
 ZMQ_EXPORT int zmq_recvmsg(void *s, zmq_msg_t *msg, int flags);
 
-ZMQ_EXPORT int zmq_sendiov(void *s, struct iovec *_iov, size_t _count, int _flags);
+ZMQ_EXPORT int zmq_sendiov(void *s, struct iovec *iov, size_t count, int flags);
 
-ZMQ_EXPORT int zmq_recviov(void *s, struct iovec *_iov, size_t *_count, int _flags);
+ZMQ_EXPORT int zmq_recviov(void *s, struct iovec *iov, size_t *count, int flags);
 
 ZMQ_EXPORT int zmq_socket_monitor(void *s, const char *_addr, int _events);
 

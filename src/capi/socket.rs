@@ -72,7 +72,7 @@ pub unsafe extern "C" fn zmq_socket(context: *mut c_void, type_: c_int) -> *mut 
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_close(s: *mut c_void) -> c_int {
+pub unsafe extern "C" fn zmq_close(s: *mut c_void) -> c_int {
     ffi! {
         // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
         let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
