@@ -15,7 +15,7 @@ fn main() {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libzmq.so.5");
     }
 
-    println!("cargo:rerun-if-changed=src/capi");
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
 

@@ -52,6 +52,7 @@ step clippy cargo clippy --release --all-targets --locked -- -D warnings
 counted rust-unit cargo cargo test --release --locked --lib
 counted capi-tests plain bash capi-tests/run.sh --include "$ROOT/include" --libdir "$LIB" --out "$ROOT/build/capi-tests"
 step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
+step header-no-extra-macros bash scripts/check-no-extra-macros.sh
 step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"
 step packaging bash scripts/check-packaging.sh
 
