@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 need=()
-for pkg in libzmq3-dev libzmq5 pkg-config binutils; do
+for pkg in libzmq3-dev libzmq5 pkg-config binutils g++ python3; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 command -v cc >/dev/null || need+=(gcc)
