@@ -168,25 +168,26 @@ enum InprocEntry {
     Bound {
         socket: SocketId,
         mailbox: OwnerMailbox,
-        hwm: InprocHwm,
+        hwm: InprocPeer,
     },
     /// Connected to before anyone bound it: the far ends wait here.
     Pending(Vec<PendingPipe>),
 }
 
-/// High-water marks a socket contributes to an inproc pipe.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct InprocHwm {
+/// What a socket contributes to an inproc pipe: its high-water marks and
+/// the routing id the other side sees (ROUTER addresses peers by it).
+#[derive(Debug, Clone, Default)]
+pub struct InprocPeer {
     pub sndhwm: u64,
     pub rcvhwm: u64,
+    pub routing_id: Vec<u8>,
 }
 
-/// The binder's end of a pipe created by an early connect.
+/// The binder's end of a pipe created by an early connect (its
+/// `routing_id` already names the connecting socket).
 #[derive(Debug)]
 pub struct PendingPipe {
     pub end: PipeEnd,
-    /// The connecting socket's routing id, announced to the binder (ROUTER).
-    pub peer_routing_id: Vec<u8>,
 }
 
 /// The result of looking up an inproc endpoint to connect to.
@@ -194,7 +195,7 @@ pub struct PendingPipe {
 pub enum InprocTarget {
     Bound {
         mailbox: OwnerMailbox,
-        hwm: InprocHwm,
+        hwm: InprocPeer,
     },
     NotBound,
 }
@@ -295,7 +296,7 @@ impl Ctx {
         name: &[u8],
         socket: SocketId,
         mailbox: OwnerMailbox,
-        hwm: InprocHwm,
+        hwm: InprocPeer,
     ) -> Result<Vec<PendingPipe>> {
         let mut map = self.inproc.lock();
         let pending = match map.remove(name) {
@@ -348,7 +349,7 @@ impl Ctx {
         match map.get_mut(name) {
             Some(InprocEntry::Bound { mailbox, hwm, .. }) => InprocTarget::Bound {
                 mailbox: mailbox.clone(),
-                hwm: *hwm,
+                hwm: hwm.clone(),
             },
             Some(InprocEntry::Pending(list)) => {
                 list.push(park());
@@ -434,18 +435,15 @@ mod tests {
     fn inproc_bind_twice_is_eaddrinuse_and_early_connects_wait_for_bind() {
         let ctx = Ctx::new();
         let (a, b) = crate::pipe::pipe_pair([0, 0]);
-        let parked = ctx.inproc_connect(b"x", || PendingPipe {
-            end: b,
-            peer_routing_id: Vec::new(),
-        });
+        let parked = ctx.inproc_connect(b"x", || PendingPipe { end: b });
         assert!(matches!(parked, InprocTarget::NotBound));
         let pending = ctx
-            .inproc_bind(b"x", 1, mailbox(), InprocHwm::default())
+            .inproc_bind(b"x", 1, mailbox(), InprocPeer::default())
             .unwrap();
         assert_eq!(pending.len(), 1);
         drop(a);
         assert_eq!(
-            ctx.inproc_bind(b"x", 2, mailbox(), InprocHwm::default())
+            ctx.inproc_bind(b"x", 2, mailbox(), InprocPeer::default())
                 .err(),
             Some(Error::Os(libc::EADDRINUSE))
         );

@@ -44,6 +44,13 @@ pub fn set(sock: &mut Socket, option: i32, value: Option<&[u8]>) -> Result<()> {
                 .ok_or(Error::Invalid)?;
             o.routing_id = v.to_vec();
         }
+        ZMQ_ROUTER_MANDATORY => {
+            let v = int(value)
+                .ok()
+                .filter(|v| *v == 0 || *v == 1)
+                .ok_or(Error::Invalid)?;
+            sock.router_mut().ok_or(Error::Invalid)?.mandatory = v == 1;
+        }
         _ => return Err(Error::Invalid),
     }
     Ok(())

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::ctx::{Ctx, InprocHwm, InprocTarget, PendingPipe, SocketId};
+use crate::ctx::{Ctx, InprocPeer, InprocTarget, PendingPipe, SocketId};
 use crate::error::{Error, Result};
 use crate::mailbox::Mailbox;
 use crate::msg::{flags, Msg};
@@ -138,6 +138,14 @@ impl Socket {
         self.mailbox.fd()
     }
 
+    /// The ROUTER state, for ROUTER-only options.
+    pub fn router_mut(&mut self) -> Option<&mut pattern::Router> {
+        match &mut self.pattern {
+            Pattern::Router(r) => Some(r),
+            _ => None,
+        }
+    }
+
     pub fn rcvmore(&self) -> bool {
         self.rcvmore
     }
@@ -197,9 +205,10 @@ impl Socket {
         }
     }
 
-    fn attach(&mut self, end: PipeEnd) {
+    fn attach(&mut self, mut end: PipeEnd) {
         end.set_owner(self.mailbox.clone());
-        match self.pattern.attach(end.id()) {
+        let id = end.id();
+        match self.pattern.attach(id, &mut end.routing_id) {
             Admission::Accept => {
                 self.pipes.attach(end);
             }
@@ -291,8 +300,9 @@ impl Socket {
         Ok((has_in, has_out))
     }
 
-    fn inproc_hwm(&self) -> InprocHwm {
-        InprocHwm {
+    fn inproc_hwm(&self) -> InprocPeer {
+        InprocPeer {
+            routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm.max(0) as u64,
             rcvhwm: self.options.rcvhwm.max(0) as u64,
         }
@@ -323,20 +333,25 @@ impl Socket {
                 // The binder's marks are known only if it is bound already.
                 let mut created: Option<PipeEnd> = None;
                 let target = self.ctx.inproc_connect(name, || {
-                    let (a, b) = pipe_pair([ours.sndhwm, ours.rcvhwm]);
+                    let (a, mut b) = pipe_pair([ours.sndhwm, ours.rcvhwm]);
+                    b.routing_id = ours.routing_id.clone();
                     created = Some(a);
-                    PendingPipe {
-                        end: b,
-                        peer_routing_id: self.options.routing_id.clone(),
-                    }
+                    PendingPipe { end: b }
                 });
                 let ours_end = match target {
-                    InprocTarget::Bound { mailbox, hwm } => {
+                    InprocTarget::Bound {
+                        mailbox,
+                        hwm: theirs,
+                    } => {
                         // Queue capacity is the sum of both sides' marks, and
                         // unlimited if either side's is (libzmq's rule).
                         let sum = |a: u64, b: u64| if a == 0 || b == 0 { 0 } else { a + b };
-                        let (a, b) =
-                            pipe_pair([sum(ours.sndhwm, hwm.rcvhwm), sum(hwm.sndhwm, ours.rcvhwm)]);
+                        let (mut a, mut b) = pipe_pair([
+                            sum(ours.sndhwm, theirs.rcvhwm),
+                            sum(theirs.sndhwm, ours.rcvhwm),
+                        ]);
+                        a.routing_id = theirs.routing_id;
+                        b.routing_id = ours.routing_id;
                         b.set_owner(mailbox.clone());
                         mailbox.send(Command::Attach(b));
                         a

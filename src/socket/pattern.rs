@@ -1,11 +1,13 @@
 //! Socket patterns: each socket type as a small state machine over the
 //! routing blocks of [`PipeSet`] (RFC 28/30/31 semantics).
 //!
-//! Implemented so far: PAIR, PUSH, PULL, DEALER. The remaining types arrive
-//! as their own variants.
+//! Implemented so far: PAIR, PUSH, PULL, DEALER, REQ, REP, ROUTER. The
+//! remaining types arrive as their own variants.
+
+use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::msg::Msg;
+use crate::msg::{flags, Msg};
 use crate::pipe::PipeId;
 
 use super::pipes::PipeSet;
@@ -34,12 +36,60 @@ pub enum Admission {
     Refuse,
 }
 
+/// REQ (RFC 28): strict send-request / receive-reply alternation.
+#[derive(Debug, Default)]
+pub struct Req {
+    /// A request was sent; now only its reply may be received.
+    awaiting_reply: bool,
+    /// The pipe the request went to; the reply must come from it.
+    reply_pipe: Option<PipeId>,
+    /// Mid-request (after the first frame).
+    out_more: bool,
+    /// Mid-reply: the delimiter was checked, body frames follow.
+    in_body: bool,
+}
+
+/// REP (RFC 28): receive a request, then send exactly one reply, which goes
+/// back along the request's envelope.
+#[derive(Debug, Default)]
+pub struct Rep {
+    sending_reply: bool,
+    reply_pipe: Option<PipeId>,
+    /// Routing frames up to and including the empty delimiter.
+    envelope: Vec<Msg>,
+    /// Mid-request body.
+    in_body: bool,
+    out_more: bool,
+}
+
+/// ROUTER: prefixes each received message with the peer's routing id and
+/// routes each sent message by its first frame.
+#[derive(Debug, Default)]
+pub struct Router {
+    /// Routing id to pipe.
+    peers: HashMap<Vec<u8>, PipeId>,
+    /// Next generated routing id (5 bytes: 0x00 + u32 BE, as libzmq).
+    next_id: u32,
+    /// ZMQ_ROUTER_MANDATORY: unroutable sends fail instead of dropping.
+    pub mandatory: bool,
+    /// The first frame of a message, held back while its routing id is
+    /// returned.
+    prefetched: Option<Msg>,
+    in_more: bool,
+    /// Sending: `None` between messages, `Some(None)` while dropping an
+    /// unroutable message, `Some(Some(id))` while writing to a pipe.
+    out: Option<Option<PipeId>>,
+}
+
 #[derive(Debug)]
 pub enum Pattern {
     Pair { peer: Option<PipeId> },
     Push,
     Pull,
     Dealer,
+    Req(Req),
+    Rep(Rep),
+    Router(Router),
 }
 
 impl Pattern {
@@ -50,11 +100,19 @@ impl Pattern {
             kind::PUSH => Pattern::Push,
             kind::PULL => Pattern::Pull,
             kind::DEALER => Pattern::Dealer,
+            kind::REQ => Pattern::Req(Req::default()),
+            kind::REP => Pattern::Rep(Rep::default()),
+            kind::ROUTER => Pattern::Router(Router {
+                next_id: initial_routing_counter(),
+                ..Router::default()
+            }),
             _ => return None,
         })
     }
 
-    pub fn attach(&mut self, id: PipeId) -> Admission {
+    /// Decides on a new pipe; `routing_id` is the peer's announced id, which
+    /// ROUTER may replace with a generated one.
+    pub fn attach(&mut self, id: PipeId, routing_id: &mut Vec<u8>) -> Admission {
         match self {
             Pattern::Pair { peer } => {
                 if peer.is_some() {
@@ -63,15 +121,32 @@ impl Pattern {
                 *peer = Some(id);
                 Admission::Accept
             }
+            Pattern::Router(r) => {
+                if routing_id.is_empty() {
+                    *routing_id = r.generate_id();
+                } else if r.peers.contains_key(routing_id.as_slice()) {
+                    // The id is taken (no ROUTER_HANDOVER yet): refuse.
+                    return Admission::Refuse;
+                }
+                r.peers.insert(routing_id.clone(), id);
+                Admission::Accept
+            }
             _ => Admission::Accept,
         }
     }
 
     pub fn detached(&mut self, id: PipeId) {
-        if let Pattern::Pair { peer } = self {
-            if *peer == Some(id) {
-                *peer = None;
+        match self {
+            Pattern::Pair { peer } if *peer == Some(id) => *peer = None,
+            Pattern::Router(r) => {
+                r.peers.retain(|_, p| *p != id);
+                if r.out == Some(Some(id)) {
+                    r.out = Some(None); // finish the message by dropping it
+                }
             }
+            Pattern::Req(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
+            Pattern::Rep(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
+            _ => {}
         }
     }
 
@@ -84,7 +159,12 @@ impl Pattern {
     pub fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
         match self {
             Pattern::Pull => Err((Error::NotSupported, msg)),
-            Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => pipes.lb_send(msg),
+            Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
+                pipes.lb_send(msg).map(|_| ())
+            }
+            Pattern::Req(r) => r.send(pipes, msg),
+            Pattern::Rep(r) => r.send(pipes, msg),
+            Pattern::Router(r) => r.send(pipes, msg),
         }
     }
 
@@ -99,12 +179,23 @@ impl Pattern {
                 .fq_recv(terminated)
                 .map(|(m, _)| m)
                 .ok_or(Error::Again),
+            Pattern::Req(r) => r.recv(pipes),
+            Pattern::Rep(r) => r.recv(pipes, terminated),
+            Pattern::Router(r) => r.recv(pipes, terminated),
         }
     }
 
     pub fn has_in(&mut self, pipes: &mut PipeSet) -> bool {
         match self {
             Pattern::Push => false,
+            Pattern::Req(r) => {
+                r.awaiting_reply
+                    && r.reply_pipe
+                        .and_then(|id| pipes.index_of(id))
+                        .is_some_and(|i| pipes.get_mut(i).check_read())
+            }
+            Pattern::Rep(r) => !r.sending_reply && (r.in_body || pipes.fq_has_in()),
+            Pattern::Router(r) => r.prefetched.is_some() || r.in_more || pipes.fq_has_in(),
             _ => pipes.fq_has_in(),
         }
     }
@@ -112,7 +203,211 @@ impl Pattern {
     pub fn has_out(&mut self, pipes: &mut PipeSet) -> bool {
         match self {
             Pattern::Pull => false,
+            Pattern::Req(r) => !r.awaiting_reply && pipes.lb_has_out(),
+            Pattern::Rep(r) => r.sending_reply,
+            // A ROUTER can always try: unroutable messages are dropped.
+            Pattern::Router(_) => true,
             _ => pipes.lb_has_out(),
         }
+    }
+}
+
+/// libzmq seeds ROUTER's id counter randomly so restarted peers rarely reuse
+/// ids; any per-process varying seed serves.
+fn initial_routing_counter() -> u32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (t.subsec_nanos() ^ std::process::id().rotate_left(16)) | 1
+}
+
+fn with_more(mut m: Msg, more: bool) -> Msg {
+    if more {
+        m.set_flags(flags::MORE);
+    } else {
+        m.reset_flags(flags::MORE);
+    }
+    m
+}
+
+impl Req {
+    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+        if self.awaiting_reply {
+            return Err((Error::State, msg));
+        }
+        if !self.out_more {
+            // Start of a request: the empty delimiter goes first, to the pipe
+            // load balancing picks; the rest of the request follows on it.
+            match pipes.lb_send(with_more(Msg::new(), true)) {
+                Ok(id) => self.reply_pipe = Some(id),
+                Err((e, _)) => return Err((e, msg)),
+            }
+        }
+        let more = msg.more();
+        pipes.lb_send(msg)?;
+        self.out_more = more;
+        if !more {
+            self.awaiting_reply = true;
+            self.in_body = false;
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, pipes: &mut PipeSet) -> Result<Msg, Error> {
+        if !self.awaiting_reply {
+            return Err(Error::State);
+        }
+        let index = self
+            .reply_pipe
+            .and_then(|id| pipes.index_of(id))
+            .ok_or(Error::Again)?;
+        let pipe = pipes.get_mut(index);
+        loop {
+            let msg = pipe.read().ok_or(Error::Again)?;
+            if !self.in_body {
+                // A reply starts with the empty delimiter; anything else is a
+                // malformed reply and is dropped whole, as libzmq does.
+                if msg.size() == 0 && msg.more() {
+                    self.in_body = true;
+                    continue;
+                }
+                let mut more = msg.more();
+                while more {
+                    match pipe.read() {
+                        Some(m) => more = m.more(),
+                        None => break,
+                    }
+                }
+                continue;
+            }
+            if !msg.more() {
+                self.awaiting_reply = false;
+                self.in_body = false;
+            }
+            return Ok(msg);
+        }
+    }
+}
+
+impl Rep {
+    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+        if self.sending_reply {
+            return Err(Error::State);
+        }
+        loop {
+            let (msg, index) = pipes.fq_recv(terminated).ok_or(Error::Again)?;
+            if self.in_body {
+                if !msg.more() {
+                    self.in_body = false;
+                    self.sending_reply = true;
+                }
+                return Ok(msg);
+            }
+            // Envelope: routing frames up to the empty delimiter.
+            let delimiter = msg.size() == 0;
+            let more = msg.more();
+            self.envelope.push(msg);
+            if !more {
+                // No delimiter before the end: malformed, dropped.
+                self.envelope.clear();
+                continue;
+            }
+            if delimiter {
+                self.reply_pipe = Some(pipes.get(index).id());
+                self.in_body = true;
+            }
+        }
+    }
+
+    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+        if !self.sending_reply {
+            return Err((Error::State, msg));
+        }
+        let more = msg.more();
+        match self.reply_pipe.and_then(|id| pipes.index_of(id)) {
+            Some(i) => {
+                let pipe = pipes.get_mut(i);
+                if !self.out_more {
+                    for frame in self.envelope.drain(..) {
+                        pipe.write(with_more(frame, true));
+                    }
+                }
+                pipe.write(msg);
+                if !more {
+                    pipe.flush();
+                }
+            }
+            // The requester is gone: the reply is dropped, as in libzmq.
+            None => self.envelope.clear(),
+        }
+        self.out_more = more;
+        if !more {
+            self.sending_reply = false;
+            self.envelope.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Router {
+    fn generate_id(&mut self) -> Vec<u8> {
+        loop {
+            let mut id = vec![0u8];
+            id.extend_from_slice(&self.next_id.to_be_bytes());
+            self.next_id = self.next_id.wrapping_add(1);
+            if !self.peers.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+        if let Some(m) = self.prefetched.take() {
+            self.in_more = m.more();
+            return Ok(m);
+        }
+        let (msg, index) = pipes.fq_recv(terminated).ok_or(Error::Again)?;
+        if self.in_more {
+            self.in_more = msg.more();
+            return Ok(msg);
+        }
+        // First frame of a message: hand out the sender's routing id first.
+        let id = Msg::from_slice(&pipes.get(index).routing_id).map_err(|_| Error::NoMemory)?;
+        self.prefetched = Some(msg);
+        self.in_more = true;
+        Ok(with_more(id, true))
+    }
+
+    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+        let more = msg.more();
+        let Some(target) = self.out else {
+            // The routing-id frame. Without MORE there is no message to
+            // route: libzmq ignores it.
+            if !more {
+                return Ok(());
+            }
+            let found = self
+                .peers
+                .get(msg.data())
+                .and_then(|&id| pipes.index_of(id).map(|i| (id, i)));
+            self.out = match found {
+                Some((id, i)) if pipes.get_mut(i).check_write() => Some(Some(id)),
+                Some(_) if self.mandatory => return Err((Error::Again, msg)),
+                None if self.mandatory => return Err((Error::Os(libc::EHOSTUNREACH), msg)),
+                _ => Some(None),
+            };
+            return Ok(());
+        };
+        if let Some(i) = target.and_then(|id| pipes.index_of(id)) {
+            let pipe = pipes.get_mut(i);
+            pipe.write(msg);
+            if !more {
+                pipe.flush();
+            }
+        }
+        if !more {
+            self.out = None;
+        }
+        Ok(())
     }
 }

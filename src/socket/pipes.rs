@@ -10,6 +10,8 @@
 //! and receives (DEALER) keeps two sets of flags in one vector, so the sets
 //! here track activity separately per direction.
 
+use std::collections::HashMap;
+
 use crate::error::Error;
 use crate::msg::Msg;
 use crate::pipe::{PipeEnd, PipeId};
@@ -77,6 +79,8 @@ impl Ring {
 #[derive(Debug, Default)]
 pub struct PipeSet {
     pipes: Vec<PipeEnd>,
+    /// Pipe id to index in `pipes`: commands and routing address pipes by id.
+    by_id: HashMap<PipeId, usize>,
     out: Ring,
     inp: Ring,
     /// lb: in the middle of a multipart message on `out.current`.
@@ -95,7 +99,11 @@ impl PipeSet {
     }
 
     pub fn index_of(&self, id: PipeId) -> Option<usize> {
-        self.pipes.iter().position(|p| p.id() == id)
+        self.by_id.get(&id).copied()
+    }
+
+    pub fn get(&self, index: usize) -> &PipeEnd {
+        &self.pipes[index]
     }
 
     pub fn get_mut(&mut self, index: usize) -> &mut PipeEnd {
@@ -109,6 +117,7 @@ impl PipeSet {
     /// Adds a pipe, active in both directions.
     pub fn attach(&mut self, pipe: PipeEnd) -> usize {
         let index = self.pipes.len();
+        self.by_id.insert(pipe.id(), index);
         self.pipes.push(pipe);
         for ring in [&mut self.out, &mut self.inp] {
             ring.order.push(index);
@@ -129,7 +138,12 @@ impl PipeSet {
         }
         self.out.remove(index, last, index);
         self.inp.remove(index, last, index);
-        self.pipes.swap_remove(index)
+        let pipe = self.pipes.swap_remove(index);
+        self.by_id.remove(&pipe.id());
+        if index < self.pipes.len() {
+            self.by_id.insert(self.pipes[index].id(), index);
+        }
+        pipe
     }
 
     pub fn activate_out(&mut self, index: usize) {
@@ -142,8 +156,8 @@ impl PipeSet {
 
     /// Round-robin send. The whole message goes to one pipe; a pipe at its
     /// HWM is skipped (and re-activated later by ActivateWrite). `EAGAIN`
-    /// when no pipe can take a new message.
-    pub fn lb_send(&mut self, msg: Msg) -> Result<(), (Error, Msg)> {
+    /// when no pipe can take a new message. Returns the pipe's id.
+    pub fn lb_send(&mut self, msg: Msg) -> Result<PipeId, (Error, Msg)> {
         if !self.lb_more {
             loop {
                 if self.out.active == 0 {
@@ -160,13 +174,14 @@ impl PipeSet {
         let index = self.out.order[self.out.current];
         let more = msg.more();
         let pipe = &mut self.pipes[index];
+        let id = pipe.id();
         pipe.write(msg);
         self.lb_more = more;
         if !more {
             pipe.flush();
             self.out.advance();
         }
-        Ok(())
+        Ok(id)
     }
 
     /// True if `lb_send` can accept a new message now.
