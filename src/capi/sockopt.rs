@@ -44,6 +44,20 @@ pub fn set(sock: &mut Socket, option: i32, value: Option<&[u8]>) -> Result<()> {
                 .ok_or(Error::Invalid)?;
             o.routing_id = v.to_vec();
         }
+        ZMQ_SUBSCRIBE | ZMQ_UNSUBSCRIBE => {
+            let topic = value.unwrap_or(&[]);
+            sock.subscribe(topic, option == ZMQ_SUBSCRIBE)?;
+        }
+        ZMQ_XPUB_VERBOSE => {
+            let v = int(value)
+                .ok()
+                .filter(|v| *v == 0 || *v == 1)
+                .ok_or(Error::Invalid)?;
+            sock.publisher_mut()
+                .filter(|p| p.is_xpub())
+                .ok_or(Error::Invalid)?
+                .verbose = v == 1;
+        }
         ZMQ_ROUTER_MANDATORY => {
             let v = int(value)
                 .ok()

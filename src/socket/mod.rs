@@ -12,6 +12,7 @@
 
 pub mod pattern;
 pub mod pipes;
+pub mod subscriptions;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -138,6 +139,20 @@ impl Socket {
         self.mailbox.fd()
     }
 
+    /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE.
+    pub fn subscribe(&mut self, topic: &[u8], on: bool) -> Result<()> {
+        self.process_commands(None)?;
+        self.pattern.subscribe(&mut self.pipes, topic, on)
+    }
+
+    /// The PUB/XPUB state, for XPUB-only options.
+    pub fn publisher_mut(&mut self) -> Option<&mut pattern::Publisher> {
+        match &mut self.pattern {
+            Pattern::Pub(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The ROUTER state, for ROUTER-only options.
     pub fn router_mut(&mut self) -> Option<&mut pattern::Router> {
         match &mut self.pattern {
@@ -179,7 +194,9 @@ impl Socket {
         match cmd {
             Command::ActivateRead(id) => {
                 if let Some(i) = self.pipes.index_of(id) {
-                    self.pipes.activate_in(i);
+                    if !self.pattern.read_activated(&mut self.pipes, i) {
+                        self.pipes.activate_in(i);
+                    }
                 }
             }
             Command::ActivateWrite(id) => {
@@ -210,7 +227,8 @@ impl Socket {
         let id = end.id();
         match self.pattern.attach(id, &mut end.routing_id) {
             Admission::Accept => {
-                self.pipes.attach(end);
+                let index = self.pipes.attach(end);
+                self.pattern.attached(&mut self.pipes, index);
             }
             Admission::Refuse => end.close(),
         }

@@ -4,13 +4,14 @@
 //! Implemented so far: PAIR, PUSH, PULL, DEALER, REQ, REP, ROUTER. The
 //! remaining types arrive as their own variants.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::error::Error;
 use crate::msg::{flags, Msg};
 use crate::pipe::PipeId;
 
 use super::pipes::PipeSet;
+use super::subscriptions::{self, Subscriptions};
 
 /// Socket type numbers (zmq.h).
 pub mod kind {
@@ -81,6 +82,38 @@ pub struct Router {
     out: Option<Option<PipeId>>,
 }
 
+/// PUB and XPUB (RFC 29): fan out to the pipes whose subscriptions match.
+#[derive(Debug, Default)]
+pub struct Publisher {
+    xpub: bool,
+    /// Each pipe's subscriptions.
+    subs: HashMap<PipeId, Subscriptions>,
+    /// XPUB: the union over pipes, so only a topic's first subscription and
+    /// last cancel are passed up (unless verbose).
+    all: Subscriptions,
+    /// XPUB: subscription messages waiting for `recv`.
+    pending: VecDeque<Msg>,
+    /// ZMQ_XPUB_VERBOSE: pass up every subscription, not just new topics.
+    pub verbose: bool,
+    /// Pipes receiving the message being sent (chosen at its first frame).
+    targets: Vec<PipeId>,
+    out_more: bool,
+}
+
+/// SUB and XSUB (RFC 29): filter what arrives by the local subscriptions,
+/// and send subscriptions upstream.
+#[derive(Debug, Default)]
+pub struct Subscriber {
+    xsub: bool,
+    subs: Subscriptions,
+    /// The first frame of a matching message, found by `has_in`.
+    prefetched: Option<Msg>,
+    /// Delivering the rest of a matching message.
+    in_more: bool,
+    /// XSUB: forwarding the rest of a multipart message upstream.
+    out_more: bool,
+}
+
 #[derive(Debug)]
 pub enum Pattern {
     Pair { peer: Option<PipeId> },
@@ -90,6 +123,8 @@ pub enum Pattern {
     Req(Req),
     Rep(Rep),
     Router(Router),
+    Pub(Publisher),
+    Sub(Subscriber),
 }
 
 impl Pattern {
@@ -105,6 +140,16 @@ impl Pattern {
             kind::ROUTER => Pattern::Router(Router {
                 next_id: initial_routing_counter(),
                 ..Router::default()
+            }),
+            kind::PUB => Pattern::Pub(Publisher::default()),
+            kind::XPUB => Pattern::Pub(Publisher {
+                xpub: true,
+                ..Publisher::default()
+            }),
+            kind::SUB => Pattern::Sub(Subscriber::default()),
+            kind::XSUB => Pattern::Sub(Subscriber {
+                xsub: true,
+                ..Subscriber::default()
             }),
             _ => return None,
         })
@@ -131,7 +176,52 @@ impl Pattern {
                 r.peers.insert(routing_id.clone(), id);
                 Admission::Accept
             }
+            Pattern::Pub(p) => {
+                p.subs.insert(id, Subscriptions::default());
+                Admission::Accept
+            }
             _ => Admission::Accept,
+        }
+    }
+
+    /// Called once a new pipe is in the set: SUB/XSUB send it their
+    /// subscriptions; PUB/XPUB read any it already carries.
+    pub fn attached(&mut self, pipes: &mut PipeSet, index: usize) {
+        match self {
+            Pattern::Sub(s) => {
+                let pipe = pipes.get_mut(index);
+                for topic in s.subs.topics() {
+                    if let Ok(m) = Msg::from_slice(&subscriptions::encode(true, topic)) {
+                        pipe.write(m);
+                    }
+                }
+                pipe.flush();
+            }
+            Pattern::Pub(p) => p.read_subscriptions(pipes, index),
+            _ => {}
+        }
+    }
+
+    /// A pipe became readable. Returns true if the pattern consumed the
+    /// input itself (PUB/XPUB read subscriptions as they arrive).
+    pub fn read_activated(&mut self, pipes: &mut PipeSet, index: usize) -> bool {
+        match self {
+            Pattern::Pub(p) => {
+                p.read_subscriptions(pipes, index);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// SUB's ZMQ_SUBSCRIBE/UNSUBSCRIBE (XSUB accepts them too).
+    pub fn subscribe(&mut self, pipes: &mut PipeSet, topic: &[u8], on: bool) -> Result<(), Error> {
+        match self {
+            Pattern::Sub(s) => {
+                s.change(pipes, topic, on);
+                Ok(())
+            }
+            _ => Err(Error::Invalid),
         }
     }
 
@@ -144,6 +234,7 @@ impl Pattern {
                     r.out = Some(None); // finish the message by dropping it
                 }
             }
+            Pattern::Pub(p) => p.pipe_gone(id),
             Pattern::Req(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
             Pattern::Rep(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
             _ => {}
@@ -153,7 +244,7 @@ impl Pattern {
     /// True for patterns that never receive: their pipes are drained and
     /// dropped as soon as the peer closes.
     pub fn send_only(&self) -> bool {
-        matches!(self, Pattern::Push)
+        matches!(self, Pattern::Push | Pattern::Pub(_))
     }
 
     pub fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
@@ -165,6 +256,9 @@ impl Pattern {
             Pattern::Req(r) => r.send(pipes, msg),
             Pattern::Rep(r) => r.send(pipes, msg),
             Pattern::Router(r) => r.send(pipes, msg),
+            Pattern::Pub(p) => p.send(pipes, msg),
+            Pattern::Sub(s) if s.xsub => s.xsend(pipes, msg),
+            Pattern::Sub(_) => Err((Error::NotSupported, msg)),
         }
     }
 
@@ -182,6 +276,9 @@ impl Pattern {
             Pattern::Req(r) => r.recv(pipes),
             Pattern::Rep(r) => r.recv(pipes, terminated),
             Pattern::Router(r) => r.recv(pipes, terminated),
+            Pattern::Pub(p) if p.xpub => p.pending.pop_front().ok_or(Error::Again),
+            Pattern::Pub(_) => Err(Error::NotSupported),
+            Pattern::Sub(s) => s.recv(pipes, terminated),
         }
     }
 
@@ -196,6 +293,8 @@ impl Pattern {
             }
             Pattern::Rep(r) => !r.sending_reply && (r.in_body || pipes.fq_has_in()),
             Pattern::Router(r) => r.prefetched.is_some() || r.in_more || pipes.fq_has_in(),
+            Pattern::Pub(p) => !p.pending.is_empty(),
+            Pattern::Sub(s) => s.has_in(pipes),
             _ => pipes.fq_has_in(),
         }
     }
@@ -207,6 +306,9 @@ impl Pattern {
             Pattern::Rep(r) => r.sending_reply,
             // A ROUTER can always try: unroutable messages are dropped.
             Pattern::Router(_) => true,
+            // PUB never blocks: a full subscriber loses messages instead.
+            Pattern::Pub(_) => true,
+            Pattern::Sub(s) => s.xsub,
             _ => pipes.lb_has_out(),
         }
     }
@@ -409,5 +511,206 @@ impl Router {
             self.out = None;
         }
         Ok(())
+    }
+}
+
+impl Publisher {
+    pub fn is_xpub(&self) -> bool {
+        self.xpub
+    }
+
+    /// Reads the subscription messages a pipe carries. Other messages from
+    /// subscribers are ignored by PUB and passed up by XPUB.
+    fn read_subscriptions(&mut self, pipes: &mut PipeSet, index: usize) {
+        let pipe = pipes.get_mut(index);
+        let id = pipe.id();
+        while let Some(msg) = pipe.read() {
+            let Some((on, topic)) = subscriptions::parse(msg.data()) else {
+                if self.xpub {
+                    self.pending.push_back(msg);
+                }
+                continue;
+            };
+            let subs = self.subs.entry(id).or_default();
+            let changed = if on {
+                subs.add(topic)
+            } else {
+                subs.remove(topic)
+            };
+            if !changed && !on {
+                continue;
+            }
+            if self.xpub {
+                let first_or_last = if on {
+                    self.all.add(topic)
+                } else {
+                    self.all.remove(topic)
+                };
+                if first_or_last || (on && self.verbose) {
+                    self.pending.push_back(msg);
+                }
+            }
+        }
+    }
+
+    fn pipe_gone(&mut self, id: PipeId) {
+        let Some(subs) = self.subs.remove(&id) else {
+            return;
+        };
+        self.targets.retain(|t| *t != id);
+        if !self.xpub {
+            return;
+        }
+        for topic in subs.topics() {
+            if self.all.remove(topic) {
+                if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
+                    self.pending.push_back(m);
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+        let more = msg.more();
+        if !self.out_more {
+            // Choose the recipients at the first frame; the rest of the
+            // message follows to the same pipes. Full pipes lose it.
+            self.targets.clear();
+            for (id, subs) in &self.subs {
+                if subs.matches(msg.data()) {
+                    if let Some(i) = pipes.index_of(*id) {
+                        let pipe = pipes.get_mut(i);
+                        if !pipe.peer_closed() && pipe.check_write() {
+                            self.targets.push(*id);
+                        }
+                    }
+                }
+            }
+        }
+        let mut msg = Some(msg);
+        let n = self.targets.len();
+        for (k, id) in self.targets.iter().enumerate() {
+            let Some(i) = pipes.index_of(*id) else {
+                continue;
+            };
+            let frame = if k + 1 == n {
+                msg.take()
+            } else {
+                msg.as_mut().map(Msg::share)
+            };
+            let Some(frame) = frame else { break };
+            let pipe = pipes.get_mut(i);
+            pipe.write(frame);
+            if !more {
+                pipe.flush();
+            }
+        }
+        self.out_more = more;
+        if !more {
+            self.targets.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Subscriber {
+    /// Applies a local (un)subscription and tells the publishers: every
+    /// subscribe, and a cancel once the topic's last reference is gone.
+    fn change(&mut self, pipes: &mut PipeSet, topic: &[u8], on: bool) {
+        let forward = if on {
+            self.subs.add(topic);
+            true
+        } else {
+            self.subs.remove(topic)
+        };
+        if forward {
+            if let Ok(m) = Msg::from_slice(&subscriptions::encode(on, topic)) {
+                send_to_all(pipes, m);
+            }
+        }
+    }
+
+    fn xsend(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+        if !self.out_more {
+            if let Some((on, topic)) = subscriptions::parse(msg.data()) {
+                if !msg.more() {
+                    let topic = topic.to_vec();
+                    self.change(pipes, &topic, on);
+                    return Ok(());
+                }
+            }
+        }
+        // Anything else is passed upstream as is.
+        self.out_more = msg.more();
+        send_to_all(pipes, msg);
+        Ok(())
+    }
+
+    /// Finds the next message that matches, dropping the others whole.
+    fn prefetch(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> bool {
+        if self.prefetched.is_some() {
+            return true;
+        }
+        while let Some((msg, index)) = pipes.fq_recv(terminated) {
+            if self.subs.matches(msg.data()) {
+                self.prefetched = Some(msg);
+                return true;
+            }
+            let mut more = msg.more();
+            let pipe = pipes.get_mut(index);
+            while more {
+                match pipe.read() {
+                    Some(m) => more = m.more(),
+                    None => break,
+                }
+            }
+        }
+        false
+    }
+
+    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+        if self.in_more {
+            let (msg, _) = pipes.fq_recv(terminated).ok_or(Error::Again)?;
+            self.in_more = msg.more();
+            return Ok(msg);
+        }
+        if !self.prefetch(pipes, terminated) {
+            return Err(Error::Again);
+        }
+        let msg = self.prefetched.take().ok_or(Error::Again)?;
+        self.in_more = msg.more();
+        Ok(msg)
+    }
+
+    fn has_in(&mut self, pipes: &mut PipeSet) -> bool {
+        if self.in_more {
+            return true;
+        }
+        let mut terminated = Vec::new();
+        self.prefetch(pipes, &mut terminated)
+    }
+}
+
+/// Sends a message to every pipe that can take it (subscriptions and
+/// XSUB's upstream traffic).
+fn send_to_all(pipes: &mut PipeSet, msg: Msg) {
+    let more = msg.more();
+    let mut msg = Some(msg);
+    let n = pipes.len();
+    for i in 0..n {
+        let pipe = pipes.get_mut(i);
+        if pipe.peer_closed() || !pipe.check_write() {
+            continue;
+        }
+        let frame = if i + 1 == n {
+            msg.take()
+        } else {
+            msg.as_mut().map(Msg::share)
+        };
+        let Some(frame) = frame else { break };
+        pipe.write(frame);
+        if !more {
+            pipe.flush();
+        }
     }
 }
