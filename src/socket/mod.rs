@@ -10,7 +10,9 @@
 //!
 //! Transports implemented so far: inproc.
 
+pub mod options;
 pub mod pattern;
+pub mod pattern_options;
 pub mod pipes;
 pub mod subscriptions;
 
@@ -24,36 +26,14 @@ use crate::mailbox::Mailbox;
 use crate::msg::{flags, Msg};
 use crate::pipe::{pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
 
+use options::Options;
 use pattern::{Admission, Pattern};
+use pattern_options::{PatternAction, PatternOptions};
 use pipes::PipeSet;
 
 /// `zmq_send` flags.
 pub const DONTWAIT: i32 = 1;
 pub const SNDMORE: i32 = 2;
-
-/// The options the core uses directly (the full table lives in `options`).
-#[derive(Debug, Clone)]
-pub struct CoreOptions {
-    pub sndhwm: i32,
-    pub rcvhwm: i32,
-    pub sndtimeo: i32,
-    pub rcvtimeo: i32,
-    pub linger: i32,
-    pub routing_id: Vec<u8>,
-}
-
-impl CoreOptions {
-    fn new(blocky: bool) -> CoreOptions {
-        CoreOptions {
-            sndhwm: 1000,
-            rcvhwm: 1000,
-            sndtimeo: -1,
-            rcvtimeo: -1,
-            linger: if blocky { -1 } else { 0 },
-            routing_id: Vec::new(),
-        }
-    }
-}
 
 /// A parsed endpoint: `transport://address`.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,7 +73,8 @@ pub struct Socket {
     mailbox: OwnerMailbox,
     pipes: PipeSet,
     pattern: Pattern,
-    pub options: CoreOptions,
+    pub options: Options,
+    pub pattern_options: PatternOptions,
     /// The last received frame had MORE set.
     rcvmore: bool,
     /// The context is shutting down: every call fails with ETERM.
@@ -113,7 +94,7 @@ impl Socket {
         let pattern = Pattern::for_type(socket_type).ok_or(Error::NotSupported)?;
         let mailbox: OwnerMailbox = Arc::new(Mailbox::new()?);
         let id = ctx.register_socket(mailbox.clone())?;
-        let blocky = ctx.options().blocky;
+        let options = Options::new(socket_type, &ctx.options());
         Ok(Socket {
             id,
             socket_type,
@@ -121,7 +102,8 @@ impl Socket {
             mailbox,
             pipes: PipeSet::default(),
             pattern,
-            options: CoreOptions::new(blocky),
+            options,
+            pattern_options: PatternOptions::new(socket_type),
             rcvmore: false,
             stopped: false,
             last_endpoint: Vec::new(),
@@ -139,26 +121,45 @@ impl Socket {
         self.mailbox.fd()
     }
 
+    /// `zmq_setsockopt` for every stored option: the generic table first,
+    /// then the socket-type table (the two cover disjoint option numbers).
+    pub fn set_option(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
+        if self.options.set(option, value)? {
+            return Ok(());
+        }
+        match self.pattern_options.set(self.socket_type, option, value)? {
+            PatternAction::Stored => {
+                self.apply_pattern_options();
+                Ok(())
+            }
+            PatternAction::Subscribe(topic) => self.subscribe(&topic, true),
+            PatternAction::Unsubscribe(topic) => self.subscribe(&topic, false),
+        }
+    }
+
+    /// `zmq_getsockopt` for every stored option; `Ok(None)` when the option
+    /// is not a stored one (socket state, answered by the caller).
+    pub fn get_option(&self, option: i32, out: &mut [u8]) -> Result<Option<usize>> {
+        if let Some(n) = self.options.get(option, out)? {
+            return Ok(Some(n));
+        }
+        self.pattern_options.get(self.socket_type, option, out)
+    }
+
+    /// Copies the socket-type options the patterns act on into their state.
+    fn apply_pattern_options(&mut self) {
+        let po = &self.pattern_options;
+        match &mut self.pattern {
+            Pattern::Router(r) => r.mandatory = po.router_mandatory,
+            Pattern::Pub(p) => p.verbose = po.xpub_verbose_subs,
+            _ => {}
+        }
+    }
+
     /// ZMQ_SUBSCRIBE / ZMQ_UNSUBSCRIBE.
     pub fn subscribe(&mut self, topic: &[u8], on: bool) -> Result<()> {
         self.process_commands(None)?;
         self.pattern.subscribe(&mut self.pipes, topic, on)
-    }
-
-    /// The PUB/XPUB state, for XPUB-only options.
-    pub fn publisher_mut(&mut self) -> Option<&mut pattern::Publisher> {
-        match &mut self.pattern {
-            Pattern::Pub(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    /// The ROUTER state, for ROUTER-only options.
-    pub fn router_mut(&mut self) -> Option<&mut pattern::Router> {
-        match &mut self.pattern {
-            Pattern::Router(r) => Some(r),
-            _ => None,
-        }
     }
 
     pub fn rcvmore(&self) -> bool {
