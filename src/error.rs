@@ -109,6 +109,7 @@ pub fn zmq_error_text(errnum: i32) -> Option<&'static str> {
         ENOCOMPATPROTO => "The protocol is not compatible with the socket type\0",
         ETERM => "Context was terminated\0",
         EMTHREAD => "No thread available\0",
+        libc::EHOSTUNREACH => "Host unreachable\0",
         _ => return None,
     })
 }

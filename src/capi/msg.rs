@@ -95,11 +95,14 @@ pub unsafe extern "C" fn zmq_msg_move(dest: *mut zmq_msg_t, src: *mut zmq_msg_t)
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_copy(dest: *mut zmq_msg_t, src: *mut zmq_msg_t) -> c_int {
     ffi! {
-        let s = unsafe { msg_mut(src) }?;
+        unsafe { msg_ref(src) }?;
         if dest == src {
             return Ok(0);
         }
-        let copy = s.share();
+        // The destination is checked before the source is touched: a failed
+        // copy leaves the source exactly as it was (not marked shared).
+        unsafe { msg_ref(dest) }?;
+        let copy = unsafe { msg_mut(src) }?.share();
         *unsafe { msg_mut(dest) }? = copy;
         Ok(0)
     }
@@ -115,23 +118,29 @@ pub unsafe extern "C" fn zmq_msg_size(msg: *const zmq_msg_t) -> usize {
     ffi! { Ok(unsafe { msg_ref(msg) }?.size()) }
 }
 
+/// Property lookups behave as libzmq's, which reads them without
+/// validating the message: an unknown property is EINVAL whatever the
+/// message, and a closed or zeroed message has no flags set. Unlike libzmq,
+/// a NULL message never crashes.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_more(msg: *const zmq_msg_t) -> c_int {
-    ffi! { Ok(unsafe { msg_ref(msg) }?.more() as c_int) }
+    // SAFETY: same contract.
+    unsafe { zmq_msg_get(msg, ZMQ_MORE) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> c_int {
     ffi! {
-        let m = unsafe { msg_ref(msg) }?;
+        let m = unsafe { msg_ref(msg) }.ok();
         match property {
-            ZMQ_MORE => Ok(m.more() as c_int),
-            // The source fd travels as the "__fd" property, as in libzmq.
-            ZMQ_SRCFD => Ok(m
-                .property(b"__fd")
+            ZMQ_MORE => Ok(m.is_some_and(Msg::more) as c_int),
+            // The source fd travels as the "__fd" property, as in libzmq;
+            // without it the answer is -1 with EINVAL.
+            ZMQ_SRCFD => m
+                .and_then(|m| m.property(b"__fd"))
                 .and_then(|v| v.to_str().ok()?.parse().ok())
-                .unwrap_or(-1)),
-            ZMQ_SHARED => Ok(m.is_shared() as c_int),
+                .ok_or(Error::Invalid),
+            ZMQ_SHARED => Ok(m.is_some_and(Msg::is_shared) as c_int),
             _ => Err(Error::Invalid),
         }
     }
@@ -139,15 +148,12 @@ pub unsafe extern "C" fn zmq_msg_get(msg: *const zmq_msg_t, property: c_int) -> 
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_set(
-    msg: *mut zmq_msg_t,
+    _msg: *mut zmq_msg_t,
     _property: c_int,
     _optval: c_int,
 ) -> c_int {
-    ffi! {
-        unsafe { msg_mut(msg) }?;
-        // No settable properties, as in libzmq.
-        Err(Error::Invalid)
-    }
+    // No settable properties, as in libzmq.
+    ffi! { Err::<c_int, _>(Error::Invalid) }
 }
 
 #[no_mangle]
@@ -156,7 +162,8 @@ pub unsafe extern "C" fn zmq_msg_gets(
     property: *const c_char,
 ) -> *const c_char {
     ffi! {
-        let m = unsafe { msg_ref(msg) }?;
+        // An invalid message has no metadata: EINVAL, as libzmq answers.
+        let m = unsafe { msg_ref(msg) }.map_err(|_| Error::Invalid)?;
         let name = unsafe { c_str(property) }?;
         m.property(name).map(|v| v.as_ptr()).ok_or(Error::Invalid)
     }

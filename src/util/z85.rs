@@ -34,10 +34,11 @@ pub fn encode(data: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Decodes Z85 text (length a multiple of 5) into bytes, or `None` for a bad
-/// length, a character outside the alphabet, or a group above 2^32-1.
+/// Decodes Z85 text (length a non-zero multiple of 5) into bytes, or `None`
+/// for a bad length (libzmq refuses the empty string too), a character
+/// outside the alphabet, or a group above 2^32-1.
 pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 5 != 0 {
+    if text.is_empty() || text.len() % 5 != 0 {
         return None;
     }
     let mut out = Vec::with_capacity(text.len() / 5 * 4);
@@ -75,6 +76,7 @@ mod tests {
     fn bad_lengths_characters_and_overflow_are_refused() {
         assert!(encode(&[1, 2, 3]).is_none());
         assert!(decode(b"1234").is_none());
+        assert!(decode(b"").is_none());
         assert!(decode(b"Hello\x7fWorl").is_none());
         assert!(decode(b"Hel\"o").is_none());
         assert!(decode(b"%%%%%").is_none()); // 85^5-1 > u32::MAX
