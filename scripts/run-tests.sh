@@ -55,6 +55,7 @@ step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
 step header-no-extra-macros bash scripts/check-no-extra-macros.sh
 step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"
 step packaging bash scripts/check-packaging.sh
+step unmodified-binary-preload bash scripts/check-preload.sh
 
 echo
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
