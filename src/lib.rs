@@ -16,6 +16,8 @@ pub mod error;
 /// cbindgen:ignore
 pub mod handle;
 /// cbindgen:ignore
+pub mod io;
+/// cbindgen:ignore
 pub mod mailbox;
 /// cbindgen:ignore
 pub mod metadata;

@@ -1,0 +1,327 @@
+//! tcp and ipc endpoints: parsing `tcp://host:port` / `ipc://path`, binding
+//! listeners (synchronously, so EADDRINUSE reaches the caller), resolving
+//! connect addresses, and the stream type engines read and write.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// A bound listening socket.
+#[derive(Debug)]
+pub enum Listener {
+    Tcp(TcpListener),
+    Ipc(UnixListener, Option<PathBuf>),
+}
+
+/// A connected byte stream.
+#[derive(Debug)]
+pub enum Stream {
+    Tcp(TcpStream),
+    Ipc(UnixStream),
+}
+
+/// Where a connecter connects to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Tcp(SocketAddr),
+    Ipc(UnixAddr),
+}
+
+/// An ipc address: a filesystem path or a Linux abstract name (`@name`).
+#[derive(Debug, Clone)]
+pub enum UnixAddr {
+    Path(PathBuf),
+    Abstract(Vec<u8>),
+}
+
+fn addr_in_use_or(e: std::io::Error) -> Error {
+    Error::from(e)
+}
+
+/// Splits `host:port`, with `[v6]:port` for IPv6 literals.
+fn split_host_port(addr: &str) -> Result<(&str, &str)> {
+    let colon = addr.rfind(':').ok_or(Error::Invalid)?;
+    let (host, port) = (&addr[..colon], &addr[colon + 1..]);
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if host.is_empty() || port.is_empty() {
+        return Err(Error::Invalid);
+    }
+    Ok((host, port))
+}
+
+fn parse_port(port: &str) -> Result<u16> {
+    match port {
+        "*" | "!" | "0" => Ok(0),
+        p => p.parse::<u16>().map_err(|_| Error::Invalid),
+    }
+}
+
+/// Binds a tcp listener. `*` binds all interfaces, port `*`/`0` picks one.
+/// Returns the listener and the resolved endpoint for `ZMQ_LAST_ENDPOINT`.
+pub fn bind_tcp(addr: &[u8], ipv6: bool) -> Result<(Listener, String)> {
+    let addr = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
+    let (host, port) = split_host_port(addr)?;
+    let port = parse_port(port)?;
+    let ip: std::net::IpAddr = match host {
+        "*" if ipv6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+        h => match h.parse() {
+            Ok(ip) => ip,
+            // An interface name or host name: resolve it as libzmq does for
+            // local addresses; unknown names are ENODEV.
+            Err(_) => (h, port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.find(|a| ipv6 || a.is_ipv4()))
+                .map(|a| a.ip())
+                .ok_or(Error::Os(libc::ENODEV))?,
+        },
+    };
+    let listener = TcpListener::bind(SocketAddr::new(ip, port)).map_err(addr_in_use_or)?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    let endpoint = match local {
+        SocketAddr::V4(a) => format!("tcp://{}:{}", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("tcp://[{}]:{}", a.ip(), a.port()),
+    };
+    Ok((Listener::Tcp(listener), endpoint))
+}
+
+/// Resolves a tcp connect address (`host:port`, optionally `src;host:port`,
+/// whose source part is accepted and ignored for now).
+pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<SocketAddr> {
+    let addr = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
+    let addr = addr.rsplit(';').next().unwrap_or(addr);
+    let (host, port) = split_host_port(addr)?;
+    let port = match port {
+        "*" | "0" => return Err(Error::Invalid),
+        p => p.parse::<u16>().map_err(|_| Error::Invalid)?,
+    };
+    let mut addrs = (host, port).to_socket_addrs().map_err(|_| Error::Invalid)?;
+    addrs.find(|a| ipv6 || a.is_ipv4()).ok_or(Error::Invalid)
+}
+
+fn unix_addr(path: &[u8]) -> Result<UnixAddr> {
+    if path.is_empty() {
+        return Err(Error::Invalid);
+    }
+    match path.strip_prefix(b"@") {
+        Some(name) => Ok(UnixAddr::Abstract(name.to_vec())),
+        None => Ok(UnixAddr::Path(PathBuf::from(
+            std::ffi::OsStr::from_encoded_bytes_checked(path)?,
+        ))),
+    }
+}
+
+/// Binds an ipc listener. `*` creates a unique path under the temp dir.
+pub fn bind_ipc(path: &[u8]) -> Result<(Listener, String)> {
+    use std::os::linux::net::SocketAddrExt;
+    if path == b"*" {
+        let dir = std::env::temp_dir();
+        for attempt in 0..100u32 {
+            let p = dir.join(format!(
+                "ferrozmq-{}-{}-{}",
+                std::process::id(),
+                unique(),
+                attempt
+            ));
+            if let Ok(l) = UnixListener::bind(&p) {
+                l.set_nonblocking(true)?;
+                let ep = format!("ipc://{}", p.display());
+                return Ok((Listener::Ipc(l, Some(p)), ep));
+            }
+        }
+        return Err(Error::Os(libc::EADDRINUSE));
+    }
+    let listener = match unix_addr(path)? {
+        UnixAddr::Path(p) => UnixListener::bind(&p).map(|l| (l, Some(p))),
+        UnixAddr::Abstract(name) => std::os::unix::net::SocketAddr::from_abstract_name(&name)
+            .and_then(|a| UnixListener::bind_addr(&a))
+            .map(|l| (l, None)),
+    }
+    .map_err(Error::from)?;
+    listener.0.set_nonblocking(true)?;
+    let ep = format!("ipc://{}", String::from_utf8_lossy(path));
+    Ok((Listener::Ipc(listener.0, listener.1), ep))
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn resolve_ipc(path: &[u8]) -> Result<UnixAddr> {
+    unix_addr(path)
+}
+
+trait FromBytes {
+    fn from_encoded_bytes_checked(b: &[u8]) -> Result<&std::ffi::OsStr>;
+}
+impl FromBytes for std::ffi::OsStr {
+    fn from_encoded_bytes_checked(b: &[u8]) -> Result<&std::ffi::OsStr> {
+        use std::os::unix::ffi::OsStrExt;
+        if b.contains(&0) {
+            return Err(Error::Invalid);
+        }
+        Ok(std::ffi::OsStr::from_bytes(b))
+    }
+}
+
+impl Listener {
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Listener::Tcp(l) => l.as_raw_fd(),
+            Listener::Ipc(l, _) => l.as_raw_fd(),
+        }
+    }
+
+    /// Accepts one pending connection, if any (non-blocking).
+    pub fn accept(&self) -> std::io::Result<Option<(Stream, String)>> {
+        let r = match self {
+            Listener::Tcp(l) => l
+                .accept()
+                .map(|(s, a)| (Stream::Tcp(s), a.ip().to_string())),
+            Listener::Ipc(l, _) => l.accept().map(|(s, _)| (Stream::Ipc(s), String::new())),
+        };
+        match r {
+            Ok((s, peer)) => {
+                match &s {
+                    Stream::Tcp(t) => {
+                        t.set_nonblocking(true)?;
+                        t.set_nodelay(true)?;
+                    }
+                    Stream::Ipc(u) => u.set_nonblocking(true)?,
+                }
+                Ok(Some((s, peer)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Ipc(_, Some(path)) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Stream {
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Ipc(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// Starts a non-blocking connect. The connection completes (or fails)
+    /// when the fd becomes writable; see [`Stream::connect_result`].
+    pub fn connect(target: &Target) -> Result<Stream> {
+        match target {
+            Target::Tcp(a) => {
+                use socket2::{Domain, SockAddr, Socket, Type};
+                let sock = Socket::new(Domain::for_address(*a), Type::STREAM, None)?;
+                sock.set_nonblocking(true)?;
+                sock.set_nodelay(true)?;
+                match sock.connect(&SockAddr::from(*a)) {
+                    Ok(()) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                Ok(Stream::Tcp(sock.into()))
+            }
+            // A Unix-domain connect completes (or fails) at once.
+            Target::Ipc(addr) => {
+                let s = match addr {
+                    UnixAddr::Path(p) => UnixStream::connect(p)?,
+                    UnixAddr::Abstract(name) => {
+                        use std::os::linux::net::SocketAddrExt;
+                        UnixStream::connect_addr(
+                            &std::os::unix::net::SocketAddr::from_abstract_name(name)?,
+                        )?
+                    }
+                };
+                s.set_nonblocking(true)?;
+                Ok(Stream::Ipc(s))
+            }
+        }
+    }
+
+    /// After a non-blocking connect became writable: Ok if it connected.
+    pub fn connect_result(&self) -> std::io::Result<()> {
+        let sock = socket2::SockRef::from(self);
+        match sock.take_error()? {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    pub fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Ipc(s) => s.read(buf),
+        }
+    }
+
+    pub fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Ipc(s) => s.write(buf),
+        }
+    }
+}
+
+impl AsRawFd for Stream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd()
+    }
+}
+
+impl std::os::fd::AsFd for Stream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Ipc(s) => s.as_fd(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_wildcard_port_resolves_last_endpoint() {
+        let (_l, ep) = bind_tcp(b"127.0.0.1:*", false).unwrap();
+        assert!(
+            ep.starts_with("tcp://127.0.0.1:") && !ep.ends_with(":0"),
+            "{ep}"
+        );
+        let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
+        let again = bind_tcp(format!("127.0.0.1:{port}").as_bytes(), false);
+        assert_eq!(again.err(), Some(Error::Os(libc::EADDRINUSE)));
+    }
+
+    #[test]
+    fn malformed_tcp_addresses_are_einval() {
+        assert_eq!(bind_tcp(b"nonsense", false).err(), Some(Error::Invalid));
+        assert_eq!(
+            bind_tcp(b"127.0.0.1:99999", false).err(),
+            Some(Error::Invalid)
+        );
+        assert_eq!(
+            resolve_tcp(b"127.0.0.1:*", false).err(),
+            Some(Error::Invalid)
+        );
+    }
+}
