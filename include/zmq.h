@@ -798,7 +798,7 @@ ZMQ_EXPORT int zmq_msg_more(const zmq_msg_t *msg);
 
 ZMQ_EXPORT int zmq_msg_get(const zmq_msg_t *msg, int property);
 
-ZMQ_EXPORT int zmq_msg_set(zmq_msg_t *msg, int _property, int _optval);
+ZMQ_EXPORT int zmq_msg_set(zmq_msg_t *_msg, int _property, int _optval);
 
 ZMQ_EXPORT const char *zmq_msg_gets(const zmq_msg_t *msg, const char *property);
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
+use crate::io::thread::IoThreadHandle;
 use crate::msg::MSG_T_SIZE;
 use crate::pipe::{Command, OwnerMailbox, PipeEnd};
 
@@ -213,6 +214,8 @@ pub struct Ctx {
     all_closed: Condvar,
     next_socket_id: AtomicU64,
     inproc: Mutex<HashMap<Vec<u8>, InprocEntry>>,
+    /// I/O threads, started by the first tcp/ipc endpoint.
+    io_threads: Mutex<Vec<IoThreadHandle>>,
 }
 
 impl Ctx {
@@ -251,14 +254,30 @@ impl Ctx {
         }
     }
 
-    /// `zmq_ctx_term`: shuts down, then waits until every socket of this
-    /// context has been closed (and, with the engine, has lingered).
+    /// `zmq_ctx_term`: shuts down, waits until every socket of this context
+    /// has been closed, then lets the I/O threads finish sending what closed
+    /// sockets left queued and stops them.
     pub fn terminate(&self) {
         self.shutdown();
-        let mut sockets = self.sockets.lock();
-        while !sockets.is_empty() {
-            self.all_closed.wait(&mut sockets);
+        {
+            let mut sockets = self.sockets.lock();
+            while !sockets.is_empty() {
+                self.all_closed.wait(&mut sockets);
+            }
         }
+        let threads = std::mem::take(&mut *self.io_threads.lock());
+        for mut t in threads {
+            t.stop();
+        }
+    }
+
+    /// The mailbox of an I/O thread, starting the thread on first use.
+    pub fn io_thread(&self) -> Result<OwnerMailbox> {
+        let mut threads = self.io_threads.lock();
+        if threads.is_empty() {
+            threads.push(IoThreadHandle::spawn("ZMQbg/IO/0".into())?);
+        }
+        Ok(threads[0].mailbox.clone())
     }
 
     /// Accounts for a new socket, refusing it past `ZMQ_MAX_SOCKETS` (EMFILE)

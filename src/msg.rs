@@ -59,6 +59,9 @@ const KIND_LEAVE: u8 = 107;
 pub mod flags {
     pub const MORE: u8 = 1;
     pub const COMMAND: u8 = 2;
+    /// A (un)subscription message (0x01/0x00 + topic) from SUB/XSUB, which
+    /// the engine sends to ZMTP 3.1 peers as a SUBSCRIBE/CANCEL command.
+    pub const SUBSCRIPTION: u8 = 16;
     pub const CREDENTIAL: u8 = 32;
     pub const ROUTING_ID: u8 = 64;
     pub const SHARED: u8 = 128;

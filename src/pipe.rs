@@ -50,6 +50,8 @@ pub enum Command {
     Attach(PipeEnd),
     /// The context is shutting down: blocking calls return ETERM.
     Stop,
+    /// Work for an I/O thread (listen, connect, unbind ...).
+    Io(Box<crate::io::thread::IoRequest>),
 }
 
 /// Where an owner receives commands.
@@ -183,7 +185,14 @@ impl PipeEnd {
         if !self.out_more {
             self.msgs_written += 1;
         }
-        self.out.write(msg);
+        self.out.write(msg, self.out_more);
+    }
+
+    /// Drops the frames of a multipart message whose last frame will never
+    /// come (its connection dropped). The reader never saw them.
+    pub fn rollback(&mut self) {
+        self.out.rollback();
+        self.out_more = false;
     }
 
     /// Publishes written frames; wakes the peer if it slept on this pipe.
@@ -257,7 +266,8 @@ impl PipeEnd {
     /// Closes this end: the peer reads what was sent, then a delimiter.
     pub fn close(mut self) {
         self.shared.closed[self.side].store(true, Ordering::Release);
-        self.out.write(Msg::delimiter());
+        self.out.rollback();
+        self.out.write(Msg::delimiter(), false);
         self.out.flush();
         self.notify_peer(Command::PipeTerm(self.shared.ids[self.peer()]));
     }

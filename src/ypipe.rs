@@ -3,8 +3,11 @@
 //!
 //! - Unbounded: a linked list of fixed-size chunks; one spent chunk is kept
 //!   as a spare so a steady flow allocates nothing.
-//! - The writer `write`s privately and `flush`es to publish a batch (a whole
-//!   multipart message, or many): one atomic store per batch.
+//! - The writer `write`s privately and `flush`es to publish a batch: one
+//!   atomic store per batch. Items written as *incomplete* (frames of a
+//!   multipart message before its last) are never published on their own:
+//!   a flush stops at the last complete item, so a reader sees a multipart
+//!   message whole or not at all, and `rollback` can drop a torn one.
 //! - Wake-ups are elided: the reader announces it is going to sleep when it
 //!   finds the queue empty; `flush` reports whether the reader must be woken,
 //!   which is true at most once per sleep. Pipes turn that into an
@@ -81,6 +84,9 @@ pub fn ypipe<T: Send>() -> (Writer<T>, Reader<T>) {
             pos: 0,
             written: 0,
             flushed: 0,
+            complete: 0,
+            complete_chunk: first,
+            complete_pos: 0,
         },
         Reader {
             shared,
@@ -99,6 +105,10 @@ pub struct Writer<T: Send> {
     pos: usize,
     written: u64,
     flushed: u64,
+    /// Items up to here are complete (publishable), and where that point is.
+    complete: u64,
+    complete_chunk: *mut Chunk<T>,
+    complete_pos: usize,
 }
 
 // SAFETY: the writer's raw pointers are only used by whichever single thread
@@ -106,9 +116,11 @@ pub struct Writer<T: Send> {
 unsafe impl<T: Send> Send for Writer<T> {}
 
 impl<T: Send> Writer<T> {
-    /// Appends `value` privately; the reader sees it after the next `flush`.
+    /// Appends `value` privately; the reader sees it after the next `flush`
+    /// that follows a complete item. `incomplete` marks a frame whose
+    /// message continues.
     #[inline]
-    pub fn write(&mut self, value: T) {
+    pub fn write(&mut self, value: T, incomplete: bool) {
         if self.pos == CHUNK {
             let spare = self.shared.spare.swap(ptr::null_mut(), Ordering::Acquire);
             let next = if spare.is_null() {
@@ -131,26 +143,60 @@ impl<T: Send> Writer<T> {
         unsafe { (*(*self.chunk).slots[self.pos].get()).write(value) };
         self.pos += 1;
         self.written += 1;
+        if !incomplete {
+            self.complete = self.written;
+            self.complete_chunk = self.chunk;
+            self.complete_pos = self.pos;
+        }
     }
 
-    /// Number of items written but not yet flushed.
-    #[inline]
-    pub fn unflushed(&self) -> u64 {
-        self.written - self.flushed
+    /// Drops the items written after the last complete one (a multipart
+    /// message cut short, e.g. by a disconnect). They were never published.
+    pub fn rollback(&mut self) {
+        let mut chunk = self.complete_chunk;
+        let mut pos = self.complete_pos;
+        while self.written > self.complete {
+            if pos == CHUNK {
+                // SAFETY: more items exist, so the writer linked a next chunk.
+                chunk = unsafe { (*chunk).next.load(Ordering::Relaxed) };
+                pos = 0;
+            }
+            // SAFETY: slots between the complete point and the write position
+            // hold initialised, unpublished items only the writer can reach.
+            unsafe { (*(*chunk).slots[pos].get()).assume_init_drop() };
+            pos += 1;
+            self.written -= 1;
+        }
+        // Free chunks linked after the complete point: the reader never
+        // follows a link past published items.
+        // SAFETY: `complete_chunk` is live; its successors hold no items now.
+        let mut next = unsafe {
+            (*self.complete_chunk)
+                .next
+                .swap(ptr::null_mut(), Ordering::Relaxed)
+        };
+        while !next.is_null() {
+            // SAFETY: an unpublished chunk owned by the writer alone.
+            let after = unsafe { (*next).next.load(Ordering::Relaxed) };
+            drop(unsafe { Box::from_raw(next) });
+            next = after;
+        }
+        self.chunk = self.complete_chunk;
+        self.pos = self.complete_pos;
     }
 
-    /// Publishes everything written so far. Returns true when the reader was
-    /// asleep and must be woken (at most once per sleep).
+    /// Publishes every complete item written so far. Returns true when the
+    /// reader was asleep and must be woken (at most once per sleep).
     #[inline]
     pub fn flush(&mut self) -> bool {
-        if self.written == self.flushed {
+        if self.complete == self.flushed {
             return false;
         }
-        self.flushed = self.written;
+        self.flushed = self.complete;
         // SeqCst store then SeqCst load: paired with the reader's SeqCst store
         // of `reader_asleep` then load of `committed`, at least one side sees
         // the other's write, so a sleeping reader is never missed.
-        self.shared.committed.store(self.written, Ordering::SeqCst);
+        self.shared.committed.store(self.complete, Ordering::SeqCst);
         self.shared.reader_asleep.load(Ordering::SeqCst)
             && self.shared.reader_asleep.swap(false, Ordering::SeqCst)
     }
@@ -298,10 +344,37 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     #[test]
+    fn incomplete_items_are_published_only_with_their_last_item() {
+        let (mut w, mut r) = ypipe();
+        w.write(1, true);
+        w.write(2, true);
+        w.flush();
+        assert_eq!(r.read(), None);
+        w.write(3, false);
+        w.flush();
+        assert_eq!((r.read(), r.read(), r.read()), (Some(1), Some(2), Some(3)));
+    }
+
+    #[test]
+    fn rollback_drops_a_torn_message_even_across_chunks() {
+        let (mut w, mut r) = ypipe::<Box<u32>>();
+        w.write(Box::new(0), false);
+        for i in 0..(CHUNK as u32 * 2) {
+            w.write(Box::new(i), true);
+        }
+        w.rollback();
+        w.write(Box::new(7), false);
+        w.flush();
+        assert_eq!(*r.read().unwrap(), 0);
+        assert_eq!(*r.read().unwrap(), 7);
+        assert!(r.read().is_none());
+    }
+
+    #[test]
     fn items_appear_only_after_flush_in_order() {
         let (mut w, mut r) = ypipe();
-        w.write(1);
-        w.write(2);
+        w.write(1, false);
+        w.write(2, false);
         assert_eq!(r.read(), None);
         w.flush();
         assert_eq!(r.read(), Some(1));
@@ -313,14 +386,14 @@ mod tests {
     fn flush_asks_for_wakeup_once_per_sleep() {
         let (mut w, mut r) = ypipe();
         assert_eq!(r.read_or_sleep(), None);
-        w.write(1);
+        w.write(1, false);
         assert!(w.flush(), "reader slept: wake it");
-        w.write(2);
+        w.write(2, false);
         assert!(!w.flush(), "already woken");
         assert_eq!(r.read_or_sleep(), Some(1));
         assert_eq!(r.read_or_sleep(), Some(2));
         assert_eq!(r.read_or_sleep(), None);
-        w.write(3);
+        w.write(3, false);
         assert!(w.flush());
     }
 
@@ -335,7 +408,7 @@ mod tests {
         }
         let (mut w, mut r) = ypipe();
         for _ in 0..(CHUNK * 3 + 5) {
-            w.write(D);
+            w.write(D, false);
         }
         w.flush();
         for _ in 0..(CHUNK + 7) {
@@ -351,7 +424,7 @@ mod tests {
     fn reader_stopped_at_chunk_end_drops_rest_correctly() {
         let (mut w, mut r) = ypipe();
         for i in 0..(CHUNK * 2) {
-            w.write(Box::new(i));
+            w.write(Box::new(i), false);
         }
         w.flush();
         for _ in 0..CHUNK {
@@ -369,7 +442,7 @@ mod tests {
         let wake2 = wake.clone();
         let t = std::thread::spawn(move || {
             for i in 0..N {
-                w.write(i);
+                w.write(i, false);
                 if i % 7 == 0 && w.flush() {
                     wake2.fetch_add(1, Ordering::SeqCst);
                 }

@@ -46,7 +46,10 @@ pub unsafe extern "C" fn zmq_msg_routing_id(msg: *mut zmq_msg_t) -> u32 {
 pub unsafe extern "C" fn zmq_msg_set_group(msg: *mut zmq_msg_t, group: *const c_char) -> c_int {
     ffi! {
         let m = unsafe { msg_mut(msg) }?;
-        m.set_group(unsafe { c_str(group) }?).map(|()| 0)
+        // libzmq reads at most ZMQ_GROUP_MAX_LENGTH bytes (strnlen): longer
+        // names are cut, not refused.
+        let g = unsafe { c_str(group) }?;
+        m.set_group(&g[..g.len().min(crate::msg::GROUP_MAX_LENGTH)]).map(|()| 0)
     }
 }
 

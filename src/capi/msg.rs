@@ -59,6 +59,11 @@ pub unsafe extern "C" fn zmq_msg_init_data(
     hint: *mut c_void,
 ) -> c_int {
     ffi! {
+        // A NULL message is refused before the buffer is adopted, so the
+        // free function is not called for a failed init.
+        if msg.is_null() {
+            return Err(Error::Fault);
+        }
         // libzmq asserts here; a NULL buffer with a size is refused instead.
         if data.is_null() && size != 0 {
             return Err(Error::Invalid);

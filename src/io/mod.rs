@@ -3,4 +3,6 @@
 //! patterns; talks to sockets only through pipes and their mailboxes.
 
 pub mod reactor;
+pub mod session;
+pub mod thread;
 pub mod transport;

@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::{Ctx, InprocPeer, InprocTarget, PendingPipe, SocketId};
 use crate::error::{Error, Result};
+use crate::io::session::SessionConfig;
+use crate::io::thread::IoRequest;
+use crate::io::transport::{self, Target};
 use crate::mailbox::Mailbox;
 use crate::msg::{flags, Msg};
 use crate::pipe::{pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
@@ -82,6 +85,12 @@ pub struct Socket {
     last_endpoint: Vec<u8>,
     /// Pipes created by our inproc connects, by endpoint, for disconnect.
     connected: Vec<(Vec<u8>, PipeId)>,
+    /// tcp/ipc endpoints we bound: (as given, as resolved).
+    bound: Vec<(Vec<u8>, Vec<u8>)>,
+    /// tcp/ipc endpoints we connected to.
+    remote: Vec<Vec<u8>>,
+    /// The I/O thread, once a tcp/ipc endpoint exists.
+    io: Option<OwnerMailbox>,
     /// Scratch space for commands and terminated pipes (no allocation per call).
     commands: VecDeque<Command>,
     terminated: Vec<PipeId>,
@@ -108,6 +117,9 @@ impl Socket {
             stopped: false,
             last_endpoint: Vec::new(),
             connected: Vec::new(),
+            bound: Vec::new(),
+            remote: Vec::new(),
+            io: None,
             commands: VecDeque::new(),
             terminated: Vec::new(),
         })
@@ -220,6 +232,7 @@ impl Socket {
             }
             Command::Attach(end) => self.attach(end),
             Command::Stop => self.stopped = true,
+            Command::Io(_) => {}
         }
     }
 
@@ -340,8 +353,85 @@ impl Socket {
                 self.last_endpoint = addr.to_vec();
                 Ok(())
             }
-            Endpoint::Tcp(_) | Endpoint::Ipc(_) => Err(Error::NotSupported),
+            Endpoint::Tcp(a) => {
+                let (listener, resolved) = transport::bind_tcp(a, self.options.ipv6)?;
+                self.listen(addr, listener, resolved)
+            }
+            Endpoint::Ipc(a) => {
+                let (listener, resolved) = transport::bind_ipc(a)?;
+                self.listen(addr, listener, resolved)
+            }
         }
+    }
+
+    fn io(&mut self) -> Result<OwnerMailbox> {
+        if self.io.is_none() {
+            self.io = Some(self.ctx.io_thread()?);
+        }
+        self.io.clone().ok_or(Error::NoThread)
+    }
+
+    fn session_config(&self) -> Arc<SessionConfig> {
+        let o = &self.options;
+        Arc::new(SessionConfig {
+            socket_type: self.socket_type,
+            socket_mailbox: self.mailbox.clone(),
+            routing_id: o.routing_id.clone(),
+            maxmsgsize: o.maxmsgsize,
+            handshake_ivl: o.handshake_ivl,
+            reconnect_ivl: o.reconnect_ivl,
+            reconnect_ivl_max: o.reconnect_ivl_max,
+            sndhwm: o.sndhwm,
+            rcvhwm: o.rcvhwm,
+            immediate: o.immediate,
+        })
+    }
+
+    fn listen(
+        &mut self,
+        addr: &[u8],
+        listener: transport::Listener,
+        resolved: String,
+    ) -> Result<()> {
+        let io = self.io()?;
+        let cfg = self.session_config();
+        io.send(Command::Io(Box::new(IoRequest::Listen {
+            socket: self.id,
+            endpoint: resolved.clone(),
+            listener,
+            cfg,
+        })));
+        self.bound
+            .push((addr.to_vec(), resolved.clone().into_bytes()));
+        self.last_endpoint = resolved.into_bytes();
+        Ok(())
+    }
+
+    fn connect_remote(&mut self, addr: &[u8], target: Target) -> Result<()> {
+        let io = self.io()?;
+        let cfg = self.session_config();
+        // Messages may queue before the connection exists, unless IMMEDIATE.
+        // A ROUTER learns the peer's routing id in the handshake, so its pipe
+        // is created then too.
+        let pipe = if self.options.immediate || self.socket_type == pattern::kind::ROUTER {
+            None
+        } else {
+            let hwm = |v: i32| v.max(0) as u64;
+            let (ours, theirs) = pipe_pair([hwm(self.options.sndhwm), hwm(self.options.rcvhwm)]);
+            self.connected.push((addr.to_vec(), ours.id()));
+            self.attach(ours);
+            Some(theirs)
+        };
+        io.send(Command::Io(Box::new(IoRequest::Connect {
+            socket: self.id,
+            endpoint: String::from_utf8_lossy(addr).into_owned(),
+            target,
+            pipe,
+            cfg,
+        })));
+        self.remote.push(addr.to_vec());
+        self.last_endpoint = addr.to_vec();
+        Ok(())
     }
 
     pub fn connect(&mut self, addr: &[u8]) -> Result<()> {
@@ -382,7 +472,14 @@ impl Socket {
                 self.last_endpoint = addr.to_vec();
                 Ok(())
             }
-            Endpoint::Tcp(_) | Endpoint::Ipc(_) => Err(Error::NotSupported),
+            Endpoint::Tcp(a) => {
+                let target = Target::Tcp(transport::resolve_tcp(a, self.options.ipv6)?);
+                self.connect_remote(addr, target)
+            }
+            Endpoint::Ipc(a) => {
+                let target = Target::Ipc(transport::resolve_ipc(a)?);
+                self.connect_remote(addr, target)
+            }
         }
     }
 
@@ -390,7 +487,21 @@ impl Socket {
         self.process_commands(None)?;
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
-            Endpoint::Tcp(_) | Endpoint::Ipc(_) => Err(Error::NotSupported),
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) => {
+                // Either the address as bound or the resolved endpoint.
+                let i = self
+                    .bound
+                    .iter()
+                    .position(|(given, resolved)| given == addr || resolved == addr);
+                let (_, resolved) = self.bound.remove(i.ok_or(Error::Os(libc::ENOENT))?);
+                if let Some(io) = &self.io {
+                    io.send(Command::Io(Box::new(IoRequest::Unbind {
+                        socket: self.id,
+                        endpoint: String::from_utf8_lossy(&resolved).into_owned(),
+                    })));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -420,6 +531,11 @@ impl Socket {
         while !self.pipes.is_empty() {
             let pipe = self.pipes.detach(self.pipes.len() - 1);
             pipe.close();
+        }
+        if let Some(io) = &self.io {
+            io.send(Command::Io(Box::new(IoRequest::SocketClosed {
+                socket: self.id,
+            })));
         }
         self.ctx.unregister_socket(self.id);
     }

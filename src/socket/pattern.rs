@@ -191,7 +191,7 @@ impl Pattern {
             Pattern::Sub(s) => {
                 let pipe = pipes.get_mut(index);
                 for topic in s.subs.topics() {
-                    if let Ok(m) = Msg::from_slice(&subscriptions::encode(true, topic)) {
+                    if let Ok(m) = subscriptions::message(true, topic) {
                         pipe.write(m);
                     }
                 }
@@ -624,7 +624,7 @@ impl Subscriber {
             self.subs.remove(topic)
         };
         if forward {
-            if let Ok(m) = Msg::from_slice(&subscriptions::encode(on, topic)) {
+            if let Ok(m) = subscriptions::message(on, topic) {
                 send_to_all(pipes, m);
             }
         }

@@ -65,6 +65,13 @@ pub fn parse(msg: &[u8]) -> Option<(bool, &[u8])> {
     }
 }
 
+/// A subscription message, flagged so the engine can send it as a command.
+pub fn message(subscribe: bool, topic: &[u8]) -> crate::error::Result<crate::msg::Msg> {
+    let mut m = crate::msg::Msg::from_slice(&encode(subscribe, topic))?;
+    m.set_flags(crate::msg::flags::SUBSCRIPTION);
+    Ok(m)
+}
+
 pub fn encode(subscribe: bool, topic: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(topic.len() + 1);
     v.push(subscribe as u8);

@@ -99,10 +99,14 @@ impl Decoder {
                         return Ok(pos);
                     };
                     pos += 1;
-                    // Bits 3-7 are reserved; libzmq ignores them, so do we.
-                    if flags & FLAG_COMMAND != 0 && flags & FLAG_MORE != 0 {
-                        return Err(ProtocolError::BadFrame);
-                    }
+                    // Bits 3-7 are reserved and ignored, as libzmq does. A
+                    // command cannot continue (RFC 37), but libzmq accepts a
+                    // command frame with MORE set as a plain command: so do we.
+                    let flags = if flags & FLAG_COMMAND != 0 {
+                        flags & !FLAG_MORE
+                    } else {
+                        flags
+                    };
                     let need = if flags & FLAG_LONG != 0 { 8 } else { 1 };
                     self.state = State::Size {
                         flags,
@@ -233,11 +237,10 @@ mod tests {
     }
 
     #[test]
-    fn command_with_more_flag_is_a_protocol_error() {
-        assert_eq!(
-            decode_all(&[FLAG_COMMAND | FLAG_MORE, 0], None, 64).err(),
-            Some(ProtocolError::BadFrame)
-        );
+    fn command_with_more_flag_is_read_as_a_plain_command() {
+        let msgs = decode_all(&[FLAG_COMMAND | FLAG_MORE, 1, b'x'], None, 64).unwrap();
+        assert_eq!(msgs.len(), 1);
+        assert!(!msgs[0].more() && msgs[0].flags() & msg_flags::COMMAND != 0);
     }
 
     #[test]

@@ -1,0 +1,791 @@
+//! A session: one tcp/ipc connection (or connect attempt) of a socket, on an
+//! I/O thread. It runs the ZMTP handshake (greeting, NULL mechanism READY
+//! with metadata, socket-type check) using the sans-I/O `zmtp` codec, then
+//! moves frames between the connection and the socket's pipe.
+//!
+//! - Inbound: bytes are decoded into messages and written into the pipe; at
+//!   the pipe's HWM the session stops reading (the kernel buffers, TCP pushes
+//!   back) until the socket's reads send ActivateWrite.
+//! - Outbound: messages are read from the pipe in batches and encoded into
+//!   one buffer, written as far as the socket takes it.
+//! - A connecting session reconnects after RECONNECT_IVL when the connection
+//!   fails or drops, keeping its pipe; an accepted one ends with its
+//!   connection and closes its pipe.
+//!
+//! Every error from the peer closes only this connection.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::reactor::{Reactor, Token};
+use super::transport::{Stream, Target};
+use crate::metadata::Metadata;
+use crate::msg::{flags, Msg};
+use crate::pipe::{pipe_pair, Command, OwnerMailbox, PipeEnd};
+use crate::socket::pattern::kind;
+use crate::zmtp::command::{self, Command as ZmtpCommand};
+use crate::zmtp::frame::{self, Decoder};
+use crate::zmtp::greeting::{self, Detection, Greeting, PeerVersion, GREETING_SIZE};
+
+/// What a session needs to know about its socket, copied at bind/connect.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub socket_type: i32,
+    pub socket_mailbox: OwnerMailbox,
+    pub routing_id: Vec<u8>,
+    pub maxmsgsize: i64,
+    pub handshake_ivl: i32,
+    pub reconnect_ivl: i32,
+    pub reconnect_ivl_max: i32,
+    pub sndhwm: i32,
+    pub rcvhwm: i32,
+    pub immediate: bool,
+}
+
+/// The name a socket type announces in READY (RFC 37).
+pub fn socket_type_name(t: i32) -> &'static [u8] {
+    match t {
+        kind::PAIR => b"PAIR",
+        kind::PUB => b"PUB",
+        kind::SUB => b"SUB",
+        kind::REQ => b"REQ",
+        kind::REP => b"REP",
+        kind::DEALER => b"DEALER",
+        kind::ROUTER => b"ROUTER",
+        kind::PULL => b"PULL",
+        kind::PUSH => b"PUSH",
+        kind::XPUB => b"XPUB",
+        kind::XSUB => b"XSUB",
+        kind::STREAM => b"STREAM",
+        _ => b"",
+    }
+}
+
+/// RFC 37's compatibility table (case-sensitive names, as libzmq compares).
+pub fn compatible(ours: i32, peer: &[u8]) -> bool {
+    let ok: &[&[u8]] = match ours {
+        kind::PAIR => &[b"PAIR"],
+        kind::PUB | kind::XPUB => &[b"SUB", b"XSUB"],
+        kind::SUB | kind::XSUB => &[b"PUB", b"XPUB"],
+        kind::REQ => &[b"REP", b"ROUTER"],
+        kind::REP => &[b"REQ", b"DEALER"],
+        kind::DEALER => &[b"REP", b"DEALER", b"ROUTER"],
+        kind::ROUTER => &[b"REQ", b"DEALER", b"ROUTER"],
+        kind::PULL => &[b"PUSH"],
+        kind::PUSH => &[b"PULL"],
+        _ => &[],
+    };
+    ok.contains(&peer)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a non-blocking connect to complete.
+    Connecting,
+    /// Reading the peer's 64-byte greeting.
+    Greeting,
+    /// Greeting done; waiting for the peer's READY.
+    Handshake,
+    /// Exchanging messages.
+    Active,
+    /// Disconnected; a connecter waits for its reconnect timer.
+    Idle,
+}
+
+/// What the I/O thread should do after a session handled an event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Continue,
+    /// Remove the session for good.
+    Close,
+    /// Run `on_timer` at this instant.
+    Timer(Instant),
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+/// Encode at most this much before writing (a batch of small messages).
+const OUT_BATCH: usize = 64 * 1024;
+
+pub struct Session {
+    cfg: Arc<SessionConfig>,
+    /// The I/O thread's mailbox: where the session's pipe end reports.
+    io_mailbox: OwnerMailbox,
+    token: Token,
+    /// Some for connecting sessions: where to (re)connect.
+    target: Option<Target>,
+    stream: Option<Stream>,
+    phase: Phase,
+    pipe: Option<PipeEnd>,
+    greeting: [u8; GREETING_SIZE],
+    greeting_len: usize,
+    peer_minor: u8,
+    decoder: Decoder,
+    /// Received bytes not yet decoded (kept while the pipe is full).
+    inbuf: Vec<u8>,
+    in_pos: usize,
+    /// A decoded message the pipe could not take yet.
+    pending_in: Option<Msg>,
+    out: Vec<u8>,
+    out_pos: usize,
+    /// The socket closed the pipe: send what is queued, then end.
+    closing: bool,
+    /// Currently registered for writability.
+    want_write: bool,
+    reconnect_delay: Duration,
+    peer_address: String,
+    /// The peer's properties, attached to every message it sends
+    /// (`zmq_msg_gets`).
+    metadata: Option<Arc<Metadata>>,
+}
+
+impl Session {
+    /// A session for an accepted connection.
+    pub fn accepted(
+        cfg: Arc<SessionConfig>,
+        io_mailbox: OwnerMailbox,
+        token: Token,
+        stream: Stream,
+        peer: String,
+    ) -> Session {
+        let mut s = Session::new(cfg, io_mailbox, token, None);
+        s.stream = Some(stream);
+        s.peer_address = peer;
+        s
+    }
+
+    /// A session that connects to `target`, with the pipe it already
+    /// attached to the socket (unless IMMEDIATE).
+    pub fn connecting(
+        cfg: Arc<SessionConfig>,
+        io_mailbox: OwnerMailbox,
+        token: Token,
+        target: Target,
+        pipe: Option<PipeEnd>,
+    ) -> Session {
+        let mut s = Session::new(cfg, io_mailbox, token, Some(target));
+        s.pipe = pipe;
+        s
+    }
+
+    fn new(
+        cfg: Arc<SessionConfig>,
+        io_mailbox: OwnerMailbox,
+        token: Token,
+        target: Option<Target>,
+    ) -> Session {
+        let max = (cfg.maxmsgsize >= 0).then_some(cfg.maxmsgsize as u64);
+        let reconnect = Duration::from_millis(cfg.reconnect_ivl.max(0) as u64);
+        Session {
+            cfg,
+            io_mailbox,
+            token,
+            target,
+            stream: None,
+            phase: Phase::Idle,
+            pipe: None,
+            greeting: [0; GREETING_SIZE],
+            greeting_len: 0,
+            peer_minor: 1,
+            decoder: Decoder::new(max),
+            inbuf: Vec::new(),
+            in_pos: 0,
+            pending_in: None,
+            out: Vec::with_capacity(OUT_BATCH),
+            out_pos: 0,
+            closing: false,
+            want_write: false,
+            reconnect_delay: reconnect,
+            peer_address: String::new(),
+            metadata: None,
+        }
+    }
+
+    pub fn pipe_id(&self) -> Option<crate::pipe::PipeId> {
+        self.pipe.as_ref().map(PipeEnd::id)
+    }
+
+    /// Starts the session: connects, or greets an accepted peer.
+    pub fn start(&mut self, reactor: &Reactor) -> Next {
+        if let Some(p) = &self.pipe {
+            p.set_owner(self.io_mailbox.clone());
+        }
+        match self.stream {
+            Some(_) => self.begin_handshake(reactor),
+            None => self.connect(reactor),
+        }
+    }
+
+    fn connect(&mut self, reactor: &Reactor) -> Next {
+        let Some(target) = &self.target else {
+            return Next::Close;
+        };
+        match Stream::connect(target) {
+            Ok(stream) => {
+                if reactor.add(stream.fd(), self.token, false, true).is_err() {
+                    return self.disconnected(reactor);
+                }
+                self.stream = Some(stream);
+                self.phase = Phase::Connecting;
+                Next::Continue
+            }
+            Err(_) => self.disconnected(reactor),
+        }
+    }
+
+    fn begin_handshake(&mut self, reactor: &Reactor) -> Next {
+        let Some(stream) = &self.stream else {
+            return Next::Close;
+        };
+        let fd = stream.fd();
+        // Accepted streams are registered here; connected ones already are.
+        if self.phase != Phase::Connecting && reactor.add(fd, self.token, true, false).is_err() {
+            return self.disconnected(reactor);
+        }
+        self.phase = Phase::Greeting;
+        self.greeting_len = 0;
+        self.decoder =
+            Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
+        self.out.clear();
+        self.out_pos = 0;
+        self.out
+            .extend_from_slice(&greeting::encode(self.cfg.routing_id.len(), b"NULL", false));
+        if self.flush_out(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        if self.cfg.handshake_ivl > 0 {
+            return Next::Timer(
+                Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64),
+            );
+        }
+        Next::Continue
+    }
+
+    /// The connection is gone (or never came): clean up and decide what next.
+    fn disconnected(&mut self, reactor: &Reactor) -> Next {
+        if let Some(s) = self.stream.take() {
+            reactor.remove(s.fd());
+        }
+        self.want_write = false;
+        self.inbuf.clear();
+        self.in_pos = 0;
+        self.out.clear();
+        self.out_pos = 0;
+        self.pending_in = None;
+        // A multipart message cut off mid-way is never delivered.
+        if let Some(p) = self.pipe.as_mut() {
+            p.rollback();
+            p.flush();
+        }
+        let was_active = self.phase == Phase::Active;
+        self.phase = Phase::Idle;
+        // An accepted connection, or a closing socket, ends here.
+        if self.target.is_none() || self.closing || self.cfg.reconnect_ivl < 0 {
+            return Next::Close;
+        }
+        // A connecter keeps its pipe across reconnects. With IMMEDIATE the
+        // pipe only exists while connected.
+        if self.cfg.immediate && was_active {
+            if let Some(p) = self.pipe.take() {
+                p.close();
+            }
+        }
+        let delay = self.reconnect_delay;
+        if self.cfg.reconnect_ivl_max > 0 {
+            let max = Duration::from_millis(self.cfg.reconnect_ivl_max as u64);
+            self.reconnect_delay = (self.reconnect_delay * 2).min(max);
+        }
+        Next::Timer(Instant::now() + delay)
+    }
+
+    /// A timer fired: the handshake took too long, or it is time to reconnect.
+    pub fn on_timer(&mut self, reactor: &Reactor) -> Next {
+        match self.phase {
+            Phase::Idle => self.connect(reactor),
+            Phase::Greeting | Phase::Handshake | Phase::Connecting => self.disconnected(reactor),
+            Phase::Active => Next::Continue,
+        }
+    }
+
+    /// Readiness on the connection.
+    pub fn on_ready(
+        &mut self,
+        reactor: &Reactor,
+        readable: bool,
+        writable: bool,
+        error: bool,
+    ) -> Next {
+        if self.phase == Phase::Connecting {
+            if !(writable || error) {
+                return Next::Continue;
+            }
+            let ok = self
+                .stream
+                .as_ref()
+                .is_some_and(|s| s.connect_result().is_ok());
+            if !ok {
+                return self.disconnected(reactor);
+            }
+            self.reconnect_delay = Duration::from_millis(self.cfg.reconnect_ivl.max(0) as u64);
+            let fd = self.stream.as_ref().map(Stream::fd).unwrap_or(-1);
+            if reactor.modify(fd, self.token, true, false).is_err() {
+                return self.disconnected(reactor);
+            }
+            return self.begin_handshake(reactor);
+        }
+        if writable && self.flush_out(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        if readable || error {
+            if let Err(()) = self.read_input(reactor) {
+                return self.disconnected(reactor);
+            }
+        }
+        self.after_io(reactor)
+    }
+
+    /// Ends the session once a closing socket's data is all written.
+    fn after_io(&mut self, reactor: &Reactor) -> Next {
+        if self.closing && self.pipe.is_none() && self.out_pos >= self.out.len() {
+            if let Some(s) = self.stream.take() {
+                reactor.remove(s.fd());
+            }
+            return Next::Close;
+        }
+        Next::Continue
+    }
+
+    /// A command about the session's pipe, routed here by the I/O thread.
+    pub fn on_pipe_command(&mut self, reactor: &Reactor, cmd: Command) -> Next {
+        match cmd {
+            Command::ActivateRead(_) if self.phase == Phase::Active => {
+                if self.pump_out(reactor).is_err() {
+                    return self.disconnected(reactor);
+                }
+            }
+            // The socket read enough: resume decoding what is buffered, then
+            // the kernel's backlog.
+            Command::ActivateWrite(_) if self.phase == Phase::Active => {
+                if self.read_input(reactor).is_err() {
+                    return self.disconnected(reactor);
+                }
+            }
+            Command::PipeTerm(_) => {
+                self.closing = true;
+                if self.phase == Phase::Active {
+                    if self.pump_out(reactor).is_err() {
+                        return self.disconnected(reactor);
+                    }
+                } else {
+                    // Nothing was ever sent on this pipe's behalf: drop it.
+                    if let Some(p) = self.pipe.take() {
+                        drop(p);
+                    }
+                    if let Some(s) = self.stream.take() {
+                        reactor.remove(s.fd());
+                    }
+                    return Next::Close;
+                }
+            }
+            _ => {}
+        }
+        self.after_io(reactor)
+    }
+
+    /// The I/O thread is stopping: close unless output is still queued.
+    pub fn stop(&mut self, reactor: &Reactor) -> Next {
+        self.closing = true;
+        if self.phase != Phase::Active || self.out_pos >= self.out.len() {
+            if let Some(s) = self.stream.take() {
+                reactor.remove(s.fd());
+            }
+            return Next::Close;
+        }
+        Next::Continue
+    }
+
+    fn set_write_interest(&mut self, reactor: &Reactor, on: bool) -> Result<(), ()> {
+        if self.want_write == on {
+            return Ok(());
+        }
+        let fd = self.stream.as_ref().map(Stream::fd).ok_or(())?;
+        reactor.modify(fd, self.token, true, on).map_err(|_| ())?;
+        self.want_write = on;
+        Ok(())
+    }
+
+    /// Writes buffered output; registers for writability if the kernel is full.
+    fn flush_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        while self.out_pos < self.out.len() {
+            let stream = self.stream.as_mut().ok_or(())?;
+            match stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return self.set_write_interest(reactor, true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(()),
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        self.set_write_interest(reactor, false)?;
+        if self.phase == Phase::Active {
+            // Room again: take more from the pipe.
+            return self.pump_out(reactor);
+        }
+        Ok(())
+    }
+
+    /// Moves messages from the pipe into the output buffer and writes them.
+    fn pump_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        if self.out_pos < self.out.len() {
+            return Ok(()); // still draining; flush_out comes back here
+        }
+        let v31 = self.peer_minor >= 1;
+        let mut terminated = false;
+        if let Some(pipe) = self.pipe.as_mut() {
+            while self.out.len() < OUT_BATCH {
+                let Some(msg) = pipe.read() else {
+                    terminated = pipe.is_terminated();
+                    break;
+                };
+                encode_outbound(&msg, v31, &mut self.out);
+            }
+        }
+        if terminated {
+            // The socket closed: what it sent is now all queued here.
+            self.pipe = None;
+        }
+        if !self.out.is_empty() {
+            let before = self.out.len();
+            self.flush_out_once(reactor)?;
+            if self.out.is_empty() && before > 0 && self.pipe.is_some() {
+                // Everything went out: there may be more in the pipe.
+                return self.pump_out(reactor);
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass of writing, without re-entering pump_out.
+    fn flush_out_once(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        while self.out_pos < self.out.len() {
+            let stream = self.stream.as_mut().ok_or(())?;
+            match stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => return Err(()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return self.set_write_interest(reactor, true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(()),
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        self.set_write_interest(reactor, false)
+    }
+
+    /// Reads and processes input until the kernel has no more, the pipe is
+    /// full, or the peer misbehaves (Err: drop the connection).
+    fn read_input(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        // First whatever is buffered from before a pipe stall.
+        if !self.process_buffered(reactor)? {
+            return Ok(());
+        }
+        loop {
+            let mut chunk = std::mem::take(&mut self.inbuf);
+            chunk.resize(READ_CHUNK, 0);
+            let n = {
+                let stream = self.stream.as_mut().ok_or(())?;
+                match stream.read(&mut chunk) {
+                    Ok(0) => return Err(()),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        chunk.clear();
+                        self.inbuf = chunk;
+                        return Ok(());
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+                    Err(_) => return Err(()),
+                }
+            };
+            chunk.truncate(n);
+            self.inbuf = chunk;
+            self.in_pos = 0;
+            if !self.process_buffered(reactor)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Processes `inbuf[in_pos..]`. Returns Ok(false) when the pipe is full
+    /// (stop reading), Ok(true) when everything was consumed.
+    fn process_buffered(&mut self, reactor: &Reactor) -> Result<bool, ()> {
+        if let Some(msg) = self.pending_in.take() {
+            if !self.deliver(msg) {
+                return Ok(false);
+            }
+        }
+        while self.in_pos < self.inbuf.len() {
+            match self.phase {
+                Phase::Greeting => {
+                    let take =
+                        (GREETING_SIZE - self.greeting_len).min(self.inbuf.len() - self.in_pos);
+                    self.greeting[self.greeting_len..self.greeting_len + take]
+                        .copy_from_slice(&self.inbuf[self.in_pos..self.in_pos + take]);
+                    self.greeting_len += take;
+                    self.in_pos += take;
+                    match greeting::detect(&self.greeting[..self.greeting_len]) {
+                        Detection::Version(PeerVersion::V1 | PeerVersion::V2) => return Err(()),
+                        Detection::Version(_) if self.greeting_len == GREETING_SIZE => {
+                            let g = Greeting::parse(&self.greeting).map_err(|_| ())?;
+                            if !g.mechanism_is(b"NULL") {
+                                return Err(());
+                            }
+                            self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
+                            self.send_ready();
+                            self.phase = Phase::Handshake;
+                            self.flush_out_once(reactor)?;
+                        }
+                        _ => {}
+                    }
+                }
+                Phase::Handshake | Phase::Active => {
+                    let mut stalled = false;
+                    let mut failed = false;
+                    let mut handshake_done = false;
+                    let mut pong: Vec<Vec<u8>> = Vec::new();
+                    let used = {
+                        let phase = &mut self.phase;
+                        let pipe_slot = &mut self.pipe;
+                        let pending = &mut self.pending_in;
+                        let metadata = &self.metadata;
+                        let mut handshake_msg: Option<Msg> = None;
+                        let r = self.decoder.decode(&self.inbuf[self.in_pos..], &mut |msg| {
+                            if *phase == Phase::Handshake {
+                                handshake_msg = Some(msg);
+                                return false; // handled below, outside the decoder
+                            }
+                            match classify(msg) {
+                                Inbound::Data(mut m) => {
+                                    m.set_metadata(metadata.clone());
+                                    let Some(pipe) = pipe_slot.as_mut() else {
+                                        return true;
+                                    };
+                                    if !pipe.check_write() {
+                                        *pending = Some(m);
+                                        stalled = true;
+                                        return false;
+                                    }
+                                    pipe.write(m);
+                                    true
+                                }
+                                Inbound::Ping(ctx) => {
+                                    pong.push(ctx);
+                                    true
+                                }
+                                Inbound::Ignore => true,
+                                Inbound::Fatal => {
+                                    failed = true;
+                                    false
+                                }
+                            }
+                        });
+                        match r {
+                            Err(_) => return Err(()),
+                            Ok(n) => {
+                                if let Some(m) = handshake_msg {
+                                    if self.complete_handshake(&m).is_err() {
+                                        return Err(());
+                                    }
+                                    handshake_done = true;
+                                }
+                                n
+                            }
+                        }
+                    };
+                    self.in_pos += used;
+                    if failed {
+                        return Err(());
+                    }
+                    for ctx in pong {
+                        let mut body = Vec::new();
+                        command::encode(b"PONG", &ctx, &mut body);
+                        push_frame(&body, false, true, &mut self.out);
+                    }
+                    if let Some(p) = self.pipe.as_mut() {
+                        p.flush();
+                    }
+                    if handshake_done {
+                        self.phase = Phase::Active;
+                        self.pump_out(reactor)?;
+                        continue;
+                    }
+                    if stalled {
+                        return Ok(false);
+                    }
+                }
+                Phase::Connecting | Phase::Idle => return Ok(true),
+            }
+        }
+        if !self.out.is_empty() {
+            self.flush_out_once(reactor)?;
+        }
+        Ok(true)
+    }
+
+    /// Delivers a message held back by a full pipe; false if still full.
+    fn deliver(&mut self, msg: Msg) -> bool {
+        let Some(pipe) = self.pipe.as_mut() else {
+            return true;
+        };
+        if !pipe.check_write() {
+            self.pending_in = Some(msg);
+            return false;
+        }
+        pipe.write(msg);
+        pipe.flush();
+        true
+    }
+
+    fn send_ready(&mut self) {
+        let mut props = Vec::new();
+        command::encode_property(
+            b"Socket-Type",
+            socket_type_name(self.cfg.socket_type),
+            &mut props,
+        );
+        if matches!(
+            self.cfg.socket_type,
+            kind::REQ | kind::DEALER | kind::ROUTER
+        ) {
+            command::encode_property(b"Identity", &self.cfg.routing_id, &mut props);
+        }
+        let mut body = Vec::new();
+        command::encode(b"READY", &props, &mut body);
+        push_frame(&body, false, true, &mut self.out);
+    }
+
+    /// The peer's READY: check it, then connect the pipe to the socket.
+    fn complete_handshake(&mut self, msg: &Msg) -> Result<(), ()> {
+        if msg.flags() & flags::COMMAND == 0 {
+            return Err(());
+        }
+        let props = match ZmtpCommand::parse(msg.data()).map_err(|_| ())? {
+            ZmtpCommand::Ready(p) => p,
+            _ => return Err(()),
+        };
+        let props = command::parse_properties(props).map_err(|_| ())?;
+        // libzmq checks the type only when the peer announces one.
+        let peer_type = props
+            .iter()
+            .find(|(n, _)| *n == b"Socket-Type")
+            .map(|(_, v)| *v);
+        if peer_type.is_some_and(|t| !compatible(self.cfg.socket_type, t)) {
+            return Err(());
+        }
+        let identity = props
+            .iter()
+            .find(|(n, _)| *n == b"Identity")
+            .map(|(_, v)| v.to_vec())
+            .unwrap_or_default();
+        let mut meta = Metadata::new();
+        for (n, v) in &props {
+            meta.set(n, v);
+        }
+        if !self.peer_address.is_empty() {
+            meta.set(b"Peer-Address", self.peer_address.as_bytes());
+        }
+        self.metadata = Some(Arc::new(meta));
+        if self.pipe.is_none() {
+            let hwm = |v: i32| v.max(0) as u64;
+            let (mut socket_end, session_end) =
+                pipe_pair([hwm(self.cfg.sndhwm), hwm(self.cfg.rcvhwm)]);
+            socket_end.routing_id = identity;
+            session_end.set_owner(self.io_mailbox.clone());
+            socket_end.set_owner(self.cfg.socket_mailbox.clone());
+            self.cfg.socket_mailbox.send(Command::Attach(socket_end));
+            self.pipe = Some(session_end);
+        }
+        Ok(())
+    }
+}
+
+/// An inbound frame, sorted.
+enum Inbound {
+    Data(Msg),
+    Ping(Vec<u8>),
+    Ignore,
+    Fatal,
+}
+
+fn classify(msg: Msg) -> Inbound {
+    if msg.flags() & flags::COMMAND == 0 {
+        return Inbound::Data(msg);
+    }
+    // After the handshake libzmq acts on SUBSCRIBE, CANCEL and PING and
+    // ignores every other command, malformed ones included; so do we.
+    let sub = match ZmtpCommand::parse(msg.data()) {
+        Ok(ZmtpCommand::Subscribe(t)) => Some((true, t.to_vec())),
+        Ok(ZmtpCommand::Cancel(t)) => Some((false, t.to_vec())),
+        Ok(ZmtpCommand::Ping { context, .. }) => return Inbound::Ping(context.to_vec()),
+        _ => None,
+    };
+    match sub {
+        // Subscriptions travel in pipes as messages (0x01/0x00 + topic).
+        Some((on, topic)) => match crate::socket::subscriptions::message(on, &topic) {
+            Ok(m) => Inbound::Data(m),
+            Err(_) => Inbound::Fatal,
+        },
+        None => Inbound::Ignore,
+    }
+}
+
+/// Appends one frame with the given body.
+fn push_frame(body: &[u8], more: bool, command: bool, out: &mut Vec<u8>) {
+    let mut h = [0u8; frame::MAX_HEADER];
+    let n = frame::encode_header(body.len(), more, command, &mut h);
+    out.extend_from_slice(&h[..n]);
+    out.extend_from_slice(body);
+}
+
+/// Encodes an outbound message. Subscriptions go to ZMTP 3.1 peers as
+/// SUBSCRIBE/CANCEL commands and to 3.0 peers as 0x01/0x00 messages.
+fn encode_outbound(msg: &Msg, v31: bool, out: &mut Vec<u8>) {
+    if v31 && msg.flags() & flags::SUBSCRIPTION != 0 {
+        if let Some((on, topic)) = crate::socket::subscriptions::parse(msg.data()) {
+            let mut body = Vec::with_capacity(topic.len() + 10);
+            command::encode(if on { b"SUBSCRIBE" } else { b"CANCEL" }, topic, &mut body);
+            push_frame(&body, false, true, out);
+            return;
+        }
+    }
+    frame::encode(msg, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compatibility_follows_rfc37_and_is_case_sensitive() {
+        assert!(compatible(kind::REQ, b"ROUTER"));
+        assert!(compatible(kind::XPUB, b"SUB"));
+        assert!(!compatible(kind::PUSH, b"PUSH"));
+        assert!(!compatible(kind::PULL, b"push"));
+        assert_eq!(socket_type_name(kind::XSUB), b"XSUB");
+    }
+
+    #[test]
+    fn subscriptions_are_commands_for_31_and_messages_for_30() {
+        let m = crate::socket::subscriptions::message(true, b"ab").unwrap();
+        let mut v31 = Vec::new();
+        encode_outbound(&m, true, &mut v31);
+        assert_eq!(v31, b"\x04\x0c\x09SUBSCRIBEab");
+        let mut v30 = Vec::new();
+        encode_outbound(&m, false, &mut v30);
+        assert_eq!(v30, b"\x00\x03\x01ab");
+    }
+}

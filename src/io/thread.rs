@@ -1,0 +1,347 @@
+//! An I/O thread: one reactor running the listeners and sessions of the
+//! sockets that use it. Sockets reach it through its mailbox (token 0) with
+//! [`IoRequest`]s; pipe activations for sessions arrive there too and are
+//! routed by pipe id.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::reactor::{Event, Reactor, Token};
+use super::session::{Next, Session, SessionConfig};
+use super::transport::{Listener, Target};
+use crate::ctx::SocketId;
+use crate::error::Result;
+use crate::mailbox::Mailbox;
+use crate::pipe::{Command, OwnerMailbox, PipeEnd, PipeId};
+
+const MAILBOX_TOKEN: Token = 0;
+
+/// Work a socket hands to its I/O thread.
+pub enum IoRequest {
+    Listen {
+        socket: SocketId,
+        endpoint: String,
+        listener: Listener,
+        cfg: Arc<SessionConfig>,
+    },
+    Connect {
+        socket: SocketId,
+        endpoint: String,
+        target: Target,
+        pipe: Option<PipeEnd>,
+        cfg: Arc<SessionConfig>,
+    },
+    /// Stop listening on `endpoint` (zmq_unbind).
+    Unbind { socket: SocketId, endpoint: String },
+    /// Drop the connecter for `endpoint` (zmq_disconnect).
+    Disconnect { socket: SocketId, endpoint: String },
+    /// The socket closed: its listeners stop; its sessions finish sending.
+    SocketClosed { socket: SocketId },
+    /// The context is terminating: finish and exit.
+    Stop,
+}
+
+impl std::fmt::Debug for IoRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            IoRequest::Listen { .. } => "Listen",
+            IoRequest::Connect { .. } => "Connect",
+            IoRequest::Unbind { .. } => "Unbind",
+            IoRequest::Disconnect { .. } => "Disconnect",
+            IoRequest::SocketClosed { .. } => "SocketClosed",
+            IoRequest::Stop => "Stop",
+        })
+    }
+}
+
+struct ListenerEntry {
+    socket: SocketId,
+    endpoint: String,
+    listener: Listener,
+    cfg: Arc<SessionConfig>,
+}
+
+struct SessionEntry {
+    socket: SocketId,
+    /// The endpoint a connecting session was created for.
+    endpoint: Option<String>,
+    session: Session,
+}
+
+/// Handle kept by the context.
+pub struct IoThreadHandle {
+    pub mailbox: OwnerMailbox,
+    join: Option<JoinHandle<()>>,
+}
+
+impl IoThreadHandle {
+    pub fn spawn(name: String) -> Result<IoThreadHandle> {
+        let mailbox: OwnerMailbox = Arc::new(Mailbox::new()?);
+        let reactor = Reactor::new()?;
+        reactor.add(mailbox.fd(), MAILBOX_TOKEN, true, false)?;
+        let mb = mailbox.clone();
+        let join = std::thread::Builder::new().name(name).spawn(move || {
+            let mut io = IoThread {
+                reactor,
+                mailbox: mb,
+                listeners: HashMap::new(),
+                sessions: HashMap::new(),
+                pipes: HashMap::new(),
+                timers: BTreeMap::new(),
+                next_token: 1,
+                stopping: false,
+            };
+            // A panic here is a bug; it must not take the application down.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| io.run()));
+        })?;
+        Ok(IoThreadHandle {
+            mailbox,
+            join: Some(join),
+        })
+    }
+
+    /// Asks the thread to finish and waits for it.
+    pub fn stop(&mut self) {
+        self.mailbox.send(Command::Io(Box::new(IoRequest::Stop)));
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+struct IoThread {
+    reactor: Reactor,
+    mailbox: OwnerMailbox,
+    listeners: HashMap<Token, ListenerEntry>,
+    sessions: HashMap<Token, SessionEntry>,
+    /// Which session owns each session-side pipe end.
+    pipes: HashMap<PipeId, Token>,
+    /// Deadlines, each with a sequence number to keep keys unique.
+    timers: BTreeMap<(Instant, u64), Token>,
+    next_token: Token,
+    stopping: bool,
+}
+
+impl IoThread {
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        self.next_token
+    }
+
+    fn run(&mut self) {
+        let mut events: Vec<Event> = Vec::with_capacity(256);
+        let mut commands = VecDeque::new();
+        let mut seq = 0u64;
+        loop {
+            if self.stopping && self.sessions.is_empty() {
+                return;
+            }
+            let timeout = self
+                .timers
+                .keys()
+                .next()
+                .map(|(t, _)| t.saturating_duration_since(Instant::now()));
+            if self.reactor.wait(timeout, &mut events).is_err() {
+                return;
+            }
+            for ev in events.drain(..) {
+                if ev.token == MAILBOX_TOKEN {
+                    self.mailbox.drain(&mut commands);
+                    while let Some(cmd) = commands.pop_front() {
+                        self.command(cmd, &mut seq);
+                    }
+                } else if self.listeners.contains_key(&ev.token) {
+                    self.accept(ev.token, &mut seq);
+                } else if let Some(entry) = self.sessions.get_mut(&ev.token) {
+                    let next =
+                        entry
+                            .session
+                            .on_ready(&self.reactor, ev.readable, ev.writable, ev.error);
+                    self.apply(ev.token, next, &mut seq);
+                }
+            }
+            let now = Instant::now();
+            while let Some((&(when, s), &token)) = self.timers.iter().next() {
+                if when > now {
+                    break;
+                }
+                self.timers.remove(&(when, s));
+                if let Some(entry) = self.sessions.get_mut(&token) {
+                    let next = entry.session.on_timer(&self.reactor);
+                    self.apply(token, next, &mut seq);
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, token: Token, next: Next, seq: &mut u64) {
+        // Keep the pipe routing table current (sessions create pipes).
+        if let Some(entry) = self.sessions.get(&token) {
+            if let Some(id) = entry.session.pipe_id() {
+                self.pipes.insert(id, token);
+            }
+        }
+        match next {
+            Next::Continue => {}
+            Next::Timer(when) => {
+                *seq += 1;
+                self.timers.insert((when, *seq), token);
+            }
+            Next::Close => {
+                if let Some(entry) = self.sessions.remove(&token) {
+                    if let Some(id) = entry.session.pipe_id() {
+                        self.pipes.remove(&id);
+                    }
+                    drop(entry);
+                }
+                self.timers.retain(|_, t| *t != token);
+            }
+        }
+    }
+
+    fn accept(&mut self, token: Token, seq: &mut u64) {
+        loop {
+            let Some(entry) = self.listeners.get(&token) else {
+                return;
+            };
+            let (stream, peer) = match entry.listener.accept() {
+                Ok(Some(x)) => x,
+                // Nothing pending, or a transient failure (EMFILE...): the
+                // listener stays registered and is retried.
+                Ok(None) | Err(_) => return,
+            };
+            if self.stopping {
+                continue; // refuse: drop the stream
+            }
+            let (socket, cfg) = (entry.socket, entry.cfg.clone());
+            let t = self.token();
+            let mut session = Session::accepted(cfg, self.mailbox.clone(), t, stream, peer);
+            let next = session.start(&self.reactor);
+            self.sessions.insert(
+                t,
+                SessionEntry {
+                    socket,
+                    endpoint: None,
+                    session,
+                },
+            );
+            self.apply(t, next, seq);
+        }
+    }
+
+    fn command(&mut self, cmd: Command, seq: &mut u64) {
+        match cmd {
+            Command::ActivateRead(id) | Command::ActivateWrite(id) | Command::PipeTerm(id) => {
+                if let Some(&token) = self.pipes.get(&id) {
+                    if let Some(entry) = self.sessions.get_mut(&token) {
+                        let next = entry.session.on_pipe_command(&self.reactor, cmd);
+                        self.apply(token, next, seq);
+                    }
+                }
+            }
+            Command::Io(req) => self.request(*req, seq),
+            Command::Attach(_) | Command::Stop => {}
+        }
+    }
+
+    fn request(&mut self, req: IoRequest, seq: &mut u64) {
+        match req {
+            IoRequest::Listen {
+                socket,
+                endpoint,
+                listener,
+                cfg,
+            } => {
+                let t = self.token();
+                if self.reactor.add(listener.fd(), t, true, false).is_ok() {
+                    self.listeners.insert(
+                        t,
+                        ListenerEntry {
+                            socket,
+                            endpoint,
+                            listener,
+                            cfg,
+                        },
+                    );
+                }
+            }
+            IoRequest::Connect {
+                socket,
+                endpoint,
+                target,
+                pipe,
+                cfg,
+            } => {
+                let t = self.token();
+                let mut session = Session::connecting(cfg, self.mailbox.clone(), t, target, pipe);
+                let next = session.start(&self.reactor);
+                self.sessions.insert(
+                    t,
+                    SessionEntry {
+                        socket,
+                        endpoint: Some(endpoint),
+                        session,
+                    },
+                );
+                self.apply(t, next, seq);
+            }
+            IoRequest::Unbind { socket, endpoint } => {
+                let gone: Vec<Token> = self
+                    .listeners
+                    .iter()
+                    .filter(|(_, l)| l.socket == socket && l.endpoint == endpoint)
+                    .map(|(t, _)| *t)
+                    .collect();
+                for t in gone {
+                    if let Some(l) = self.listeners.remove(&t) {
+                        self.reactor.remove(l.listener.fd());
+                    }
+                }
+            }
+            IoRequest::Disconnect { socket, endpoint } => {
+                let gone: Vec<Token> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| {
+                        s.socket == socket && s.endpoint.as_deref() == Some(endpoint.as_str())
+                    })
+                    .map(|(t, _)| *t)
+                    .collect();
+                for t in gone {
+                    if let Some(entry) = self.sessions.get_mut(&t) {
+                        let next = entry.session.stop(&self.reactor);
+                        self.apply(t, next, seq);
+                    }
+                }
+            }
+            IoRequest::SocketClosed { socket } => {
+                let gone: Vec<Token> = self
+                    .listeners
+                    .iter()
+                    .filter(|(_, l)| l.socket == socket)
+                    .map(|(t, _)| *t)
+                    .collect();
+                for t in gone {
+                    if let Some(l) = self.listeners.remove(&t) {
+                        self.reactor.remove(l.listener.fd());
+                    }
+                }
+            }
+            IoRequest::Stop => {
+                self.stopping = true;
+                for (_, l) in self.listeners.drain() {
+                    self.reactor.remove(l.listener.fd());
+                }
+                let tokens: Vec<Token> = self.sessions.keys().copied().collect();
+                for t in tokens {
+                    if let Some(entry) = self.sessions.get_mut(&t) {
+                        let next = entry.session.stop(&self.reactor);
+                        self.apply(t, next, seq);
+                    }
+                }
+            }
+        }
+    }
+}
