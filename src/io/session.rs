@@ -357,17 +357,17 @@ impl Session {
     /// A command about the session's pipe, routed here by the I/O thread.
     pub fn on_pipe_command(&mut self, reactor: &Reactor, cmd: Command) -> Next {
         match cmd {
-            Command::ActivateRead(_) if self.phase == Phase::Active => {
-                if self.pump_out(reactor).is_err() {
-                    return self.disconnected(reactor);
-                }
+            Command::ActivateRead(_)
+                if self.phase == Phase::Active && self.pump_out(reactor).is_err() =>
+            {
+                return self.disconnected(reactor);
             }
             // The socket read enough: resume decoding what is buffered, then
             // the kernel's backlog.
-            Command::ActivateWrite(_) if self.phase == Phase::Active => {
-                if self.read_input(reactor).is_err() {
-                    return self.disconnected(reactor);
-                }
+            Command::ActivateWrite(_)
+                if self.phase == Phase::Active && self.read_input(reactor).is_err() =>
+            {
+                return self.disconnected(reactor);
             }
             Command::PipeTerm(_) => {
                 self.closing = true;
