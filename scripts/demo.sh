@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# `make demo`: builds examples/demo.c against the staged prefix and runs it.
+# `make demo`: the same program built twice, against ferrozmq (build/) and
+# against Debian's libzmq, talking over tcp in both arrangements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build/examples
-cc -std=c99 -Wall -Wextra -Ibuild/include examples/demo.c -o build/examples/demo -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lzmq
-echo "== running build/examples/demo (linked against $(readlink -f build/lib/libzmq.so.5)) =="
-build/examples/demo
+cc -std=c99 -Wall -Wextra -Ibuild/include examples/demo.c -o build/examples/demo-ferrozmq \
+    -Lbuild/lib -Wl,-rpath,"$PWD/build/lib" -lzmq
+cc -std=c99 -Wall -Wextra -I/usr/include examples/demo.c -o build/examples/demo-libzmq -lzmq
+
+run() { # run SERVER-BINARY CLIENT-BINARY
+    local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+    timeout 30 "build/examples/$1" server >"$fifo" &
+    local pid=$!
+    read -r rep pub <"$fifo"; rm -f "$fifo"
+    timeout 30 "build/examples/$2" client "$rep" "$pub"
+    wait "$pid"
+}
+echo "== ferrozmq server, libzmq client =="
+run demo-ferrozmq demo-libzmq
+echo
+echo "== libzmq server, ferrozmq client =="
+run demo-libzmq demo-ferrozmq
