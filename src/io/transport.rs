@@ -56,10 +56,20 @@ fn split_host_port(addr: &str) -> Result<(&str, &str)> {
     Ok((host, port))
 }
 
+/// A port as libzmq reads it: `*`/`!`/`0` for any, else a number kept in
+/// 16 bits (libzmq truncates: 65536 + p means p), 0 after truncation refused.
 fn parse_port(port: &str) -> Result<u16> {
     match port {
         "*" | "!" | "0" => Ok(0),
-        p => p.parse::<u16>().map_err(|_| Error::Invalid),
+        p => explicit_port(p),
+    }
+}
+
+fn explicit_port(p: &str) -> Result<u16> {
+    let wide: u32 = p.parse().map_err(|_| Error::Invalid)?;
+    match wide as u16 {
+        0 => Err(Error::Invalid),
+        port => Ok(port),
     }
 }
 
@@ -102,7 +112,7 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<SocketAddr> {
     let (host, port) = split_host_port(addr)?;
     let port = match port {
         "*" | "0" => return Err(Error::Invalid),
-        p => p.parse::<u16>().map_err(|_| Error::Invalid)?,
+        p => explicit_port(p)?,
     };
     let mut addrs = (host, port).to_socket_addrs().map_err(|_| Error::Invalid)?;
     addrs.find(|a| ipv6 || a.is_ipv4()).ok_or(Error::Invalid)

@@ -1,0 +1,266 @@
+/* Sockets over tcp and ipc: wildcard bind and LAST_ENDPOINT, EADDRINUSE,
+ * address errors, reconnect after the binder restarts (messages queued
+ * while disconnected are delivered), unbind by resolved endpoint,
+ * disconnect, MAXMSGSIZE between sockets, HWM back-pressure, the ZMQ_FD
+ * contract over tcp, ipc abstract names, and a LINGER 0 term that does
+ * not wait for an absent peer. */
+#include "testutil.h"
+
+#include <poll.h>
+
+static void *ctx;
+
+static void *make (int type)
+{
+    if (!ctx)
+        ctx = zmq_ctx_new ();
+    void *s = zmq_socket (ctx, type);
+    CHECK_NOT_NULL (s);
+    int t = 5000;
+    CHECK_ZMQ (zmq_setsockopt (s, ZMQ_RCVTIMEO, &t, sizeof t));
+    CHECK_ZMQ (zmq_setsockopt (s, ZMQ_SNDTIMEO, &t, sizeof t));
+    return s;
+}
+
+static void endpoint_of (void *s, char *ep, size_t cap)
+{
+    size_t len = cap;
+    CHECK_ZMQ (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &len));
+}
+
+static void send_str (void *s, const char *str)
+{
+    CHECK_EQ_INT (zmq_send (s, str, strlen (str), 0), (int) strlen (str));
+}
+
+static void expect (void *s, const char *want)
+{
+    char buf[256];
+    int n = CHECK_ZMQ (zmq_recv (s, buf, sizeof buf - 1, 0));
+    buf[n < 255 ? n : 255] = 0;
+    CHECK_EQ_STR (buf, want);
+}
+
+TEST (wildcard_tcp_bind_reports_the_chosen_port)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    CHECK (strncmp (ep, "tcp://127.0.0.1:", 16) == 0);
+    CHECK (atoi (ep + 16) > 0);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "over tcp");
+    expect (pull, "over tcp");
+}
+
+TEST (binding_a_port_in_use_is_eaddrinuse)
+{
+    void *a = make (ZMQ_PULL), *b = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (a, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (a, ep, sizeof ep);
+    CHECK_ZMQ_FAILS (zmq_bind (b, ep), EADDRINUSE);
+}
+
+TEST (malformed_tcp_addresses_are_einval)
+{
+    void *a = make (ZMQ_PUSH);
+    CHECK_ZMQ_FAILS (zmq_connect (a, "tcp://127.0.0.1"), EINVAL);
+    CHECK_ZMQ_FAILS (zmq_connect (a, "tcp://127.0.0.1:notaport"), EINVAL);
+    /* A port that truncates to 0 in 16 bits is refused too. */
+    CHECK_ZMQ_FAILS (zmq_bind (a, "tcp://127.0.0.1:65536"), EINVAL);
+}
+
+TEST (tcp_ports_above_65535_wrap_to_16_bits_as_in_libzmq)
+{
+    /* libzmq stores the parsed port in 16 bits: 65536 + p binds p. */
+    void *probe = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (probe, ep, sizeof ep);
+    const int port = atoi (ep + 16);
+    CHECK_ZMQ (zmq_close (probe));
+    void *pull = make (ZMQ_PULL);
+    char wide[128];
+    snprintf (wide, sizeof wide, "tcp://127.0.0.1:%d", port + 65536);
+    int rc = -1;
+    for (int i = 0; i < 200 && rc != 0; i++) {
+        rc = zmq_bind (pull, wide);
+        if (rc != 0) {
+            zmq_pollitem_t none;
+            zmq_poll (&none, 0, 10);
+        }
+    }
+    CHECK_ZMQ (rc);
+    endpoint_of (pull, wide, sizeof wide);
+    CHECK_EQ_STR (wide, ep);
+}
+
+/*  Binds until the kernel lets go of a recently used port (bounded).  */
+static void bind_retrying (void *s, const char *ep)
+{
+    int rc = -1;
+    for (int i = 0; i < 200 && rc != 0; i++) {
+        rc = zmq_bind (s, ep);
+        if (rc != 0) {
+            zmq_pollitem_t none;
+            zmq_poll (&none, 0, 10);
+        }
+    }
+    CHECK_ZMQ (rc);
+}
+
+TEST (messages_queued_before_the_binder_exists_arrive_once_it_binds)
+{
+    /* Find a free port, then free it again. zmq_close is asynchronous;
+     * terminating the probe's own context is not, so the listener is
+     * really gone before we connect. */
+    void *probe_ctx = zmq_ctx_new ();
+    void *probe = zmq_socket (probe_ctx, ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (probe, ep, sizeof ep);
+    CHECK_ZMQ (zmq_close (probe));
+    CHECK_ZMQ (zmq_ctx_term (probe_ctx));
+    void *push = make (ZMQ_PUSH);
+    int ivl = 20;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+    CHECK_ZMQ (zmq_connect (push, ep)); /* refused, retried every 20 ms */
+    send_str (push, "queued");
+    void *pull = make (ZMQ_PULL);
+    bind_retrying (pull, ep);
+    expect (pull, "queued");
+}
+
+TEST (unbind_by_resolved_endpoint_stops_accepting)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    CHECK_ZMQ (zmq_unbind (pull, ep));
+    CHECK_ZMQ_FAILS (zmq_unbind (pull, ep), ENOENT);
+    /* The port is free again. */
+    void *other = make (ZMQ_PULL);
+    bind_retrying (other, ep);
+}
+
+TEST (disconnect_of_unknown_endpoint_is_enoent_and_known_one_works)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ_FAILS (zmq_disconnect (push, ep), ENOENT);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "before");
+    expect (pull, "before");
+    CHECK_ZMQ (zmq_disconnect (push, ep));
+    CHECK_ZMQ_FAILS (zmq_disconnect (push, ep), ENOENT);
+}
+
+TEST (message_over_maxmsgsize_drops_the_connection_not_the_process)
+{
+    void *pull = make (ZMQ_PULL);
+    int64_t max = 100;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_MAXMSGSIZE, &max, sizeof max));
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *big = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (big, ep));
+    char payload[200];
+    memset (payload, 'x', sizeof payload);
+    CHECK_EQ_INT (zmq_send (big, payload, sizeof payload, 0), 200);
+    void *small = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (small, ep));
+    send_str (small, "fits");
+    expect (pull, "fits");
+    char buf[256];
+    CHECK_ZMQ_FAILS (zmq_recv (pull, buf, sizeof buf, ZMQ_DONTWAIT), EAGAIN);
+}
+
+TEST (tcp_hwm_pushes_back_on_a_sender_whose_peer_does_not_read)
+{
+    void *pull = make (ZMQ_PULL);
+    int hwm = 10;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVHWM, &hwm, sizeof hwm));
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_SNDHWM, &hwm, sizeof hwm));
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "sync");
+    expect (pull, "sync");
+    static char chunk[65536];
+    int sent = 0;
+    while (sent < 100000 && zmq_send (push, chunk, sizeof chunk, ZMQ_DONTWAIT) == (int) sizeof chunk)
+        sent++;
+    CHECK_EQ_INT (errno, EAGAIN);
+    /* Bounded by both HWMs plus what the kernel buffers. */
+    CHECK (sent >= 1);
+    CHECK (sent < 100000);
+    for (int i = 0; i < sent; i++)
+        CHECK_EQ_INT (zmq_recv (pull, chunk, sizeof chunk, 0), (int) sizeof chunk);
+}
+
+TEST (zmq_fd_fires_for_tcp_arrivals)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    int fd;
+    size_t len = sizeof fd;
+    CHECK_ZMQ (zmq_getsockopt (pull, ZMQ_FD, &fd, &len));
+    send_str (push, "edge");
+    /* Edge-triggered: wait on the fd, then ZMQ_EVENTS, until input shows. */
+    int ev = 0;
+    for (int i = 0; i < 100 && !(ev & ZMQ_POLLIN); i++) {
+        struct pollfd p = {fd, POLLIN, 0};
+        poll (&p, 1, 50);
+        len = sizeof ev;
+        CHECK_ZMQ (zmq_getsockopt (pull, ZMQ_EVENTS, &ev, &len));
+    }
+    CHECK (ev & ZMQ_POLLIN);
+    expect (pull, "edge");
+}
+
+TEST (ipc_paths_and_abstract_names_carry_messages)
+{
+    const char *eps[] = {"ipc://@ferrozmq-capi-abstract", "ipc://*"};
+    for (int i = 0; i < 2; i++) {
+        void *pull = make (ZMQ_PULL);
+        CHECK_ZMQ (zmq_bind (pull, eps[i]));
+        char ep[256];
+        endpoint_of (pull, ep, sizeof ep);
+        void *push = make (ZMQ_PUSH);
+        CHECK_ZMQ (zmq_connect (push, ep));
+        send_str (push, "over ipc");
+        expect (pull, "over ipc");
+        CHECK_ZMQ (zmq_close (push));
+        CHECK_ZMQ (zmq_close (pull));
+    }
+}
+
+TEST (term_with_linger_0_does_not_wait_for_an_absent_peer)
+{
+    void *local = zmq_ctx_new ();
+    void *push = zmq_socket (local, ZMQ_PUSH);
+    int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_connect (push, "tcp://127.0.0.1:9"));
+    CHECK_ZMQ (zmq_send (push, "never", 5, ZMQ_DONTWAIT));
+    CHECK_ZMQ (zmq_close (push));
+    void *watch = zmq_stopwatch_start ();
+    CHECK_ZMQ (zmq_ctx_term (local));
+    CHECK (zmq_stopwatch_stop (watch) < 2000000);
+}
+
+TEST_MAIN ()
