@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <poll.h>
+#include <pthread.h>
 
 static void *ctx;
 
@@ -261,6 +262,71 @@ TEST (term_with_linger_0_does_not_wait_for_an_absent_peer)
     void *watch = zmq_stopwatch_start ();
     CHECK_ZMQ (zmq_ctx_term (local));
     CHECK (zmq_stopwatch_stop (watch) < 2000000);
+}
+
+/*  The classic fire-and-forget sender: connect, send, close, terminate,
+ *  all before the connection is up. With the default LINGER (-1) the
+ *  message is still delivered and term returns once it is.  */
+static void *late_receiver (void *ep)
+{
+    void *c = zmq_ctx_new ();
+    void *pull = zmq_socket (c, ZMQ_PULL);
+    int t = 10000;
+    zmq_setsockopt (pull, ZMQ_RCVTIMEO, &t, sizeof t);
+    int rc = -1;
+    for (int i = 0; i < 200 && rc != 0; i++) {
+        rc = zmq_bind (pull, (const char *) ep);
+        if (rc != 0) {
+            zmq_pollitem_t none;
+            zmq_poll (&none, 0, 10);
+        }
+    }
+    char buf[32];
+    int n = rc == 0 ? zmq_recv (pull, buf, sizeof buf, 0) : -1;
+    zmq_close (pull);
+    zmq_ctx_term (c);
+    return (void *) (intptr_t) n;
+}
+
+TEST (send_close_term_before_connecting_still_delivers_with_default_linger)
+{
+    void *probe_ctx = zmq_ctx_new ();
+    void *probe = zmq_socket (probe_ctx, ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
+    static char ep[128];
+    endpoint_of (probe, ep, sizeof ep);
+    CHECK_ZMQ (zmq_close (probe));
+    CHECK_ZMQ (zmq_ctx_term (probe_ctx));
+
+    void *local = zmq_ctx_new ();
+    void *push = zmq_socket (local, ZMQ_PUSH);
+    int ivl = 20;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+    CHECK_ZMQ (zmq_connect (push, ep));
+    CHECK_EQ_INT (zmq_send (push, "last words", 10, 0), 10);
+    CHECK_ZMQ (zmq_close (push));
+    pthread_t t;
+    CHECK_EQ_INT (pthread_create (&t, NULL, late_receiver, ep), 0);
+    CHECK_ZMQ (zmq_ctx_term (local)); /* returns once delivered */
+    void *n;
+    CHECK_EQ_INT (pthread_join (t, &n), 0);
+    CHECK_EQ_INT ((intptr_t) n, 10);
+}
+
+TEST (linger_bounds_how_long_term_waits_for_an_unreachable_peer)
+{
+    void *local = zmq_ctx_new ();
+    void *push = zmq_socket (local, ZMQ_PUSH);
+    int linger = 200;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &linger, sizeof linger));
+    CHECK_ZMQ (zmq_connect (push, "tcp://127.0.0.1:9"));
+    CHECK_ZMQ (zmq_send (push, "undeliverable", 13, ZMQ_DONTWAIT));
+    CHECK_ZMQ (zmq_close (push));
+    void *watch = zmq_stopwatch_start ();
+    CHECK_ZMQ (zmq_ctx_term (local));
+    unsigned long us = zmq_stopwatch_stop (watch);
+    CHECK (us >= 150000);
+    CHECK (us < 3000000);
 }
 
 TEST_MAIN ()

@@ -51,6 +51,7 @@ step rustfmt cargo fmt --all -- --check
 step clippy cargo clippy --release --all-targets --locked -- -D warnings
 counted rust-unit cargo cargo test --release --locked --lib
 counted capi-tests plain bash capi-tests/run.sh --include "$ROOT/include" --libdir "$LIB" --out "$ROOT/build/capi-tests"
+counted interop plain bash interop/run.sh --ours "$LIB"
 step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
 step header-no-extra-macros bash scripts/check-no-extra-macros.sh
 step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"

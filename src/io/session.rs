@@ -136,6 +136,10 @@ pub struct Session {
     /// The peer's properties, attached to every message it sends
     /// (`zmq_msg_gets`).
     metadata: Option<Arc<Metadata>>,
+    /// When a closed socket's LINGER runs out.
+    linger_deadline: Option<Instant>,
+    /// Messages a closed socket left for a connection not yet made.
+    backlog: Vec<Msg>,
 }
 
 impl Session {
@@ -197,6 +201,8 @@ impl Session {
             reconnect_delay: reconnect,
             peer_address: String::new(),
             metadata: None,
+            linger_deadline: None,
+            backlog: Vec::new(),
         }
     }
 
@@ -278,8 +284,10 @@ impl Session {
         }
         let was_active = self.phase == Phase::Active;
         self.phase = Phase::Idle;
-        // An accepted connection, or a closing socket, ends here.
-        if self.target.is_none() || self.closing || self.cfg.reconnect_ivl < 0 {
+        // An accepted connection ends here, and so does a closing socket's
+        // connecter once nothing is left to send.
+        let nothing_queued = self.pipe.is_none() && self.backlog.is_empty();
+        if self.target.is_none() || (self.closing && nothing_queued) || self.cfg.reconnect_ivl < 0 {
             return Next::Close;
         }
         // A connecter keeps its pipe across reconnects. With IMMEDIATE the
@@ -299,6 +307,9 @@ impl Session {
 
     /// A timer fired: the handshake took too long, or it is time to reconnect.
     pub fn on_timer(&mut self, reactor: &Reactor) -> Next {
+        if self.linger_deadline.is_some_and(|d| Instant::now() >= d) {
+            return self.close_now(reactor);
+        }
         match self.phase {
             Phase::Idle => self.connect(reactor),
             Phase::Greeting | Phase::Handshake | Phase::Connecting => self.disconnected(reactor),
@@ -345,7 +356,11 @@ impl Session {
 
     /// Ends the session once a closing socket's data is all written.
     fn after_io(&mut self, reactor: &Reactor) -> Next {
-        if self.closing && self.pipe.is_none() && self.out_pos >= self.out.len() {
+        if self.closing
+            && self.pipe.is_none()
+            && self.backlog.is_empty()
+            && self.out_pos >= self.out.len()
+        {
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
@@ -375,20 +390,56 @@ impl Session {
                     if self.pump_out(reactor).is_err() {
                         return self.disconnected(reactor);
                     }
+                } else if self.target.is_none() {
+                    // An accepted connection still in its handshake has
+                    // nothing to send for the closed socket.
+                    return self.close_now(reactor);
                 } else {
-                    // Nothing was ever sent on this pipe's behalf: drop it.
-                    if let Some(p) = self.pipe.take() {
-                        drop(p);
+                    // A connecter not connected yet keeps what the socket
+                    // queued and delivers it once connected; the socket's
+                    // LINGER (SocketClosed) bounds how long that may take.
+                    // Nothing more will be written: take it all now.
+                    if let Some(pipe) = self.pipe.as_mut() {
+                        while let Some(m) = pipe.read() {
+                            self.backlog.push(m);
+                        }
+                        if pipe.is_terminated() {
+                            self.pipe = None;
+                        }
                     }
-                    if let Some(s) = self.stream.take() {
-                        reactor.remove(s.fd());
+                    if self.pipe.is_none() && self.backlog.is_empty() {
+                        return self.close_now(reactor);
                     }
-                    return Next::Close;
                 }
             }
             _ => {}
         }
         self.after_io(reactor)
+    }
+
+    /// The socket closed with this LINGER: 0 drops what is queued now; a
+    /// positive value bounds how long the session keeps sending; -1 waits
+    /// until everything is sent (a connecter keeps retrying, as libzmq's).
+    pub fn linger(&mut self, reactor: &Reactor, linger: i32) -> Next {
+        self.closing = true;
+        let idle = self.pipe.is_none() && self.backlog.is_empty() && self.out_pos >= self.out.len();
+        if linger == 0 || idle || (self.target.is_none() && self.phase != Phase::Active) {
+            return self.close_now(reactor);
+        }
+        if linger > 0 {
+            let deadline = Instant::now() + Duration::from_millis(linger as u64);
+            self.linger_deadline = Some(deadline);
+            return Next::Timer(deadline);
+        }
+        Next::Continue
+    }
+
+    fn close_now(&mut self, reactor: &Reactor) -> Next {
+        self.pipe = None;
+        if let Some(s) = self.stream.take() {
+            reactor.remove(s.fd());
+        }
+        Next::Close
     }
 
     /// The I/O thread is stopping: close unless output is still queued.
@@ -443,6 +494,9 @@ impl Session {
             return Ok(()); // still draining; flush_out comes back here
         }
         let v31 = self.peer_minor >= 1;
+        for msg in self.backlog.drain(..) {
+            encode_outbound(&msg, v31, &mut self.out);
+        }
         let mut terminated = false;
         if let Some(pipe) = self.pipe.as_mut() {
             while self.out.len() < OUT_BATCH {
@@ -699,7 +753,9 @@ impl Session {
             meta.set(b"Peer-Address", self.peer_address.as_bytes());
         }
         self.metadata = Some(Arc::new(meta));
-        if self.pipe.is_none() {
+        // A closing socket gets no new pipe: the session only delivers what
+        // it already holds.
+        if self.pipe.is_none() && !self.closing {
             let hwm = |v: i32| v.max(0) as u64;
             let (mut socket_end, session_end) =
                 pipe_pair([hwm(self.cfg.sndhwm), hwm(self.cfg.rcvhwm)]);

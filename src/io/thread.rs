@@ -37,8 +37,9 @@ pub enum IoRequest {
     Unbind { socket: SocketId, endpoint: String },
     /// Drop the connecter for `endpoint` (zmq_disconnect).
     Disconnect { socket: SocketId, endpoint: String },
-    /// The socket closed: its listeners stop; its sessions finish sending.
-    SocketClosed { socket: SocketId },
+    /// The socket closed: its listeners stop; its sessions finish sending
+    /// for at most `linger` ms (-1: until done; 0: drop what is queued).
+    SocketClosed { socket: SocketId, linger: i32 },
     /// The context is terminating: finish and exit.
     Stop,
 }
@@ -316,7 +317,7 @@ impl IoThread {
                     }
                 }
             }
-            IoRequest::SocketClosed { socket } => {
+            IoRequest::SocketClosed { socket, linger } => {
                 let gone: Vec<Token> = self
                     .listeners
                     .iter()
@@ -328,18 +329,25 @@ impl IoThread {
                         self.reactor.remove(l.listener.fd());
                     }
                 }
+                let sessions: Vec<Token> = self
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| s.socket == socket)
+                    .map(|(t, _)| *t)
+                    .collect();
+                for t in sessions {
+                    if let Some(entry) = self.sessions.get_mut(&t) {
+                        let next = entry.session.linger(&self.reactor, linger);
+                        self.apply(t, next, seq);
+                    }
+                }
             }
             IoRequest::Stop => {
+                // Every socket is closed by now and each session was told its
+                // LINGER; the loop ends when the last of them is done.
                 self.stopping = true;
                 for (_, l) in self.listeners.drain() {
                     self.reactor.remove(l.listener.fd());
-                }
-                let tokens: Vec<Token> = self.sessions.keys().copied().collect();
-                for t in tokens {
-                    if let Some(entry) = self.sessions.get_mut(&t) {
-                        let next = entry.session.stop(&self.reactor);
-                        self.apply(t, next, seq);
-                    }
                 }
             }
         }

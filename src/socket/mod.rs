@@ -535,6 +535,7 @@ impl Socket {
         if let Some(io) = &self.io {
             io.send(Command::Io(Box::new(IoRequest::SocketClosed {
                 socket: self.id,
+                linger: self.options.linger,
             })));
         }
         self.ctx.unregister_socket(self.id);
