@@ -34,7 +34,9 @@ C
 # shellcheck disable=SC2046
 cc "$W/prog.c" -o "$W/prog" $(pkg-config --cflags --libs libzmq)
 LD_LIBRARY_PATH=$B/lib "$W/prog"
-LD_LIBRARY_PATH=$B/lib ldd "$W/prog" | grep -q "$B/lib/libzmq.so.5" || { echo "prog did not load build/lib/libzmq.so.5"; exit 1; }
+# (ldd's output is captured first: grep -q exiting early would SIGPIPE ldd.)
+deps=$(LD_LIBRARY_PATH=$B/lib ldd "$W/prog")
+grep -q "$B/lib/libzmq.so.5" <<<"$deps" || { echo "prog did not load build/lib/libzmq.so.5"; echo "$deps"; exit 1; }
 # shellcheck disable=SC2046
 cc "$W/prog.c" -o "$W/prog-static" $(pkg-config --cflags libzmq) "$B/lib/libzmq.a" -lpthread -ldl -lm
 "$W/prog-static"

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 cc -I/usr/include tests/preload/prog.c -o "$W/prog" -lzmq
-ldd "$W/prog" | grep -Eq '/(usr/)?lib/x86_64-linux-gnu/libzmq.so.5' || { echo "prog is not linked against Debian's libzmq"; exit 1; }
+deps=$(ldd "$W/prog")
+grep -Eq '/(usr/)?lib/x86_64-linux-gnu/libzmq.so.5' <<<"$deps" || { echo "prog is not linked against Debian's libzmq"; exit 1; }
 plain=$("$W/prog" | head -1)
 [ "$plain" = "version 4.3.4" ] || { echo "without preload the binary reports '$plain', want Debian's 4.3.4"; exit 1; }
 echo "as built: $plain (Debian's libzmq)"
