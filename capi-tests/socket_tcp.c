@@ -8,6 +8,9 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 static void *ctx;
 
@@ -327,6 +330,74 @@ TEST (linger_bounds_how_long_term_waits_for_an_unreachable_peer)
     unsigned long us = zmq_stopwatch_stop (watch);
     CHECK (us >= 150000);
     CHECK (us < 3000000);
+}
+
+TEST (tcp_options_reach_the_connection_socket_seen_through_srcfd)
+{
+    void *pull = make (ZMQ_PULL);
+    int on = 1, rcvbuf = 100000;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_TCP_KEEPALIVE, &on, sizeof on));
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVBUF, &rcvbuf, sizeof rcvbuf));
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "fd?");
+    zmq_msg_t msg;
+    CHECK_ZMQ (zmq_msg_init (&msg));
+    CHECK_EQ_INT (zmq_msg_recv (&msg, pull, 0), 3);
+    const int fd = zmq_msg_get (&msg, ZMQ_SRCFD);
+    CHECK (fd >= 0);
+    int value = 0;
+    socklen_t len = sizeof value;
+    CHECK_EQ_INT (getsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &value, &len), 0);
+    CHECK_EQ_INT (value, 1);
+    len = sizeof value;
+    CHECK_EQ_INT (getsockopt (fd, SOL_SOCKET, SO_RCVBUF, &value, &len), 0);
+    CHECK (value >= rcvbuf); /* Linux doubles what was asked for */
+    CHECK_ZMQ (zmq_msg_close (&msg));
+}
+
+TEST (connect_with_source_address_uses_that_local_port)
+{
+    /* A plain listening socket sees where the connection comes from. */
+    int lfd = socket (AF_INET, SOCK_STREAM, 0);
+    CHECK (lfd >= 0);
+    struct sockaddr_in a;
+    memset (&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    CHECK_EQ_INT (bind (lfd, (struct sockaddr *) &a, sizeof a), 0);
+    CHECK_EQ_INT (listen (lfd, 4), 0);
+    socklen_t alen = sizeof a;
+    CHECK_EQ_INT (getsockname (lfd, (struct sockaddr *) &a, &alen), 0);
+    const int dst_port = ntohs (a.sin_port);
+    /* A free source port: bind one, note it, release it. */
+    int tmp = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in s;
+    memset (&s, 0, sizeof s);
+    s.sin_family = AF_INET;
+    s.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    CHECK_EQ_INT (bind (tmp, (struct sockaddr *) &s, sizeof s), 0);
+    alen = sizeof s;
+    CHECK_EQ_INT (getsockname (tmp, (struct sockaddr *) &s, &alen), 0);
+    const int src_port = ntohs (s.sin_port);
+    close (tmp);
+
+    void *push = make (ZMQ_PUSH);
+    char ep[128];
+    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d;127.0.0.1:%d", src_port, dst_port);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    struct pollfd p = {lfd, POLLIN, 0};
+    CHECK_EQ_INT (poll (&p, 1, 5000), 1);
+    struct sockaddr_in peer;
+    alen = sizeof peer;
+    int cfd = accept (lfd, (struct sockaddr *) &peer, &alen);
+    CHECK (cfd >= 0);
+    CHECK_EQ_INT (ntohs (peer.sin_port), src_port);
+    close (cfd);
+    close (lfd);
 }
 
 TEST_MAIN ()

@@ -40,6 +40,7 @@ pub struct SessionConfig {
     pub sndhwm: i32,
     pub rcvhwm: i32,
     pub immediate: bool,
+    pub tuning: super::transport::TcpTuning,
 }
 
 /// The name a socket type announces in READY (RFC 37).
@@ -225,7 +226,7 @@ impl Session {
         let Some(target) = &self.target else {
             return Next::Close;
         };
-        match Stream::connect(target) {
+        match Stream::connect(target, &self.cfg.tuning) {
             Ok(stream) => {
                 if reactor.add(stream.fd(), self.token, false, true).is_err() {
                     return self.disconnected(reactor);
@@ -751,6 +752,10 @@ impl Session {
         }
         if !self.peer_address.is_empty() {
             meta.set(b"Peer-Address", self.peer_address.as_bytes());
+        }
+        // The connection's fd, read back by zmq_msg_get(ZMQ_SRCFD).
+        if let Some(stream) = &self.stream {
+            meta.set(b"__fd", stream.fd().to_string().as_bytes());
         }
         self.metadata = Some(Arc::new(meta));
         // A closing socket gets no new pipe: the session only delivers what

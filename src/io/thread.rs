@@ -217,6 +217,10 @@ impl IoThread {
                 continue; // refuse: drop the stream
             }
             let (socket, cfg) = (entry.socket, entry.cfg.clone());
+            cfg.tuning.apply(
+                socket2::SockRef::from(&stream),
+                matches!(stream, super::transport::Stream::Tcp(_)),
+            );
             let t = self.token();
             let mut session = Session::accepted(cfg, self.mailbox.clone(), t, stream, peer);
             let next = session.start(&self.reactor);

@@ -24,11 +24,64 @@ pub enum Stream {
     Ipc(UnixStream),
 }
 
-/// Where a connecter connects to.
+/// Where a connecter connects to (and, for tcp, from).
 #[derive(Debug, Clone)]
 pub enum Target {
-    Tcp(SocketAddr),
+    Tcp {
+        addr: SocketAddr,
+        source: Option<SocketAddr>,
+    },
     Ipc(UnixAddr),
+}
+
+/// Socket options that go to the kernel socket, libzmq's values: -1 (or 0
+/// for TOS) leaves the OS default.
+#[derive(Debug, Clone, Default)]
+pub struct TcpTuning {
+    pub sndbuf: i32,
+    pub rcvbuf: i32,
+    pub tos: i32,
+    pub keepalive: i32,
+    pub keepalive_cnt: i32,
+    pub keepalive_idle: i32,
+    pub keepalive_intvl: i32,
+    pub backlog: i32,
+}
+
+impl TcpTuning {
+    /// Applies the buffer sizes, TOS and keepalive settings.
+    pub fn apply(&self, sock: socket2::SockRef<'_>, tcp: bool) {
+        // Failures here are not fatal: libzmq ignores them too, except in
+        // assertions we do not copy.
+        if self.sndbuf >= 0 {
+            let _ = sock.set_send_buffer_size(self.sndbuf as usize);
+        }
+        if self.rcvbuf >= 0 {
+            let _ = sock.set_recv_buffer_size(self.rcvbuf as usize);
+        }
+        if !tcp {
+            return;
+        }
+        if self.tos != 0 {
+            let _ = sock.set_tos(self.tos as u32);
+        }
+        if self.keepalive != -1 {
+            let _ = sock.set_keepalive(self.keepalive == 1);
+        }
+        if self.keepalive == 1 {
+            let mut ka = socket2::TcpKeepalive::new();
+            if self.keepalive_idle > 0 {
+                ka = ka.with_time(std::time::Duration::from_secs(self.keepalive_idle as u64));
+            }
+            if self.keepalive_intvl > 0 {
+                ka = ka.with_interval(std::time::Duration::from_secs(self.keepalive_intvl as u64));
+            }
+            if self.keepalive_cnt > 0 {
+                ka = ka.with_retries(self.keepalive_cnt as u32);
+            }
+            let _ = sock.set_tcp_keepalive(&ka);
+        }
+    }
 }
 
 /// An ipc address: a filesystem path or a Linux abstract name (`@name`).
@@ -75,7 +128,7 @@ fn explicit_port(p: &str) -> Result<u16> {
 
 /// Binds a tcp listener. `*` binds all interfaces, port `*`/`0` picks one.
 /// Returns the listener and the resolved endpoint for `ZMQ_LAST_ENDPOINT`.
-pub fn bind_tcp(addr: &[u8], ipv6: bool) -> Result<(Listener, String)> {
+pub fn bind_tcp(addr: &[u8], ipv6: bool, tuning: &TcpTuning) -> Result<(Listener, String)> {
     let addr = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
     let (host, port) = split_host_port(addr)?;
     let port = parse_port(port)?;
@@ -94,7 +147,26 @@ pub fn bind_tcp(addr: &[u8], ipv6: bool) -> Result<(Listener, String)> {
                 .ok_or(Error::Os(libc::ENODEV))?,
         },
     };
-    let listener = TcpListener::bind(SocketAddr::new(ip, port)).map_err(addr_in_use_or)?;
+    let addr = SocketAddr::new(ip, port);
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    // As libzmq: a restarted server can rebind while old connections linger.
+    sock.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        // "*" with IPV6 accepts IPv4 too.
+        let _ = sock.set_only_v6(false);
+    }
+    tuning.apply(socket2::SockRef::from(&sock), true);
+    sock.bind(&addr.into()).map_err(addr_in_use_or)?;
+    sock.listen(if tuning.backlog > 0 {
+        tuning.backlog
+    } else {
+        100
+    })?;
+    let listener: TcpListener = sock.into();
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let endpoint = match local {
@@ -104,18 +176,41 @@ pub fn bind_tcp(addr: &[u8], ipv6: bool) -> Result<(Listener, String)> {
     Ok((Listener::Tcp(listener), endpoint))
 }
 
-/// Resolves a tcp connect address (`host:port`, optionally `src;host:port`,
-/// whose source part is accepted and ignored for now).
-pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<SocketAddr> {
+/// Resolves a tcp connect address: `host:port`, or `source;host:port` to
+/// connect from a given local address (`ip`, `ip:port` or `*:port`).
+pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
     let addr = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
-    let addr = addr.rsplit(';').next().unwrap_or(addr);
+    let (source, addr) = match addr.split_once(';') {
+        Some((src, dst)) => (Some(src), dst),
+        None => (None, addr),
+    };
     let (host, port) = split_host_port(addr)?;
     let port = match port {
         "*" | "0" => return Err(Error::Invalid),
         p => explicit_port(p)?,
     };
     let mut addrs = (host, port).to_socket_addrs().map_err(|_| Error::Invalid)?;
-    addrs.find(|a| ipv6 || a.is_ipv4()).ok_or(Error::Invalid)
+    let dest = addrs.find(|a| ipv6 || a.is_ipv4()).ok_or(Error::Invalid)?;
+    let source = match source {
+        None => None,
+        Some(src) => {
+            let (h, p) = match src.rsplit_once(':') {
+                Some((h, p)) if !h.is_empty() && !h.ends_with(':') => (h, parse_port(p)?),
+                _ => (src, 0),
+            };
+            let h = h
+                .strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .unwrap_or(h);
+            let ip = match h {
+                "*" if dest.is_ipv6() => std::net::Ipv6Addr::UNSPECIFIED.into(),
+                "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+                h => h.parse::<std::net::IpAddr>().map_err(|_| Error::Invalid)?,
+            };
+            Some(SocketAddr::new(ip, p))
+        }
+    };
+    Ok(Target::Tcp { addr: dest, source })
 }
 
 fn unix_addr(path: &[u8]) -> Result<UnixAddr> {
@@ -236,13 +331,18 @@ impl Stream {
 
     /// Starts a non-blocking connect. The connection completes (or fails)
     /// when the fd becomes writable; see [`Stream::connect_result`].
-    pub fn connect(target: &Target) -> Result<Stream> {
+    pub fn connect(target: &Target, tuning: &TcpTuning) -> Result<Stream> {
         match target {
-            Target::Tcp(a) => {
+            Target::Tcp { addr: a, source } => {
                 use socket2::{Domain, SockAddr, Socket, Type};
                 let sock = Socket::new(Domain::for_address(*a), Type::STREAM, None)?;
                 sock.set_nonblocking(true)?;
                 sock.set_nodelay(true)?;
+                tuning.apply(socket2::SockRef::from(&sock), true);
+                if let Some(src) = source {
+                    sock.set_reuse_address(true)?;
+                    sock.bind(&SockAddr::from(*src))?;
+                }
                 match sock.connect(&SockAddr::from(*a)) {
                     Ok(()) => {}
                     Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
@@ -312,22 +412,29 @@ mod tests {
 
     #[test]
     fn tcp_wildcard_port_resolves_last_endpoint() {
-        let (_l, ep) = bind_tcp(b"127.0.0.1:*", false).unwrap();
+        let (_l, ep) = bind_tcp(b"127.0.0.1:*", false, &TcpTuning::default()).unwrap();
         assert!(
             ep.starts_with("tcp://127.0.0.1:") && !ep.ends_with(":0"),
             "{ep}"
         );
         let port: u16 = ep.rsplit(':').next().unwrap().parse().unwrap();
-        let again = bind_tcp(format!("127.0.0.1:{port}").as_bytes(), false);
+        let again = bind_tcp(
+            format!("127.0.0.1:{port}").as_bytes(),
+            false,
+            &TcpTuning::default(),
+        );
         assert_eq!(again.err(), Some(Error::Os(libc::EADDRINUSE)));
     }
 
     #[test]
     fn malformed_tcp_addresses_are_einval() {
-        assert_eq!(bind_tcp(b"nonsense", false).err(), Some(Error::Invalid));
+        assert_eq!(
+            bind_tcp(b"nonsense", false, &TcpTuning::default()).err(),
+            Some(Error::Invalid)
+        );
         // 65536 is 0 in 16 bits (libzmq's truncation), and 0 is refused.
         assert_eq!(
-            bind_tcp(b"127.0.0.1:65536", false).err(),
+            bind_tcp(b"127.0.0.1:65536", false, &TcpTuning::default()).err(),
             Some(Error::Invalid)
         );
         assert_eq!(explicit_port("99999"), Ok(34463));

@@ -354,7 +354,8 @@ impl Socket {
                 Ok(())
             }
             Endpoint::Tcp(a) => {
-                let (listener, resolved) = transport::bind_tcp(a, self.options.ipv6)?;
+                let (listener, resolved) =
+                    transport::bind_tcp(a, self.options.ipv6, &self.tcp_tuning())?;
                 self.listen(addr, listener, resolved)
             }
             Endpoint::Ipc(a) => {
@@ -384,7 +385,22 @@ impl Socket {
             sndhwm: o.sndhwm,
             rcvhwm: o.rcvhwm,
             immediate: o.immediate,
+            tuning: self.tcp_tuning(),
         })
+    }
+
+    fn tcp_tuning(&self) -> transport::TcpTuning {
+        let o = &self.options;
+        transport::TcpTuning {
+            sndbuf: o.sndbuf,
+            rcvbuf: o.rcvbuf,
+            tos: o.tos,
+            keepalive: o.tcp_keepalive,
+            keepalive_cnt: o.tcp_keepalive_cnt,
+            keepalive_idle: o.tcp_keepalive_idle,
+            keepalive_intvl: o.tcp_keepalive_intvl,
+            backlog: o.backlog,
+        }
     }
 
     fn listen(
@@ -473,7 +489,7 @@ impl Socket {
                 Ok(())
             }
             Endpoint::Tcp(a) => {
-                let target = Target::Tcp(transport::resolve_tcp(a, self.options.ipv6)?);
+                let target = transport::resolve_tcp(a, self.options.ipv6)?;
                 self.connect_remote(addr, target)
             }
             Endpoint::Ipc(a) => {
