@@ -18,7 +18,9 @@ use crate::pipe::{Command, OwnerMailbox, PipeEnd, PipeId};
 
 const MAILBOX_TOKEN: Token = 0;
 
-/// Work a socket hands to its I/O thread.
+/// Work a socket hands to its I/O thread (always boxed inside `Command`, so
+/// the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum IoRequest {
     Listen {
         socket: SocketId,
