@@ -182,6 +182,8 @@ pub struct InprocPeer {
     pub sndhwm: u64,
     pub rcvhwm: u64,
     pub routing_id: Vec<u8>,
+    /// ZMQ_CONFLATE, where effective for the socket type.
+    pub conflate: bool,
 }
 
 /// The binder's end of a pipe created by an early connect (its

@@ -72,6 +72,13 @@ struct Shared {
     closed: [AtomicBool; 2],
     owner: [OwnerSlot; 2],
     ids: [PipeId; 2],
+    /// ZMQ_CONFLATE: for each direction (indexed by the writing side) that
+    /// conflates, the one slot its writer overwrites; libzmq's double
+    /// buffer. Such a direction still carries the close delimiter in the
+    /// ypipe.
+    slot: [Option<Mutex<Option<Msg>>>; 2],
+    /// The reader of a conflating direction sleeps on its slot.
+    slot_reader_asleep: [AtomicBool; 2],
 }
 
 /// One end of a pipe.
@@ -109,6 +116,12 @@ impl std::fmt::Debug for PipeEnd {
 /// Creates a pipe. `hwm[i]` limits what end `i` may have outstanding towards
 /// end `1 - i` (0 = unlimited).
 pub fn pipe_pair(hwm: [u64; 2]) -> (PipeEnd, PipeEnd) {
+    conflating_pipe_pair(hwm, [false, false])
+}
+
+/// As [`pipe_pair`]; `conflate[i]` makes the direction written by end `i`
+/// keep only its newest message (ZMQ_CONFLATE; the HWM no longer applies).
+pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, PipeEnd) {
     let (w0, r1) = ypipe::ypipe();
     let (w1, r0) = ypipe::ypipe();
     let ids = [next_id(), next_id()];
@@ -118,6 +131,8 @@ pub fn pipe_pair(hwm: [u64; 2]) -> (PipeEnd, PipeEnd) {
         closed: [AtomicBool::new(false), AtomicBool::new(false)],
         owner: [Mutex::new(None), Mutex::new(None)],
         ids,
+        slot: conflate.map(|c| c.then(|| Mutex::new(None))),
+        slot_reader_asleep: [AtomicBool::new(false), AtomicBool::new(false)],
     });
     let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
     let end = |side: usize, out, inp| PipeEnd {
@@ -162,7 +177,7 @@ impl PipeEnd {
     /// True when a new message may be started (below the HWM). Marks this
     /// writer blocked otherwise, so the peer's reads will activate it.
     pub fn check_write(&mut self) -> bool {
-        if self.out_more || self.hwm == 0 {
+        if self.out_more || self.hwm == 0 || self.shared.slot[self.side].is_some() {
             return true;
         }
         let peer_read = &self.shared.read[self.peer()];
@@ -180,7 +195,18 @@ impl PipeEnd {
 
     /// Queues a frame; the caller checked `check_write` before the first
     /// frame of a message. Frames of one message always fit once started.
-    pub fn write(&mut self, msg: Msg) {
+    pub fn write(&mut self, mut msg: Msg) {
+        if let Some(slot) = &self.shared.slot[self.side] {
+            // Conflate: single-part only; the newest replaces what is there.
+            msg.reset_flags(crate::msg::flags::MORE);
+            let old = slot.lock().replace(msg);
+            drop(old);
+            let asleep = &self.shared.slot_reader_asleep[self.side];
+            if asleep.load(Ordering::SeqCst) && asleep.swap(false, Ordering::SeqCst) {
+                self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+            }
+            return;
+        }
         self.out_more = msg.more();
         if !self.out_more {
             self.msgs_written += 1;
@@ -208,7 +234,37 @@ impl PipeEnd {
     /// reported no input). The next item may be the delimiter, in which case
     /// `read` returns `None` and the pipe reports `is_terminated`.
     pub fn check_read(&mut self) -> bool {
-        !self.in_terminated && self.inp.has_next_or_sleep()
+        if self.in_terminated {
+            return false;
+        }
+        if let Some(slot) = &self.shared.slot[self.peer()] {
+            if slot.lock().is_some() {
+                return true;
+            }
+            let asleep = &self.shared.slot_reader_asleep[self.peer()];
+            asleep.store(true, Ordering::SeqCst);
+            if slot.lock().is_some() {
+                asleep.store(false, Ordering::SeqCst);
+                return true;
+            }
+        }
+        self.inp.has_next_or_sleep()
+    }
+
+    /// The newest message of a conflating direction, announcing sleep on
+    /// the slot when it is empty.
+    fn read_slot(&mut self) -> Option<Msg> {
+        let slot = self.shared.slot[self.peer()].as_ref()?;
+        if let Some(m) = slot.lock().take() {
+            return Some(m);
+        }
+        let asleep = &self.shared.slot_reader_asleep[self.peer()];
+        asleep.store(true, Ordering::SeqCst);
+        let m = slot.lock().take();
+        if m.is_some() {
+            asleep.store(false, Ordering::SeqCst);
+        }
+        m
     }
 
     /// Reads the next frame. `None` when empty (the owner will get
@@ -217,6 +273,9 @@ impl PipeEnd {
     pub fn read(&mut self) -> Option<Msg> {
         if self.in_terminated {
             return None;
+        }
+        if let Some(m) = self.read_slot() {
+            return Some(m);
         }
         let msg = match self.inp.read_or_sleep() {
             Some(m) => m,
@@ -327,6 +386,27 @@ mod tests {
         mb.drain(&mut cmds);
         assert_eq!(cmds.len(), 1);
         assert!(matches!(cmds[0], Command::ActivateRead(id) if id == b.id()));
+    }
+
+    #[test]
+    fn conflating_direction_keeps_only_the_newest_and_wakes_a_sleeping_reader() {
+        let (mut a, mut b) = conflating_pipe_pair([1, 1], [true, false]);
+        let mb = Arc::new(Mailbox::new().unwrap());
+        b.set_owner(mb.clone());
+        assert!(b.read().is_none()); // b sleeps
+        for i in 0..10u8 {
+            assert!(a.check_write(), "no HWM when conflating");
+            a.write(msg(&[i], false));
+            a.flush();
+        }
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert_eq!(cmds.len(), 1);
+        assert_eq!(b.read().unwrap().data(), &[9]);
+        assert!(b.read().is_none());
+        a.close();
+        assert!(b.read().is_none());
+        assert!(b.is_terminated());
     }
 
     #[test]

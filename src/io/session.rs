@@ -21,7 +21,7 @@ use super::reactor::{Reactor, Token};
 use super::transport::{Stream, Target};
 use crate::metadata::Metadata;
 use crate::msg::{flags, Msg};
-use crate::pipe::{pipe_pair, Command, OwnerMailbox, PipeEnd};
+use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd};
 use crate::socket::pattern::kind;
 use crate::zmtp::command::{self, Command as ZmtpCommand};
 use crate::zmtp::frame::{self, Decoder};
@@ -41,6 +41,8 @@ pub struct SessionConfig {
     pub rcvhwm: i32,
     pub immediate: bool,
     pub tuning: super::transport::TcpTuning,
+    /// ZMQ_CONFLATE, where effective for the socket type.
+    pub conflate: bool,
 }
 
 /// The name a socket type announces in READY (RFC 37).
@@ -762,8 +764,9 @@ impl Session {
         // it already holds.
         if self.pipe.is_none() && !self.closing {
             let hwm = |v: i32| v.max(0) as u64;
+            let c = self.cfg.conflate;
             let (mut socket_end, session_end) =
-                pipe_pair([hwm(self.cfg.sndhwm), hwm(self.cfg.rcvhwm)]);
+                conflating_pipe_pair([hwm(self.cfg.sndhwm), hwm(self.cfg.rcvhwm)], [c, c]);
             socket_end.routing_id = identity;
             session_end.set_owner(self.io_mailbox.clone());
             socket_end.set_owner(self.cfg.socket_mailbox.clone());

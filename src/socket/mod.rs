@@ -27,7 +27,7 @@ use crate::io::thread::IoRequest;
 use crate::io::transport::{self, Target};
 use crate::mailbox::Mailbox;
 use crate::msg::{flags, Msg};
-use crate::pipe::{pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
+use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
 
 use options::Options;
 use pattern::{Admission, Pattern};
@@ -334,6 +334,7 @@ impl Socket {
 
     fn inproc_hwm(&self) -> InprocPeer {
         InprocPeer {
+            conflate: self.options.effective_conflate(),
             routing_id: self.options.routing_id.clone(),
             sndhwm: self.options.sndhwm.max(0) as u64,
             rcvhwm: self.options.rcvhwm.max(0) as u64,
@@ -386,6 +387,7 @@ impl Socket {
             rcvhwm: o.rcvhwm,
             immediate: o.immediate,
             tuning: self.tcp_tuning(),
+            conflate: o.effective_conflate(),
         })
     }
 
@@ -433,7 +435,9 @@ impl Socket {
             None
         } else {
             let hwm = |v: i32| v.max(0) as u64;
-            let (ours, theirs) = pipe_pair([hwm(self.options.sndhwm), hwm(self.options.rcvhwm)]);
+            let c = self.options.effective_conflate();
+            let (ours, theirs) =
+                conflating_pipe_pair([hwm(self.options.sndhwm), hwm(self.options.rcvhwm)], [c, c]);
             self.connected.push((addr.to_vec(), ours.id()));
             self.attach(ours);
             Some(theirs)
@@ -458,7 +462,8 @@ impl Socket {
                 // The binder's marks are known only if it is bound already.
                 let mut created: Option<PipeEnd> = None;
                 let target = self.ctx.inproc_connect(name, || {
-                    let (a, mut b) = pipe_pair([ours.sndhwm, ours.rcvhwm]);
+                    let c = ours.conflate;
+                    let (a, mut b) = conflating_pipe_pair([ours.sndhwm, ours.rcvhwm], [c, c]);
                     b.routing_id = ours.routing_id.clone();
                     created = Some(a);
                     PendingPipe { end: b }
@@ -471,10 +476,15 @@ impl Socket {
                         // Queue capacity is the sum of both sides' marks, and
                         // unlimited if either side's is (libzmq's rule).
                         let sum = |a: u64, b: u64| if a == 0 || b == 0 { 0 } else { a + b };
-                        let (mut a, mut b) = pipe_pair([
-                            sum(ours.sndhwm, theirs.rcvhwm),
-                            sum(theirs.sndhwm, ours.rcvhwm),
-                        ]);
+                        // A direction conflates if its writer or its reader asks.
+                        let c = ours.conflate || theirs.conflate;
+                        let (mut a, mut b) = conflating_pipe_pair(
+                            [
+                                sum(ours.sndhwm, theirs.rcvhwm),
+                                sum(theirs.sndhwm, ours.rcvhwm),
+                            ],
+                            [c, c],
+                        );
                         a.routing_id = theirs.routing_id;
                         b.routing_id = ours.routing_id;
                         b.set_owner(mailbox.clone());
