@@ -25,7 +25,9 @@ use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd};
 use crate::socket::pattern::kind;
 use crate::zmtp::command::{self, Command as ZmtpCommand};
 use crate::zmtp::frame::{self, Decoder};
-use crate::zmtp::greeting::{self, Detection, Greeting, PeerVersion, GREETING_SIZE};
+use crate::zmtp::greeting::{
+    self, Detection, Greeting, PeerVersion, GREETING_SIZE, SIGNATURE_SIZE,
+};
 
 /// What a session needs to know about its socket, copied at bind/connect.
 #[derive(Debug, Clone)]
@@ -43,6 +45,9 @@ pub struct SessionConfig {
     pub tuning: super::transport::TcpTuning,
     /// ZMQ_CONFLATE, where effective for the socket type.
     pub conflate: bool,
+    /// A mechanism other than NULL, or a ZAP domain, is configured: legacy
+    /// (ZMTP 1.0/2.0) peers are refused.
+    pub secure: bool,
 }
 
 /// The name a socket type announces in READY (RFC 37).
@@ -141,6 +146,12 @@ pub struct Session {
     metadata: Option<Arc<Metadata>>,
     /// When a closed socket's LINGER runs out.
     linger_deadline: Option<Instant>,
+    /// The peer speaks ZMTP 2.0 (no commands; identity frame handshake).
+    peer_v2: bool,
+    /// The 3.x part of our greeting after the version byte has been sent.
+    greeting_sent: bool,
+    /// Our major version byte has been sent.
+    major_sent: bool,
     /// Messages a closed socket left for a connection not yet made.
     backlog: Vec<Msg>,
 }
@@ -205,6 +216,9 @@ impl Session {
             peer_address: String::new(),
             metadata: None,
             linger_deadline: None,
+            peer_v2: false,
+            greeting_sent: false,
+            major_sent: false,
             backlog: Vec::new(),
         }
     }
@@ -252,12 +266,19 @@ impl Session {
         }
         self.phase = Phase::Greeting;
         self.greeting_len = 0;
+        self.greeting_sent = false;
         self.decoder =
             Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
         self.out.clear();
         self.out_pos = 0;
+        self.peer_v2 = false;
+        // Staged greeting (RFC 23 "Detecting ZMTP 1.0 and 2.0 peers", as
+        // libzmq stages it): the signature now; our major version once the
+        // peer's signature is in; then the rest of a 3.x greeting, or a 2.0
+        // socket-type byte and identity frame, once its revision is known.
+        self.major_sent = false;
         self.out
-            .extend_from_slice(&greeting::encode(self.cfg.routing_id.len(), b"NULL", false));
+            .extend_from_slice(&self.our_greeting()[..SIGNATURE_SIZE]);
         if self.flush_out(reactor).is_err() {
             return self.disconnected(reactor);
         }
@@ -588,26 +609,22 @@ impl Session {
         while self.in_pos < self.inbuf.len() {
             match self.phase {
                 Phase::Greeting => {
-                    let take =
-                        (GREETING_SIZE - self.greeting_len).min(self.inbuf.len() - self.in_pos);
+                    // Read no further than the greeting this peer sends: the
+                    // signature and revision first, then 12 bytes in all for
+                    // ZMTP 2.0 (frames follow) or 64 for 3.x.
+                    let want = if self.greeting_len <= SIGNATURE_SIZE {
+                        SIGNATURE_SIZE + 1
+                    } else if self.greeting[SIGNATURE_SIZE] < 2 {
+                        SIGNATURE_SIZE + 2
+                    } else {
+                        GREETING_SIZE
+                    };
+                    let take = (want - self.greeting_len).min(self.inbuf.len() - self.in_pos);
                     self.greeting[self.greeting_len..self.greeting_len + take]
                         .copy_from_slice(&self.inbuf[self.in_pos..self.in_pos + take]);
                     self.greeting_len += take;
                     self.in_pos += take;
-                    match greeting::detect(&self.greeting[..self.greeting_len]) {
-                        Detection::Version(PeerVersion::V1 | PeerVersion::V2) => return Err(()),
-                        Detection::Version(_) if self.greeting_len == GREETING_SIZE => {
-                            let g = Greeting::parse(&self.greeting).map_err(|_| ())?;
-                            if !g.mechanism_is(b"NULL") {
-                                return Err(());
-                            }
-                            self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
-                            self.send_ready();
-                            self.phase = Phase::Handshake;
-                            self.flush_out_once(reactor)?;
-                        }
-                        _ => {}
-                    }
+                    self.advance_greeting(reactor)?;
                 }
                 Phase::Handshake | Phase::Active => {
                     let mut stalled = false;
@@ -707,6 +724,81 @@ impl Session {
         true
     }
 
+    /// Our full ZMTP 3.1 greeting.
+    fn our_greeting(&self) -> [u8; GREETING_SIZE] {
+        greeting::encode(self.cfg.routing_id.len(), b"NULL", false)
+    }
+
+    /// Acts on the peer's greeting bytes seen so far.
+    fn advance_greeting(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        // The peer's signature is in: our major version goes out.
+        let g = &self.greeting[..self.greeting_len];
+        if !self.major_sent
+            && g.len() >= SIGNATURE_SIZE
+            && g[0] == 0xFF
+            && g[SIGNATURE_SIZE - 1] & 1 == 1
+        {
+            self.major_sent = true;
+            self.out.push(3);
+            self.flush_out_once(reactor)?;
+        }
+        // A 3.x peer is known by its major version byte alone: the rest of
+        // our greeting goes out then (waiting for more would deadlock two
+        // peers that each wait for the other).
+        if !self.greeting_sent
+            && self.major_sent
+            && self.greeting_len > SIGNATURE_SIZE
+            && self.greeting[SIGNATURE_SIZE] >= 2
+        {
+            self.greeting_sent = true;
+            let g = self.our_greeting();
+            self.out.extend_from_slice(&g[SIGNATURE_SIZE + 1..]);
+            self.flush_out_once(reactor)?;
+        }
+        match greeting::detect(&self.greeting[..self.greeting_len]) {
+            Detection::NeedBytes(_) => Ok(()),
+            // ZMTP 1.0 peers (libzmq 2.x) are not supported.
+            Detection::Version(PeerVersion::V1) => Err(()),
+            Detection::Version(PeerVersion::V2) => {
+                // Downgrade protection: no security-less 2.0 peer for a
+                // socket with a mechanism or a ZAP domain (libzmq refuses).
+                if self.cfg.secure {
+                    return Err(());
+                }
+                if !self.peer_v2 {
+                    // Answer as libzmq does: our 2.0 socket type and an
+                    // identity frame instead of the rest of a 3.x greeting.
+                    self.peer_v2 = true;
+                    self.peer_minor = 0;
+                    self.out.push(self.cfg.socket_type as u8);
+                    let id = self.cfg.routing_id.clone();
+                    push_frame(&id, false, false, &mut self.out);
+                    self.flush_out_once(reactor)?;
+                }
+                if self.greeting_len < SIGNATURE_SIZE + 2 {
+                    return Ok(());
+                }
+                // libzmq does not check a 2.0 peer's socket type; its
+                // identity frame comes next.
+                self.phase = Phase::Handshake;
+                Ok(())
+            }
+            Detection::Version(_) => {
+                if self.greeting_len < GREETING_SIZE {
+                    return Ok(());
+                }
+                let g = Greeting::parse(&self.greeting).map_err(|_| ())?;
+                if !g.mechanism_is(b"NULL") {
+                    return Err(());
+                }
+                self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
+                self.send_ready();
+                self.phase = Phase::Handshake;
+                self.flush_out_once(reactor)
+            }
+        }
+    }
+
     fn send_ready(&mut self) {
         let mut props = Vec::new();
         command::encode_property(
@@ -727,6 +819,18 @@ impl Session {
 
     /// The peer's READY: check it, then connect the pipe to the socket.
     fn complete_handshake(&mut self, msg: &Msg) -> Result<(), ()> {
+        if self.peer_v2 {
+            // ZMTP 2.0: the first frame is the peer's identity.
+            let mut meta = Metadata::new();
+            meta.set(
+                b"Socket-Type",
+                socket_type_name(self.greeting[SIGNATURE_SIZE + 1] as i32),
+            );
+            if !msg.data().is_empty() {
+                meta.set(b"Identity", msg.data());
+            }
+            return self.finish_handshake(msg.data().to_vec(), meta);
+        }
         if msg.flags() & flags::COMMAND == 0 {
             return Err(());
         }
@@ -752,6 +856,12 @@ impl Session {
         for (n, v) in &props {
             meta.set(n, v);
         }
+        self.finish_handshake(identity, meta)
+    }
+
+    /// The handshake succeeded: record the peer's properties and connect the
+    /// pipe to the socket.
+    fn finish_handshake(&mut self, identity: Vec<u8>, mut meta: Metadata) -> Result<(), ()> {
         if !self.peer_address.is_empty() {
             meta.set(b"Peer-Address", self.peer_address.as_bytes());
         }

@@ -388,6 +388,7 @@ impl Socket {
             immediate: o.immediate,
             tuning: self.tcp_tuning(),
             conflate: o.effective_conflate(),
+            secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
         })
     }
 
