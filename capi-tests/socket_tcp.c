@@ -400,4 +400,37 @@ TEST (connect_with_source_address_uses_that_local_port)
     close (lfd);
 }
 
+TEST (several_io_threads_carry_traffic_and_zero_io_threads_refuse_tcp)
+{
+    void *local = zmq_ctx_new ();
+    CHECK_ZMQ (zmq_ctx_set (local, ZMQ_IO_THREADS, 3));
+    void *pulls[4], *pushes[4];
+    for (int i = 0; i < 4; i++) {
+        pulls[i] = zmq_socket (local, ZMQ_PULL);
+        pushes[i] = zmq_socket (local, ZMQ_PUSH);
+        int t = 5000;
+        zmq_setsockopt (pulls[i], ZMQ_RCVTIMEO, &t, sizeof t);
+        CHECK_ZMQ (zmq_bind (pulls[i], "tcp://127.0.0.1:*"));
+        char ep[128];
+        endpoint_of (pulls[i], ep, sizeof ep);
+        CHECK_ZMQ (zmq_connect (pushes[i], ep));
+        send_str (pushes[i], "via some io thread");
+    }
+    for (int i = 0; i < 4; i++) {
+        expect (pulls[i], "via some io thread");
+        CHECK_ZMQ (zmq_close (pulls[i]));
+        CHECK_ZMQ (zmq_close (pushes[i]));
+    }
+    CHECK_ZMQ (zmq_ctx_term (local));
+
+    void *none = zmq_ctx_new ();
+    CHECK_ZMQ (zmq_ctx_set (none, ZMQ_IO_THREADS, 0));
+    void *s = zmq_socket (none, ZMQ_PULL);
+    CHECK_NOT_NULL (s);
+    CHECK_ZMQ (zmq_bind (s, "inproc://fine-without-io-threads"));
+    CHECK_ZMQ_FAILS (zmq_bind (s, "tcp://127.0.0.1:*"), EMTHREAD);
+    CHECK_ZMQ (zmq_close (s));
+    CHECK_ZMQ (zmq_ctx_term (none));
+}
+
 TEST_MAIN ()

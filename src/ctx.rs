@@ -218,6 +218,8 @@ pub struct Ctx {
     inproc: Mutex<HashMap<Vec<u8>, InprocEntry>>,
     /// I/O threads, started by the first tcp/ipc endpoint.
     io_threads: Mutex<Vec<IoThreadHandle>>,
+    /// Round-robin cursor over the I/O threads.
+    next_io: AtomicU64,
 }
 
 impl Ctx {
@@ -273,13 +275,26 @@ impl Ctx {
         }
     }
 
-    /// The mailbox of an I/O thread, starting the thread on first use.
-    pub fn io_thread(&self) -> Result<OwnerMailbox> {
+    /// The mailbox of an I/O thread for a socket with this `ZMQ_AFFINITY`
+    /// (a bitmap of allowed threads, 0 = any). The `ZMQ_IO_THREADS` threads
+    /// start on first use; sockets are spread over the allowed ones round
+    /// robin. With no I/O threads, tcp and ipc are impossible: EMTHREAD.
+    pub fn io_thread(&self, affinity: u64) -> Result<OwnerMailbox> {
+        let count = self.options.lock().io_threads.max(0) as usize;
         let mut threads = self.io_threads.lock();
         if threads.is_empty() {
-            threads.push(IoThreadHandle::spawn("ZMQbg/IO/0".into())?);
+            for i in 0..count {
+                threads.push(IoThreadHandle::spawn(format!("ZMQbg/IO/{i}"))?);
+            }
         }
-        Ok(threads[0].mailbox.clone())
+        let allowed: Vec<usize> = (0..threads.len())
+            .filter(|i| affinity == 0 || (*i < 64 && affinity & (1 << i) != 0))
+            .collect();
+        if allowed.is_empty() {
+            return Err(Error::NoThread);
+        }
+        let pick = allowed[self.next_io.fetch_add(1, Ordering::Relaxed) as usize % allowed.len()];
+        Ok(threads[pick].mailbox.clone())
     }
 
     /// Accounts for a new socket, refusing it past `ZMQ_MAX_SOCKETS` (EMFILE)

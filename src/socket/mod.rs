@@ -368,7 +368,7 @@ impl Socket {
 
     fn io(&mut self) -> Result<OwnerMailbox> {
         if self.io.is_none() {
-            self.io = Some(self.ctx.io_thread()?);
+            self.io = Some(self.ctx.io_thread(self.options.affinity)?);
         }
         self.io.clone().ok_or(Error::NoThread)
     }
