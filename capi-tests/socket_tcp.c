@@ -433,4 +433,25 @@ TEST (several_io_threads_carry_traffic_and_zero_io_threads_refuse_tcp)
     CHECK_ZMQ (zmq_ctx_term (none));
 }
 
+TEST (peer_properties_reach_received_messages_through_msg_gets)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *push = make (ZMQ_PUSH);
+    /* ZMQ_METADATA (95) is a draft option that stable libzmq 4.3 accepts. */
+    CHECK_ZMQ (zmq_setsockopt (push, 95, "X-color:blue", 12));
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "props");
+    zmq_msg_t msg;
+    CHECK_ZMQ (zmq_msg_init (&msg));
+    CHECK_EQ_INT (zmq_msg_recv (&msg, pull, 0), 5);
+    CHECK_EQ_STR (zmq_msg_gets (&msg, "Socket-Type"), "PUSH");
+    CHECK_EQ_STR (zmq_msg_gets (&msg, "X-color"), "blue");
+    CHECK_EQ_STR (zmq_msg_gets (&msg, "Peer-Address"), "127.0.0.1");
+    CHECK_NULL_ERRNO (zmq_msg_gets (&msg, "X-absent"), EINVAL);
+    CHECK_ZMQ (zmq_msg_close (&msg));
+}
+
 TEST_MAIN ()

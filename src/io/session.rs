@@ -28,6 +28,7 @@ use crate::zmtp::frame::{self, Decoder};
 use crate::zmtp::greeting::{
     self, Detection, Greeting, PeerVersion, GREETING_SIZE, SIGNATURE_SIZE,
 };
+use crate::zmtp::mechanism::{LocalProperties, Mechanism, Null, Status};
 
 /// What a session needs to know about its socket, copied at bind/connect.
 #[derive(Debug, Clone)]
@@ -48,6 +49,8 @@ pub struct SessionConfig {
     /// A mechanism other than NULL, or a ZAP domain, is configured: legacy
     /// (ZMTP 1.0/2.0) peers are refused.
     pub secure: bool,
+    /// ZMQ_METADATA application properties, sent in the handshake.
+    pub app_metadata: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// The name a socket type announces in READY (RFC 37).
@@ -152,6 +155,8 @@ pub struct Session {
     greeting_sent: bool,
     /// Our major version byte has been sent.
     major_sent: bool,
+    /// The security handshake of the current connection (ZMTP 3.x).
+    mechanism: Option<Box<dyn Mechanism>>,
     /// Messages a closed socket left for a connection not yet made.
     backlog: Vec<Msg>,
 }
@@ -219,6 +224,7 @@ impl Session {
             peer_v2: false,
             greeting_sent: false,
             major_sent: false,
+            mechanism: None,
             backlog: Vec::new(),
         }
     }
@@ -265,6 +271,7 @@ impl Session {
             return self.disconnected(reactor);
         }
         self.phase = Phase::Greeting;
+        self.mechanism = Some(self.new_mechanism());
         self.greeting_len = 0;
         self.greeting_sent = false;
         self.decoder =
@@ -671,10 +678,7 @@ impl Session {
                             Err(_) => return Err(()),
                             Ok(n) => {
                                 if let Some(m) = handshake_msg {
-                                    if self.complete_handshake(&m).is_err() {
-                                        return Err(());
-                                    }
-                                    handshake_done = true;
+                                    handshake_done = self.complete_handshake(&m)?;
                                 }
                                 n
                             }
@@ -724,9 +728,31 @@ impl Session {
         true
     }
 
+    /// The mechanism for a new handshake, as the socket's options say.
+    /// Only NULL exists so far; PLAIN and CURVE plug in here.
+    fn new_mechanism(&self) -> Box<dyn Mechanism> {
+        let t = self.cfg.socket_type;
+        let identity = matches!(t, kind::REQ | kind::DEALER | kind::ROUTER)
+            .then(|| self.cfg.routing_id.clone());
+        let local = LocalProperties {
+            socket_type: socket_type_name(t),
+            identity,
+            app: self.cfg.app_metadata.clone(),
+        };
+        Box::new(Null::new(
+            local,
+            Box::new(move |peer: &[u8]| compatible(t, peer)),
+        ))
+    }
+
     /// Our full ZMTP 3.1 greeting.
     fn our_greeting(&self) -> [u8; GREETING_SIZE] {
-        greeting::encode(self.cfg.routing_id.len(), b"NULL", false)
+        let (name, server) = self
+            .mechanism
+            .as_ref()
+            .map(|m| (m.name(), m.as_server()))
+            .unwrap_or((b"NULL", false));
+        greeting::encode(self.cfg.routing_id.len(), name, server)
     }
 
     /// Acts on the peer's greeting bytes seen so far.
@@ -788,37 +814,27 @@ impl Session {
                     return Ok(());
                 }
                 let g = Greeting::parse(&self.greeting).map_err(|_| ())?;
-                if !g.mechanism_is(b"NULL") {
-                    return Err(());
+                let ours = self.mechanism.as_ref().map(|m| m.name()).ok_or(())?;
+                if !g.mechanism_is(ours) {
+                    return Err(()); // MECHANISM_MISMATCH
                 }
                 self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
-                self.send_ready();
+                self.send_handshake_commands();
                 self.phase = Phase::Handshake;
                 self.flush_out_once(reactor)
             }
         }
     }
 
-    fn send_ready(&mut self) {
-        let mut props = Vec::new();
-        command::encode_property(
-            b"Socket-Type",
-            socket_type_name(self.cfg.socket_type),
-            &mut props,
-        );
-        if matches!(
-            self.cfg.socket_type,
-            kind::REQ | kind::DEALER | kind::ROUTER
-        ) {
-            command::encode_property(b"Identity", &self.cfg.routing_id, &mut props);
+    /// Sends whatever handshake commands the mechanism has ready.
+    fn send_handshake_commands(&mut self) {
+        while let Some(body) = self.mechanism.as_mut().and_then(|m| m.next_command()) {
+            push_frame(&body, false, true, &mut self.out);
         }
-        let mut body = Vec::new();
-        command::encode(b"READY", &props, &mut body);
-        push_frame(&body, false, true, &mut self.out);
     }
 
-    /// The peer's READY: check it, then connect the pipe to the socket.
-    fn complete_handshake(&mut self, msg: &Msg) -> Result<(), ()> {
+    /// A handshake frame from the peer. Ok(true) once the handshake is done.
+    fn complete_handshake(&mut self, msg: &Msg) -> Result<bool, ()> {
         if self.peer_v2 {
             // ZMTP 2.0: the first frame is the peer's identity.
             let mut meta = Metadata::new();
@@ -829,34 +845,32 @@ impl Session {
             if !msg.data().is_empty() {
                 meta.set(b"Identity", msg.data());
             }
-            return self.finish_handshake(msg.data().to_vec(), meta);
+            return self
+                .finish_handshake(msg.data().to_vec(), meta)
+                .map(|()| true);
         }
         if msg.flags() & flags::COMMAND == 0 {
             return Err(());
         }
-        let props = match ZmtpCommand::parse(msg.data()).map_err(|_| ())? {
-            ZmtpCommand::Ready(p) => p,
-            _ => return Err(()),
-        };
-        let props = command::parse_properties(props).map_err(|_| ())?;
-        // libzmq checks the type only when the peer announces one.
-        let peer_type = props
-            .iter()
-            .find(|(n, _)| *n == b"Socket-Type")
-            .map(|(_, v)| *v);
-        if peer_type.is_some_and(|t| !compatible(self.cfg.socket_type, t)) {
-            return Err(());
+        let mech = self.mechanism.as_mut().ok_or(())?;
+        mech.process_command(msg.data()).map_err(|_| ())?;
+        if mech.status() != Status::Ready {
+            // A multi-step mechanism: answer and wait for the next command.
+            self.send_handshake_commands();
+            return Ok(false);
         }
+        let props = mech.peer_properties();
         let identity = props
             .iter()
-            .find(|(n, _)| *n == b"Identity")
-            .map(|(_, v)| v.to_vec())
+            .find(|(n, _)| n == b"Identity")
+            .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let mut meta = Metadata::new();
-        for (n, v) in &props {
+        for (n, v) in props {
             meta.set(n, v);
         }
-        self.finish_handshake(identity, meta)
+        self.send_handshake_commands();
+        self.finish_handshake(identity, meta).map(|()| true)
     }
 
     /// The handshake succeeded: record the peer's properties and connect the

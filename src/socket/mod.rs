@@ -389,6 +389,11 @@ impl Socket {
             tuning: self.tcp_tuning(),
             conflate: o.effective_conflate(),
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
+            app_metadata: o
+                .app_metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         })
     }
 

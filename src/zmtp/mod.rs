@@ -7,6 +7,7 @@
 pub mod command;
 pub mod frame;
 pub mod greeting;
+pub mod mechanism;
 
 /// Why a connection is being dropped, with the value libzmq reports in the
 /// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` monitor event.
