@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <netinet/ip.h>
 
 static void *ctx;
 
@@ -451,6 +452,72 @@ TEST (peer_properties_reach_received_messages_through_msg_gets)
     CHECK_EQ_STR (zmq_msg_gets (&msg, "X-color"), "blue");
     CHECK_EQ_STR (zmq_msg_gets (&msg, "Peer-Address"), "127.0.0.1");
     CHECK_NULL_ERRNO (zmq_msg_gets (&msg, "X-absent"), EINVAL);
+    CHECK_ZMQ (zmq_msg_close (&msg));
+}
+
+TEST (ipv6_endpoints_work_with_zmq_ipv6_and_are_refused_without)
+{
+    void *pull = make (ZMQ_PULL);
+    int on = 1;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_IPV6, &on, sizeof on));
+    CHECK_ZMQ (zmq_bind (pull, "tcp://[::1]:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    CHECK (strncmp (ep, "tcp://[::1]:", 12) == 0);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_IPV6, &on, sizeof on));
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "over ipv6");
+    expect (pull, "over ipv6");
+    void *v4only = make (ZMQ_PULL);
+    CHECK_ZMQ_FAILS (zmq_bind (v4only, "tcp://[::1]:*"), ENODEV);
+}
+
+TEST (connect_to_an_unresolvable_name_succeeds_and_resolves_in_the_background)
+{
+    /* As libzmq: zmq_connect does not wait for name resolution; a name
+     * that never resolves just never connects. */
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, "tcp://nosuchhost.invalid:5555"));
+    /* The message waits in the connecter's pipe for a connection. */
+    CHECK_EQ_INT (zmq_send (push, "x", 1, ZMQ_DONTWAIT), 1);
+    int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+}
+
+TEST (host_names_resolve_for_connect)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128], named[160];
+    endpoint_of (pull, ep, sizeof ep);
+    snprintf (named, sizeof named, "tcp://localhost:%s", strrchr (ep, ':') + 1);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, named));
+    send_str (push, "by name");
+    expect (pull, "by name");
+}
+
+TEST (tos_reaches_the_connection_socket)
+{
+    void *pull = make (ZMQ_PULL);
+    int tos = 0x28;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_TOS, &tos, sizeof tos));
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "tos");
+    zmq_msg_t msg;
+    CHECK_ZMQ (zmq_msg_init (&msg));
+    CHECK_EQ_INT (zmq_msg_recv (&msg, pull, 0), 3);
+    const int fd = zmq_msg_get (&msg, ZMQ_SRCFD);
+    CHECK (fd >= 0);
+    int value = 0;
+    socklen_t len = sizeof value;
+    CHECK_EQ_INT (getsockopt (fd, IPPROTO_IP, IP_TOS, &value, &len), 0);
+    CHECK_EQ_INT (value, tos);
     CHECK_ZMQ (zmq_msg_close (&msg));
 }
 

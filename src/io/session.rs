@@ -101,6 +101,8 @@ enum Phase {
     Active,
     /// Disconnected; a connecter waits for its reconnect timer.
     Idle,
+    /// Waiting for a background name resolution.
+    Resolving,
 }
 
 /// What the I/O thread should do after a session handled an event.
@@ -248,7 +250,50 @@ impl Session {
         let Some(target) = &self.target else {
             return Next::Close;
         };
-        match Stream::connect(target, &self.cfg.tuning) {
+        if let Target::TcpHost {
+            host, port, ipv6, ..
+        } = target
+        {
+            // Resolve off the I/O thread so no other connection waits on
+            // DNS; the answer comes back as IoRequest::Resolved.
+            let (host, port, ipv6) = (host.clone(), *port, *ipv6);
+            let (mailbox, token) = (self.io_mailbox.clone(), self.token);
+            let spawned = std::thread::Builder::new()
+                .name("ZMQbg/resolve".into())
+                .spawn(move || {
+                    let addr = super::transport::resolve_host(&host, port, ipv6);
+                    let req = super::thread::IoRequest::Resolved { token, addr };
+                    mailbox.send(Command::Io(Box::new(req)));
+                });
+            if spawned.is_err() {
+                return self.disconnected(reactor);
+            }
+            self.phase = Phase::Resolving;
+            return Next::Continue;
+        }
+        self.connect_to(reactor, target.clone())
+    }
+
+    /// The background resolution finished: connect, or retry later.
+    pub fn on_resolved(&mut self, reactor: &Reactor, addr: Option<std::net::SocketAddr>) -> Next {
+        if self.phase != Phase::Resolving {
+            return Next::Continue;
+        }
+        let source = match &self.target {
+            Some(Target::TcpHost { source, .. }) => *source,
+            _ => None,
+        };
+        match addr {
+            Some(addr) => self.connect_to(reactor, Target::Tcp { addr, source }),
+            None => {
+                self.phase = Phase::Idle;
+                self.disconnected(reactor)
+            }
+        }
+    }
+
+    fn connect_to(&mut self, reactor: &Reactor, target: Target) -> Next {
+        match Stream::connect(&target, &self.cfg.tuning) {
             Ok(stream) => {
                 if reactor.add(stream.fd(), self.token, false, true).is_err() {
                     return self.disconnected(reactor);
@@ -344,6 +389,7 @@ impl Session {
         match self.phase {
             Phase::Idle => self.connect(reactor),
             Phase::Greeting | Phase::Handshake | Phase::Connecting => self.disconnected(reactor),
+            Phase::Resolving => Next::Continue,
             Phase::Active => Next::Continue,
         }
     }
@@ -705,7 +751,7 @@ impl Session {
                         return Ok(false);
                     }
                 }
-                Phase::Connecting | Phase::Idle => return Ok(true),
+                Phase::Connecting | Phase::Idle | Phase::Resolving => return Ok(true),
             }
         }
         if !self.out.is_empty() {

@@ -42,6 +42,11 @@ pub enum IoRequest {
     /// The socket closed: its listeners stop; its sessions finish sending
     /// for at most `linger` ms (-1: until done; 0: drop what is queued).
     SocketClosed { socket: SocketId, linger: i32 },
+    /// A background name resolution for a session finished.
+    Resolved {
+        token: Token,
+        addr: Option<std::net::SocketAddr>,
+    },
     /// The context is terminating: finish and exit.
     Stop,
 }
@@ -54,6 +59,7 @@ impl std::fmt::Debug for IoRequest {
             IoRequest::Unbind { .. } => "Unbind",
             IoRequest::Disconnect { .. } => "Disconnect",
             IoRequest::SocketClosed { .. } => "SocketClosed",
+            IoRequest::Resolved { .. } => "Resolved",
             IoRequest::Stop => "Stop",
         })
     }
@@ -346,6 +352,12 @@ impl IoThread {
                         let next = entry.session.linger(&self.reactor, linger);
                         self.apply(t, next, seq);
                     }
+                }
+            }
+            IoRequest::Resolved { token, addr } => {
+                if let Some(entry) = self.sessions.get_mut(&token) {
+                    let next = entry.session.on_resolved(&self.reactor, addr);
+                    self.apply(token, next, seq);
                 }
             }
             IoRequest::Stop => {

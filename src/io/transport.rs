@@ -31,7 +31,24 @@ pub enum Target {
         addr: SocketAddr,
         source: Option<SocketAddr>,
     },
+    /// A host name (or an address the socket's IPV6 setting rules out),
+    /// resolved in the background before each connect attempt, as libzmq
+    /// resolves it asynchronously: zmq_connect does not wait for it.
+    TcpHost {
+        host: String,
+        port: u16,
+        source: Option<SocketAddr>,
+        ipv6: bool,
+    },
     Ipc(UnixAddr),
+}
+
+/// Resolves a host name for a connect (blocking; run off the I/O thread).
+pub fn resolve_host(host: &str, port: u16, ipv6: bool) -> Option<SocketAddr> {
+    (host, port)
+        .to_socket_addrs()
+        .ok()?
+        .find(|a| ipv6 || a.is_ipv4())
 }
 
 /// Socket options that go to the kernel socket, libzmq's values: -1 (or 0
@@ -135,7 +152,9 @@ pub fn bind_tcp(addr: &[u8], ipv6: bool, tuning: &TcpTuning) -> Result<(Listener
     let ip: std::net::IpAddr = match host {
         "*" if ipv6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
         "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
-        h => match h.parse() {
+        h => match h.parse::<std::net::IpAddr>() {
+            // As libzmq: an IPv6 address needs ZMQ_IPV6.
+            Ok(ip) if ip.is_ipv6() && !ipv6 => return Err(Error::Os(libc::ENODEV)),
             Ok(ip) => ip,
             // An interface name or host name: resolve it as libzmq does for
             // local addresses; unknown names are ENODEV.
@@ -189,8 +208,7 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
         "*" | "0" => return Err(Error::Invalid),
         p => explicit_port(p)?,
     };
-    let mut addrs = (host, port).to_socket_addrs().map_err(|_| Error::Invalid)?;
-    let dest = addrs.find(|a| ipv6 || a.is_ipv4()).ok_or(Error::Invalid)?;
+
     let source = match source {
         None => None,
         Some(src) => {
@@ -203,14 +221,27 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
                 .and_then(|x| x.strip_suffix(']'))
                 .unwrap_or(h);
             let ip = match h {
-                "*" if dest.is_ipv6() => std::net::Ipv6Addr::UNSPECIFIED.into(),
+                "*" if ipv6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
                 "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
                 h => h.parse::<std::net::IpAddr>().map_err(|_| Error::Invalid)?,
             };
             Some(SocketAddr::new(ip, p))
         }
     };
-    Ok(Target::Tcp { addr: dest, source })
+    // An IP literal the socket may use connects at once; anything else is
+    // resolved in the background.
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ipv6 || ip.is_ipv4() => Ok(Target::Tcp {
+            addr: SocketAddr::new(ip, port),
+            source,
+        }),
+        _ => Ok(Target::TcpHost {
+            host: host.to_string(),
+            port,
+            source,
+            ipv6,
+        }),
+    }
 }
 
 fn unix_addr(path: &[u8]) -> Result<UnixAddr> {
@@ -351,6 +382,7 @@ impl Stream {
                 Ok(Stream::Tcp(sock.into()))
             }
             // A Unix-domain connect completes (or fails) at once.
+            Target::TcpHost { .. } => Err(Error::Invalid), // resolve first
             Target::Ipc(addr) => {
                 let s = match addr {
                     UnixAddr::Path(p) => UnixStream::connect(p)?,
@@ -442,5 +474,13 @@ mod tests {
             resolve_tcp(b"127.0.0.1:*", false).err(),
             Some(Error::Invalid)
         );
+        assert!(matches!(
+            resolve_tcp(b"localhost:5", false),
+            Ok(Target::TcpHost { .. })
+        ));
+        assert!(matches!(
+            resolve_tcp(b"[::1]:5", true),
+            Ok(Target::Tcp { .. })
+        ));
     }
 }
