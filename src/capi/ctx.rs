@@ -112,15 +112,7 @@ pub unsafe extern "C" fn zmq_ctx_set_ext(
 ) -> c_int {
     ffi! {
         let ctx = unsafe { ctx_arc(context) }?;
-        if optval.is_null() && optvallen != 0 {
-            return Err(Error::Invalid);
-        }
-        let value = if optvallen == 0 {
-            &[][..]
-        } else {
-            // SAFETY: caller provides optvallen readable bytes.
-            unsafe { std::slice::from_raw_parts(optval.cast::<u8>(), optvallen) }
-        };
+                let value = unsafe { super::c_bytes(optval, optvallen, Error::Invalid) }?;
         ctx.set_option(option, value)?;
         Ok(0)
     }

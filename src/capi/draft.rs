@@ -19,15 +19,7 @@ pub unsafe extern "C" fn zmq_msg_init_buffer(
     size: usize,
 ) -> c_int {
     ffi! {
-        if buf.is_null() && size != 0 {
-            return Err(Error::Invalid);
-        }
-        let data = if size == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the caller provides size readable bytes.
-            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), size) }
-        };
+                let data = unsafe { super::c_bytes(buf, size, Error::Invalid) }?;
         unsafe { msg_init_with(msg, Msg::from_slice(data)?) }
     }
 }

@@ -109,6 +109,26 @@ macro_rules! ffi {
 }
 pub(crate) use ffi;
 
+/// A (pointer, length) argument as bytes: NULL is allowed only with length
+/// 0; otherwise `null_error`.
+///
+/// # Safety
+/// `p` is NULL or points to `len` readable bytes.
+pub unsafe fn c_bytes<'a>(
+    p: *const std::ffi::c_void,
+    len: usize,
+    null_error: Error,
+) -> Result<&'a [u8], Error> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(null_error);
+    }
+    // SAFETY: non-null and, by the caller's contract, `len` readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
+}
+
 /// A C string argument as bytes, or EINVAL for NULL.
 ///
 /// # Safety

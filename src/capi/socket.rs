@@ -13,7 +13,7 @@ use super::consts::*;
 use super::ctx::ctx_arc;
 use super::msg::msg_mut;
 use super::types::{iovec, zmq_msg_t, zmq_pollitem_t};
-use super::{c_str, ffi, sockopt};
+use super::{c_bytes, c_str, ffi, sockopt};
 use crate::error::Error;
 use crate::handle::{Cell, Registry};
 use crate::msg::Msg;
@@ -164,15 +164,7 @@ pub unsafe extern "C" fn zmq_send(
 ) -> c_int {
     ffi! {
         with_socket(s, |sock| {
-            if buf.is_null() && len != 0 {
-                return Err(Error::Fault);
-            }
-            let data = if len == 0 {
-                &[][..]
-            } else {
-                // SAFETY: the caller provides len readable bytes.
-                unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
-            };
+                        let data = unsafe { c_bytes(buf, len, Error::Fault) }?;
             send_msg(sock, Msg::from_slice(data)?, flags)
         })
     }

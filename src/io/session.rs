@@ -541,24 +541,11 @@ impl Session {
         Ok(())
     }
 
-    /// Writes buffered output; registers for writability if the kernel is full.
+    /// Writes buffered output (registering for writability if the kernel
+    /// is full); once it is all out, takes more from the pipe.
     fn flush_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
-        while self.out_pos < self.out.len() {
-            let stream = self.stream.as_mut().ok_or(())?;
-            match stream.write(&self.out[self.out_pos..]) {
-                Ok(0) => return Err(()),
-                Ok(n) => self.out_pos += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    return self.set_write_interest(reactor, true);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(()),
-            }
-        }
-        self.out.clear();
-        self.out_pos = 0;
-        self.set_write_interest(reactor, false)?;
-        if self.phase == Phase::Active {
+        self.flush_out_once(reactor)?;
+        if self.out.is_empty() && self.phase == Phase::Active {
             // Room again: take more from the pipe.
             return self.pump_out(reactor);
         }
