@@ -313,4 +313,93 @@ TEST (msg_send_failure_leaves_message_intact)
     CHECK_ZMQ (zmq_close (push));
 }
 
+/*  At the HWM, PUB and a plain ROUTER drop (the send succeeds), while a
+ *  DEALER and a ROUTER_MANDATORY report EAGAIN (RFC 28/29, libzmq).  */
+static void *hwm_peer (int type, const char *ep, void **peer, int peer_type)
+{
+    int hwm = 1;
+    void *s = make (type);
+    CHECK_ZMQ (zmq_setsockopt (s, ZMQ_SNDHWM, &hwm, sizeof hwm));
+    CHECK_ZMQ (zmq_bind (s, ep));
+    *peer = make (peer_type);
+    CHECK_ZMQ (zmq_setsockopt (*peer, ZMQ_RCVHWM, &hwm, sizeof hwm));
+    CHECK_ZMQ (zmq_setsockopt (*peer, ZMQ_ROUTING_ID, "P", 1));
+    if (peer_type == ZMQ_SUB)
+        CHECK_ZMQ (zmq_setsockopt (*peer, ZMQ_SUBSCRIBE, "", 0));
+    CHECK_ZMQ (zmq_connect (*peer, ep));
+    return s;
+}
+
+TEST (pub_drops_at_hwm_instead_of_blocking)
+{
+    void *sub;
+    void *pub = hwm_peer (ZMQ_PUB, "inproc://hwm-pub", &sub, ZMQ_SUB);
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ_INT (zmq_send (pub, "x", 1, ZMQ_DONTWAIT), 1);
+    int got = 0;
+    char buf[4];
+    while (zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT) == 1)
+        got++;
+    CHECK (got >= 1);
+    CHECK (got <= 2); /* SNDHWM 1 + RCVHWM 1 */
+}
+
+TEST (dealer_reports_eagain_at_hwm)
+{
+    void *peer;
+    void *dealer = hwm_peer (ZMQ_DEALER, "inproc://hwm-dealer", &peer, ZMQ_DEALER);
+    int sent = 0;
+    while (sent < 100 && zmq_send (dealer, "x", 1, ZMQ_DONTWAIT) == 1)
+        sent++;
+    CHECK_EQ_INT (errno, EAGAIN);
+    CHECK_EQ_INT (sent, 2);
+}
+
+TEST (router_drops_at_hwm_unless_mandatory_then_eagain)
+{
+    void *peer;
+    void *router = hwm_peer (ZMQ_ROUTER, "inproc://hwm-router", &peer, ZMQ_DEALER);
+    for (int i = 0; i < 10; i++) {
+        CHECK_EQ_INT (zmq_send (router, "P", 1, ZMQ_SNDMORE | ZMQ_DONTWAIT), 1);
+        CHECK_EQ_INT (zmq_send (router, "x", 1, ZMQ_DONTWAIT), 1);
+    }
+    int one = 1;
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_ROUTER_MANDATORY, &one, sizeof one));
+    CHECK_ZMQ_FAILS (zmq_send (router, "P", 1, ZMQ_SNDMORE | ZMQ_DONTWAIT), EAGAIN);
+}
+
+TEST (immediate_connecter_queues_nothing_before_a_connection)
+{
+    void *push = make (ZMQ_PUSH);
+    int one = 1;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_IMMEDIATE, &one, sizeof one));
+    CHECK_ZMQ (zmq_connect (push, "tcp://127.0.0.1:9"));
+    CHECK_ZMQ_FAILS (zmq_send (push, "x", 1, ZMQ_DONTWAIT), EAGAIN);
+    int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+}
+
+static void *recv_then_close (void *s)
+{
+    char buf[8];
+    int rc = zmq_recv (s, buf, sizeof buf, 0);
+    int e = rc == -1 ? errno : 0;
+    zmq_close (s);
+    return (void *) (intptr_t) e;
+}
+
+TEST (ctx_term_unblocks_recv_with_eterm_and_returns_once_the_socket_closes)
+{
+    void *local = zmq_ctx_new ();
+    void *s = zmq_socket (local, ZMQ_PULL);
+    CHECK_NOT_NULL (s);
+    CHECK_ZMQ (zmq_bind (s, "tcp://127.0.0.1:*"));
+    pthread_t t;
+    CHECK_EQ_INT (pthread_create (&t, NULL, recv_then_close, s), 0);
+    CHECK_ZMQ (zmq_ctx_term (local));
+    void *res;
+    CHECK_EQ_INT (pthread_join (t, &res), 0);
+    CHECK_EQ_INT ((intptr_t) res, ETERM);
+}
+
 TEST_MAIN ()
