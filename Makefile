@@ -3,6 +3,8 @@
 #   make test       everything CI runs (installs its own prerequisites)
 #   make demo       build the library and run a real program with it
 #   make header     regenerate include/zmq.h from the Rust sources
+#   make bench      perf tools against Debian's libzmq and ferrozmq (~5 min)
+#   make bench-quick  a subset in under a minute
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -11,7 +13,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test demo clean lint
+.PHONY: all lib stage header install deps test demo clean lint perf-tools bench bench-quick
 
 all: stage
 
@@ -48,6 +50,15 @@ test: deps stage
 
 demo: deps stage
 	@scripts/demo.sh
+
+perf-tools: deps stage
+	@$(MAKE) --no-print-directory -C perf
+
+bench: perf-tools
+	@python3 perf/bench.py
+
+bench-quick: perf-tools
+	@python3 perf/bench.py --quick
 
 lint:
 	$(CARGO) fmt --all -- --check

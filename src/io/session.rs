@@ -144,6 +144,8 @@ pub struct Session {
     closing: bool,
     /// Currently registered for writability.
     want_write: bool,
+    /// Reading is paused because the pipe to the socket is full.
+    read_paused: bool,
     reconnect_delay: Duration,
     peer_address: String,
     /// The peer's properties, attached to every message it sends
@@ -219,6 +221,7 @@ impl Session {
             out_pos: 0,
             closing: false,
             want_write: false,
+            read_paused: false,
             reconnect_delay: reconnect,
             peer_address: String::new(),
             metadata: None,
@@ -348,6 +351,7 @@ impl Session {
             reactor.remove(s.fd());
         }
         self.want_write = false;
+        self.read_paused = false;
         self.inbuf.clear();
         self.in_pos = 0;
         self.out.clear();
@@ -535,10 +539,25 @@ impl Session {
         if self.want_write == on {
             return Ok(());
         }
-        let fd = self.stream.as_ref().map(Stream::fd).ok_or(())?;
-        reactor.modify(fd, self.token, true, on).map_err(|_| ())?;
         self.want_write = on;
-        Ok(())
+        self.update_interest(reactor)
+    }
+
+    /// Read interest is dropped while the pipe is full (the kernel buffers,
+    /// TCP pushes back) so a level-triggered fd does not spin the thread.
+    fn set_read_paused(&mut self, reactor: &Reactor, paused: bool) -> Result<(), ()> {
+        if self.read_paused == paused {
+            return Ok(());
+        }
+        self.read_paused = paused;
+        self.update_interest(reactor)
+    }
+
+    fn update_interest(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        let fd = self.stream.as_ref().map(Stream::fd).ok_or(())?;
+        reactor
+            .modify(fd, self.token, !self.read_paused, self.want_write)
+            .map_err(|_| ())
     }
 
     /// Writes buffered output (registering for writability if the kernel
@@ -554,36 +573,42 @@ impl Session {
 
     /// Moves messages from the pipe into the output buffer and writes them.
     fn pump_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
-        if self.out_pos < self.out.len() {
-            return Ok(()); // still draining; flush_out comes back here
-        }
         let v31 = self.peer_minor >= 1;
-        for msg in self.backlog.drain(..) {
-            encode_outbound(&msg, v31, &mut self.out);
-        }
-        let mut terminated = false;
-        if let Some(pipe) = self.pipe.as_mut() {
-            while self.out.len() < OUT_BATCH {
-                let Some(msg) = pipe.read() else {
-                    terminated = pipe.is_terminated();
-                    break;
-                };
+        // A loop, not recursion: a fast peer can take batch after batch.
+        loop {
+            if self.out_pos < self.out.len() {
+                return Ok(()); // still draining; flush_out comes back here
+            }
+            for msg in self.backlog.drain(..) {
                 encode_outbound(&msg, v31, &mut self.out);
             }
-        }
-        if terminated {
-            // The socket closed: what it sent is now all queued here.
-            self.pipe = None;
-        }
-        if !self.out.is_empty() {
-            let before = self.out.len();
+            let mut terminated = false;
+            let mut pipe_empty = true;
+            if let Some(pipe) = self.pipe.as_mut() {
+                pipe_empty = false;
+                while self.out.len() < OUT_BATCH {
+                    let Some(msg) = pipe.read() else {
+                        terminated = pipe.is_terminated();
+                        pipe_empty = true;
+                        break;
+                    };
+                    encode_outbound(&msg, v31, &mut self.out);
+                }
+            }
+            if terminated {
+                // The socket closed: what it sent is now all queued here.
+                self.pipe = None;
+            }
+            if self.out.is_empty() {
+                return Ok(());
+            }
             self.flush_out_once(reactor)?;
-            if self.out.is_empty() && before > 0 && self.pipe.is_some() {
-                // Everything went out: there may be more in the pipe.
-                return self.pump_out(reactor);
+            // Stop when the kernel is full (write interest is set) or the
+            // pipe ran dry (it will send ActivateRead); else take more.
+            if !self.out.is_empty() || pipe_empty {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// One pass of writing, without re-entering pump_out.
@@ -610,8 +635,9 @@ impl Session {
     fn read_input(&mut self, reactor: &Reactor) -> Result<(), ()> {
         // First whatever is buffered from before a pipe stall.
         if !self.process_buffered(reactor)? {
-            return Ok(());
+            return self.set_read_paused(reactor, true);
         }
+        self.set_read_paused(reactor, false)?;
         loop {
             let mut chunk = std::mem::take(&mut self.inbuf);
             chunk.resize(READ_CHUNK, 0);
@@ -633,7 +659,7 @@ impl Session {
             self.inbuf = chunk;
             self.in_pos = 0;
             if !self.process_buffered(reactor)? {
-                return Ok(());
+                return self.set_read_paused(reactor, true);
             }
         }
     }

@@ -1,0 +1,133 @@
+/* perf_common.h - small helpers shared by ferrozmq's perf tools.
+ *
+ * The tools use nothing but the public zmq.h API plus libc/pthreads, so one
+ * binary runs against any libzmq.so.5 (ferrozmq or the reference libzmq);
+ * pick the library with LD_LIBRARY_PATH.
+ *
+ * Diagnostics go to stderr so that stdout carries exactly the result lines
+ * the classic libzmq perf tools print.  Every tool starts by writing
+ *     perf: zmq_version X.Y.Z from /path/to/libzmq.so.N
+ * to stderr, which lets a driver check which library was really loaded, and
+ * at exit
+ *     perf: peak RSS N kB
+ * (the process's VmHWM). */
+#ifndef FERROZMQ_PERF_COMMON_H
+#define FERROZMQ_PERF_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zmq.h>
+
+/* Print "error in <what>: <strerror>" on stdout (as the libzmq tools do)
+ * and leave with status 1. */
+__attribute__ ((noreturn)) static inline void perf_fail (const char *what)
+{
+    int err = zmq_errno ();
+    printf ("error in %s: %s\n", what, zmq_strerror (err));
+    fflush (stdout);
+    exit (1);
+}
+
+__attribute__ ((noreturn)) static inline void
+perf_fail_msg (const char *text)
+{
+    printf ("%s\n", text);
+    fflush (stdout);
+    exit (1);
+}
+
+/* Monotonic microseconds. */
+static inline uint64_t perf_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* Parse a non-negative decimal integer argument or exit with usage. */
+static inline long perf_parse_count (const char *text, const char *name,
+                                     long min)
+{
+    char *end = NULL;
+    long v;
+    errno = 0;
+    v = strtol (text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > INT_MAX) {
+        printf ("invalid %s: %s\n", name, text);
+        fflush (stdout);
+        exit (1);
+    }
+    return v;
+}
+
+static inline int perf_find_libzmq (struct dl_phdr_info *info, size_t size,
+                                    void *data)
+{
+    const char **found = (const char **) data;
+    (void) size;
+    if (info->dlpi_name && strstr (info->dlpi_name, "libzmq") && !*found)
+        *found = info->dlpi_name;
+    return 0;
+}
+
+/* At exit: the peak resident set size of this process (VmHWM).  Unlike the
+ * ru_maxrss a parent gets from wait4(), it does not include whatever the
+ * forking parent had mapped before exec(). */
+static inline void perf_report_peak_rss (void)
+{
+    char line[256];
+    FILE *f = fopen ("/proc/self/status", "r");
+    if (!f)
+        return;
+    while (fgets (line, sizeof line, f)) {
+        long kib;
+        if (sscanf (line, "VmHWM: %ld kB", &kib) == 1) {
+            fprintf (stderr, "perf: peak RSS %ld kB\n", kib);
+            break;
+        }
+    }
+    fclose (f);
+    fflush (stderr);
+}
+
+/* Report the version and file of the libzmq that the dynamic loader picked
+ * (and arrange for the peak RSS to be reported at exit). */
+static inline void perf_report_library (void)
+{
+    int major = 0, minor = 0, patch = 0;
+    const char *name = NULL;
+    char resolved[PATH_MAX];
+
+    zmq_version (&major, &minor, &patch);
+    dl_iterate_phdr (perf_find_libzmq, &name);
+    if (name && realpath (name, resolved))
+        name = resolved;
+    fprintf (stderr, "perf: zmq_version %d.%d.%d from %s\n", major, minor,
+             patch, name ? name : "(statically linked?)");
+    fflush (stderr);
+    atexit (perf_report_peak_rss);
+}
+
+/* After a bind, say where we are bound (useful with tcp://host:*). */
+static inline void perf_report_endpoint (void *socket)
+{
+    char endpoint[1024];
+    size_t len = sizeof endpoint;
+    if (zmq_getsockopt (socket, ZMQ_LAST_ENDPOINT, endpoint, &len) == 0) {
+        fprintf (stderr, "perf: bound to %s\n", endpoint);
+        fflush (stderr);
+    }
+}
+
+#endif
