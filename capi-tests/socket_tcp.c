@@ -33,6 +33,40 @@ static void endpoint_of (void *s, char *ep, size_t cap)
     CHECK_ZMQ (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &len));
 }
 
+/*  Binds until the kernel lets go of a recently used port (bounded,
+ *  ~2 s); returns zmq_bind's last result. No checks: usable off the test's
+ *  thread.  */
+static int try_bind_retrying (void *s, const char *ep)
+{
+    int rc = -1;
+    for (int i = 0; i < 200 && rc != 0; i++) {
+        rc = zmq_bind (s, ep);
+        if (rc != 0) {
+            zmq_pollitem_t none;
+            zmq_poll (&none, 0, 10);
+        }
+    }
+    return rc;
+}
+
+static void bind_retrying (void *s, const char *ep)
+{
+    CHECK_ZMQ (try_bind_retrying (s, ep));
+}
+
+/*  A tcp endpoint nobody listens on: bound once, then released.
+ *  zmq_close is asynchronous; terminating the probe's own context is not,
+ *  so the listener is really gone on return.  */
+static void free_tcp_endpoint (char *ep, size_t cap)
+{
+    void *probe_ctx = zmq_ctx_new ();
+    void *probe = zmq_socket (probe_ctx, ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
+    endpoint_of (probe, ep, cap);
+    CHECK_ZMQ (zmq_close (probe));
+    CHECK_ZMQ (zmq_ctx_term (probe_ctx));
+}
+
 static void send_str (void *s, const char *str)
 {
     CHECK_EQ_INT (zmq_send (s, str, strlen (str), 0), (int) strlen (str));
@@ -81,54 +115,23 @@ TEST (malformed_tcp_addresses_are_einval)
 TEST (tcp_ports_above_65535_wrap_to_16_bits_as_in_libzmq)
 {
     /* libzmq stores the parsed port in 16 bits: 65536 + p binds p. */
-    void *probe = make (ZMQ_PULL);
-    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
-    char ep[128];
-    endpoint_of (probe, ep, sizeof ep);
+        char ep[128];
+    free_tcp_endpoint (ep, sizeof ep);
     const int port = atoi (ep + 16);
-    CHECK_ZMQ (zmq_close (probe));
     void *pull = make (ZMQ_PULL);
     char wide[128];
     snprintf (wide, sizeof wide, "tcp://127.0.0.1:%d", port + 65536);
-    int rc = -1;
-    for (int i = 0; i < 200 && rc != 0; i++) {
-        rc = zmq_bind (pull, wide);
-        if (rc != 0) {
-            zmq_pollitem_t none;
-            zmq_poll (&none, 0, 10);
-        }
-    }
-    CHECK_ZMQ (rc);
+    bind_retrying (pull, wide);
     endpoint_of (pull, wide, sizeof wide);
     CHECK_EQ_STR (wide, ep);
 }
 
-/*  Binds until the kernel lets go of a recently used port (bounded).  */
-static void bind_retrying (void *s, const char *ep)
-{
-    int rc = -1;
-    for (int i = 0; i < 200 && rc != 0; i++) {
-        rc = zmq_bind (s, ep);
-        if (rc != 0) {
-            zmq_pollitem_t none;
-            zmq_poll (&none, 0, 10);
-        }
-    }
-    CHECK_ZMQ (rc);
-}
+
 
 TEST (messages_queued_before_the_binder_exists_arrive_once_it_binds)
 {
-    /* Find a free port, then free it again. zmq_close is asynchronous;
-     * terminating the probe's own context is not, so the listener is
-     * really gone before we connect. */
-    void *probe_ctx = zmq_ctx_new ();
-    void *probe = zmq_socket (probe_ctx, ZMQ_PULL);
-    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
-    char ep[128];
-    endpoint_of (probe, ep, sizeof ep);
-    CHECK_ZMQ (zmq_close (probe));
-    CHECK_ZMQ (zmq_ctx_term (probe_ctx));
+        char ep[128];
+    free_tcp_endpoint (ep, sizeof ep);
     void *push = make (ZMQ_PUSH);
     int ivl = 20;
     CHECK_ZMQ (zmq_setsockopt (push, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
@@ -277,14 +280,7 @@ static void *late_receiver (void *ep)
     void *pull = zmq_socket (c, ZMQ_PULL);
     int t = 10000;
     zmq_setsockopt (pull, ZMQ_RCVTIMEO, &t, sizeof t);
-    int rc = -1;
-    for (int i = 0; i < 200 && rc != 0; i++) {
-        rc = zmq_bind (pull, (const char *) ep);
-        if (rc != 0) {
-            zmq_pollitem_t none;
-            zmq_poll (&none, 0, 10);
-        }
-    }
+        const int rc = try_bind_retrying (pull, (const char *) ep);
     char buf[32];
     int n = rc == 0 ? zmq_recv (pull, buf, sizeof buf, 0) : -1;
     zmq_close (pull);
@@ -294,13 +290,8 @@ static void *late_receiver (void *ep)
 
 TEST (send_close_term_before_connecting_still_delivers_with_default_linger)
 {
-    void *probe_ctx = zmq_ctx_new ();
-    void *probe = zmq_socket (probe_ctx, ZMQ_PULL);
-    CHECK_ZMQ (zmq_bind (probe, "tcp://127.0.0.1:*"));
-    static char ep[128];
-    endpoint_of (probe, ep, sizeof ep);
-    CHECK_ZMQ (zmq_close (probe));
-    CHECK_ZMQ (zmq_ctx_term (probe_ctx));
+        static char ep[128];
+    free_tcp_endpoint (ep, sizeof ep);
 
     void *local = zmq_ctx_new ();
     void *push = zmq_socket (local, ZMQ_PUSH);
