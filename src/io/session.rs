@@ -611,7 +611,10 @@ impl Session {
         }
     }
 
-    /// One pass of writing, without re-entering pump_out.
+    /// One pass of writing, without re-entering pump_out. Only `flush_out`
+    /// and `pump_out` may call it: anyone else who empties the buffer this
+    /// way would leave queued messages in the pipe with nothing to wake the
+    /// session (a lost wake-up found by `make bench`).
     fn flush_out_once(&mut self, reactor: &Reactor) -> Result<(), ()> {
         while self.out_pos < self.out.len() {
             let stream = self.stream.as_mut().ok_or(())?;
@@ -768,7 +771,7 @@ impl Session {
             }
         }
         if !self.out.is_empty() {
-            self.flush_out_once(reactor)?;
+            self.flush_out(reactor)?;
         }
         Ok(true)
     }
@@ -825,7 +828,7 @@ impl Session {
         {
             self.major_sent = true;
             self.out.push(3);
-            self.flush_out_once(reactor)?;
+            self.flush_out(reactor)?;
         }
         // A 3.x peer is known by its major version byte alone: the rest of
         // our greeting goes out then (waiting for more would deadlock two
@@ -838,7 +841,7 @@ impl Session {
             self.greeting_sent = true;
             let g = self.our_greeting();
             self.out.extend_from_slice(&g[SIGNATURE_SIZE + 1..]);
-            self.flush_out_once(reactor)?;
+            self.flush_out(reactor)?;
         }
         match greeting::detect(&self.greeting[..self.greeting_len]) {
             Detection::NeedBytes(_) => Ok(()),
@@ -858,7 +861,7 @@ impl Session {
                     self.out.push(self.cfg.socket_type as u8);
                     let id = self.cfg.routing_id.clone();
                     push_frame(&id, false, false, &mut self.out);
-                    self.flush_out_once(reactor)?;
+                    self.flush_out(reactor)?;
                 }
                 if self.greeting_len < SIGNATURE_SIZE + 2 {
                     return Ok(());
@@ -880,7 +883,7 @@ impl Session {
                 self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
                 self.send_handshake_commands();
                 self.phase = Phase::Handshake;
-                self.flush_out_once(reactor)
+                self.flush_out(reactor)
             }
         }
     }
