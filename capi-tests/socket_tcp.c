@@ -80,6 +80,20 @@ static void expect (void *s, const char *want)
     CHECK_EQ_STR (buf, want);
 }
 
+/*  Binds pull on tcp, connects push (both already configured) and carries
+ *  one message, received into msg, which then carries the connection's
+ *  properties and ZMQ_SRCFD. Returns the received size.  */
+static int recv_over_tcp (void *pull, void *push, const char *payload, zmq_msg_t *msg)
+{
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, payload);
+    CHECK_ZMQ (zmq_msg_init (msg));
+    return zmq_msg_recv (msg, pull, 0);
+}
+
 TEST (wildcard_tcp_bind_reports_the_chosen_port)
 {
     void *pull = make (ZMQ_PULL);
@@ -329,16 +343,9 @@ TEST (tcp_options_reach_the_connection_socket_seen_through_srcfd)
     void *pull = make (ZMQ_PULL);
     int on = 1, rcvbuf = 100000;
     CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_TCP_KEEPALIVE, &on, sizeof on));
-    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVBUF, &rcvbuf, sizeof rcvbuf));
-    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
-    char ep[128];
-    endpoint_of (pull, ep, sizeof ep);
-    void *push = make (ZMQ_PUSH);
-    CHECK_ZMQ (zmq_connect (push, ep));
-    send_str (push, "fd?");
+        CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVBUF, &rcvbuf, sizeof rcvbuf));
     zmq_msg_t msg;
-    CHECK_ZMQ (zmq_msg_init (&msg));
-    CHECK_EQ_INT (zmq_msg_recv (&msg, pull, 0), 3);
+    CHECK_EQ_INT (recv_over_tcp (pull, make (ZMQ_PUSH), "fd?", &msg), 3);
     const int fd = zmq_msg_get (&msg, ZMQ_SRCFD);
     CHECK (fd >= 0);
     int value = 0;
@@ -427,18 +434,11 @@ TEST (several_io_threads_carry_traffic_and_zero_io_threads_refuse_tcp)
 
 TEST (peer_properties_reach_received_messages_through_msg_gets)
 {
-    void *pull = make (ZMQ_PULL);
-    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
-    char ep[128];
-    endpoint_of (pull, ep, sizeof ep);
-    void *push = make (ZMQ_PUSH);
+        void *push = make (ZMQ_PUSH);
     /* ZMQ_METADATA (95) is a draft option that stable libzmq 4.3 accepts. */
     CHECK_ZMQ (zmq_setsockopt (push, 95, "X-color:blue", 12));
-    CHECK_ZMQ (zmq_connect (push, ep));
-    send_str (push, "props");
     zmq_msg_t msg;
-    CHECK_ZMQ (zmq_msg_init (&msg));
-    CHECK_EQ_INT (zmq_msg_recv (&msg, pull, 0), 5);
+    CHECK_EQ_INT (recv_over_tcp (make (ZMQ_PULL), push, "props", &msg), 5);
     CHECK_EQ_STR (zmq_msg_gets (&msg, "Socket-Type"), "PUSH");
     CHECK_EQ_STR (zmq_msg_gets (&msg, "X-color"), "blue");
     CHECK_EQ_STR (zmq_msg_gets (&msg, "Peer-Address"), "127.0.0.1");
@@ -493,16 +493,9 @@ TEST (tos_reaches_the_connection_socket)
 {
     void *pull = make (ZMQ_PULL);
     int tos = 0x28;
-    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_TOS, &tos, sizeof tos));
-    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
-    char ep[128];
-    endpoint_of (pull, ep, sizeof ep);
-    void *push = make (ZMQ_PUSH);
-    CHECK_ZMQ (zmq_connect (push, ep));
-    send_str (push, "tos");
+        CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_TOS, &tos, sizeof tos));
     zmq_msg_t msg;
-    CHECK_ZMQ (zmq_msg_init (&msg));
-    CHECK_EQ_INT (zmq_msg_recv (&msg, pull, 0), 3);
+    CHECK_EQ_INT (recv_over_tcp (pull, make (ZMQ_PUSH), "tos", &msg), 3);
     const int fd = zmq_msg_get (&msg, ZMQ_SRCFD);
     CHECK (fd >= 0);
     int value = 0;

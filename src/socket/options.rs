@@ -110,21 +110,9 @@ const DISCONNECT_MSG: i32 = 111;
 const PRIORITY: i32 = 112;
 
 // Socket types whose constructors adjust options_t defaults.
-const PUB: i32 = 1;
-const SUB: i32 = 2;
-const REQ: i32 = 3;
-const REP: i32 = 4;
-const DEALER: i32 = 5;
-const ROUTER: i32 = 6;
-const PULL: i32 = 7;
-const PUSH: i32 = 8;
-const XSUB: i32 = 10;
-const STREAM: i32 = 11;
-const SERVER: i32 = 12;
-const CLIENT: i32 = 13;
-const DISH: i32 = 15;
-const DGRAM: i32 = 18;
-const PEER: i32 = 19;
+use super::pattern::kind::{
+    CLIENT, DEALER, DGRAM, DISH, PEER, PUB, PULL, PUSH, REP, REQ, ROUTER, SERVER, STREAM, SUB, XSUB,
+};
 
 /// Whether the draft options libzmq gates behind `ZMQ_BUILD_DRAFT_API` exist.
 pub(super) const DRAFT: bool = cfg!(feature = "draft");

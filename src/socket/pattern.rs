@@ -13,7 +13,7 @@ use crate::pipe::PipeId;
 use super::pipes::PipeSet;
 use super::subscriptions::{self, Subscriptions};
 
-/// Socket type numbers (zmq.h).
+/// Socket type numbers (zmq.h): the one table the socket module uses.
 pub mod kind {
     pub const PAIR: i32 = 0;
     pub const PUB: i32 = 1;
@@ -27,6 +27,16 @@ pub mod kind {
     pub const XPUB: i32 = 9;
     pub const XSUB: i32 = 10;
     pub const STREAM: i32 = 11;
+    // Draft types.
+    pub const SERVER: i32 = 12;
+    pub const CLIENT: i32 = 13;
+    pub const RADIO: i32 = 14;
+    pub const DISH: i32 = 15;
+    pub const GATHER: i32 = 16;
+    pub const SCATTER: i32 = 17;
+    pub const DGRAM: i32 = 18;
+    pub const PEER: i32 = 19;
+    pub const CHANNEL: i32 = 20;
 }
 
 /// What the pattern does with a newly attached pipe.

@@ -46,17 +46,7 @@ const ONLY_FIRST_SUBSCRIBE: i32 = 108;
 /// ROUTER_NOTIFY bits (`ZMQ_NOTIFY_CONNECT | ZMQ_NOTIFY_DISCONNECT`).
 const NOTIFY_ALL: i32 = 1 | 2;
 
-// Socket types.
-const PUB: i32 = 1;
-const SUB: i32 = 2;
-const REQ: i32 = 3;
-const REP: i32 = 4;
-const DEALER: i32 = 5;
-const ROUTER: i32 = 6;
-const XPUB: i32 = 9;
-const XSUB: i32 = 10;
-const STREAM: i32 = 11;
-const RADIO: i32 = 14;
+use super::pattern::kind::{DEALER, PUB, RADIO, REP, REQ, ROUTER, STREAM, SUB, XPUB, XSUB};
 
 /// What a successful [`PatternOptions::set`] asks of the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
