@@ -8,7 +8,9 @@
 //! (libzmq frees it, and using it crashes). Memory stays bounded by the largest
 //! number of live handles a program ever had.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -19,13 +21,97 @@ pub const DEAD: u32 = 0xdead_c0de;
 #[repr(C)]
 pub struct Cell<T> {
     tag: AtomicU32,
-    value: Mutex<Option<T>>,
+    value: CallLock<Option<T>>,
 }
 
 impl<T> Cell<T> {
     /// The object, while the cell is live.
-    pub fn value(&self) -> &Mutex<Option<T>> {
+    pub fn value(&self) -> &CallLock<Option<T>> {
         &self.value
+    }
+}
+
+/// The lock every API call on a handle takes: it makes concurrent misuse of a
+/// non-thread-safe socket (libzmq: undefined behaviour) merely serialised.
+///
+/// Built for the uncontended case, which is every correct program: taking it
+/// is one atomic swap and releasing it one plain store (a mutex would pay a
+/// second locked instruction to look for parked waiters). Contention only
+/// arises from misuse or from `zmq_close`/`zmq_ctx_*` racing a call, so the
+/// waiter simply backs off: spins briefly, yields, then sleeps up to 1 ms.
+pub struct CallLock<T> {
+    held: AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the value is reached only through a guard, and `held` admits one
+// guard at a time (Acquire on taking, Release on dropping).
+unsafe impl<T: Send> Sync for CallLock<T> {}
+// SAFETY: moving the lock moves the value; T: Send suffices.
+unsafe impl<T: Send> Send for CallLock<T> {}
+
+impl<T> CallLock<T> {
+    pub const fn new(value: T) -> CallLock<T> {
+        CallLock {
+            held: AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    #[inline]
+    pub fn lock(&self) -> CallGuard<'_, T> {
+        if self.held.swap(true, Ordering::Acquire) {
+            self.lock_contended();
+        }
+        CallGuard { lock: self }
+    }
+
+    #[cold]
+    fn lock_contended(&self) {
+        let mut round = 0u32;
+        loop {
+            if !self.held.load(Ordering::Relaxed) && !self.held.swap(true, Ordering::Acquire) {
+                return;
+            }
+            round += 1;
+            if round < 64 {
+                std::hint::spin_loop();
+            } else if round < 128 {
+                std::thread::yield_now();
+            } else {
+                let us = 10u64 << ((round - 128).min(7));
+                std::thread::sleep(Duration::from_micros(us));
+            }
+        }
+    }
+}
+
+/// Access to a [`CallLock`]'s value; releases it when dropped.
+pub struct CallGuard<'a, T> {
+    lock: &'a CallLock<T>,
+}
+
+impl<T> std::ops::Deref for CallGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: this guard is the only one (see CallLock's Sync impl).
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for CallGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for deref; `&mut self` makes the borrow unique.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for CallGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.held.store(false, Ordering::Release);
     }
 }
 
@@ -52,7 +138,7 @@ impl<T: 'static> Registry<T> {
             }
             None => Box::leak(Box::new(Cell {
                 tag: AtomicU32::new(DEAD),
-                value: Mutex::new(Some(value)),
+                value: CallLock::new(Some(value)),
             })),
         };
         // Release: the value written above is visible to whoever sees the tag.
@@ -101,6 +187,30 @@ mod tests {
     use super::*;
 
     static REG: Registry<u32> = Registry::new(0x1234_5678);
+
+    #[test]
+    fn call_lock_serialises_concurrent_callers() {
+        let lock = std::sync::Arc::new(CallLock::new(0u64));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let lock = lock.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        let mut g = lock.lock();
+                        // A non-atomic read-modify-write: lost updates would
+                        // show if two guards ever overlapped.
+                        let v = *g;
+                        std::hint::black_box(&v);
+                        *g = v + 1;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*lock.lock(), 80_000);
+    }
 
     #[test]
     fn dead_handles_are_refused_and_recycled() {

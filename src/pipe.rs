@@ -95,6 +95,8 @@ pub struct PipeEnd {
     /// Whole messages written / read by this end.
     msgs_written: u64,
     msgs_read: u64,
+    /// Messages left to read before the count is published to the writer.
+    until_publish: u64,
     /// In the middle of writing / reading a multipart message.
     out_more: bool,
     in_more: bool,
@@ -145,6 +147,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         lwm: lwm(hwm[1 - side]),
         msgs_written: 0,
         msgs_read: 0,
+        until_publish: lwm(hwm[1 - side]),
         out_more: false,
         in_more: false,
         in_terminated: false,
@@ -291,8 +294,13 @@ impl PipeEnd {
         self.in_more = msg.more();
         if !self.in_more {
             self.msgs_read += 1;
-            if self.lwm > 0 && self.msgs_read % self.lwm == 0 {
-                self.publish_read();
+            // Every `lwm` messages (a countdown: no division per message).
+            if self.lwm > 0 {
+                self.until_publish -= 1;
+                if self.until_publish == 0 {
+                    self.until_publish = self.lwm;
+                    self.publish_read();
+                }
             }
         }
         Some(msg)

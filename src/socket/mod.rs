@@ -182,8 +182,18 @@ impl Socket {
         &self.last_endpoint
     }
 
+    /// The per-call check for commands: one atomic load when none wait.
+    #[inline]
+    fn process_pending(&mut self) -> Result<()> {
+        if !self.stopped && !self.mailbox.has_pending() {
+            return Ok(());
+        }
+        self.process_commands(None).map(|_| ())
+    }
+
     /// Handles queued commands; with `wait`, first waits up to that long for
     /// one to arrive. Returns false if the wait timed out.
+    #[inline(never)]
     fn process_commands(&mut self, wait: Option<Option<Duration>>) -> Result<bool> {
         let got = match wait {
             Some(timeout) => self.mailbox.recv(&mut self.commands, timeout)?,
@@ -255,7 +265,15 @@ impl Socket {
         pipe.close();
     }
 
+    #[inline]
     fn reap_terminated(&mut self) {
+        if !self.terminated.is_empty() {
+            self.reap_terminated_now();
+        }
+    }
+
+    #[inline(never)]
+    fn reap_terminated_now(&mut self) {
         while let Some(id) = self.terminated.pop() {
             if let Some(i) = self.pipes.index_of(id) {
                 self.drop_pipe(i);
@@ -281,7 +299,7 @@ impl Socket {
 
     /// Sends one frame (`zmq_msg_send`). On failure the message is returned.
     pub fn send(&mut self, mut msg: Msg, send_flags: i32) -> std::result::Result<(), (Error, Msg)> {
-        if let Err(e) = self.process_commands(None) {
+        if let Err(e) = self.process_pending() {
             return Err((e, msg));
         }
         if send_flags & SNDMORE != 0 {
@@ -307,7 +325,7 @@ impl Socket {
 
     /// Receives one frame (`zmq_msg_recv`).
     pub fn recv(&mut self, recv_flags: i32) -> Result<Msg> {
-        self.process_commands(None)?;
+        self.process_pending()?;
         let nonblocking = recv_flags & DONTWAIT != 0 || self.options.rcvtimeo == 0;
         let deadline = Self::deadline(self.options.rcvtimeo);
         loop {
