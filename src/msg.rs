@@ -157,6 +157,112 @@ impl Owner {
     }
 }
 
+/// A reference-counted byte buffer that received messages can point into
+/// (zero-copy decoding, as libzmq's shared receive buffer): the transport
+/// reads into it, and every frame body larger than [`INLINE_MAX`] that lies
+/// wholly inside becomes a message holding a reference, not a copy. The
+/// buffer is freed when the last such message and the buffer itself are
+/// gone; while only the buffer holds it, it is reused for the next read.
+pub struct SharedBuf {
+    owner: NonNull<Owner>,
+    base: *mut u8,
+    cap: usize,
+    /// Bytes filled by reads.
+    len: usize,
+}
+
+// SAFETY: the buffer is owned through a thread-safe counted `Owner`; the
+// bytes a message references are never written again while it lives (the
+// buffer is only refilled when it is the sole reference).
+unsafe impl Send for SharedBuf {}
+
+impl SharedBuf {
+    /// A zeroed buffer of `cap` bytes (zeroed once, so reads may target it as
+    /// an initialised slice for its whole life).
+    pub fn new(cap: usize) -> Result<SharedBuf> {
+        let (owner, base) = Owner::alloc_together(cap)?;
+        // SAFETY: `base` points to `cap` freshly allocated bytes.
+        unsafe { ptr::write_bytes(base, 0, cap) };
+        Ok(SharedBuf {
+            owner,
+            base,
+            cap,
+            len: 0,
+        })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// The filled bytes.
+    #[inline]
+    pub fn filled(&self) -> &[u8] {
+        // SAFETY: `base` holds `cap` initialised bytes, `len <= cap`.
+        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+    }
+
+    /// True when no message references the buffer any more: it may be
+    /// refilled from the start.
+    #[inline]
+    pub fn is_unique(&self) -> bool {
+        // Acquire: pairs with the Release decrement of the last message, so
+        // its reads of the bytes happen before we overwrite them.
+        // SAFETY: we hold a reference, so the owner is alive.
+        unsafe { self.owner.as_ref() }.refs.load(Ordering::Acquire) == 1
+    }
+
+    /// The unfilled tail, to read into. Only while [`is_unique`] or for
+    /// bytes past every message handed out (the tail is never referenced).
+    #[inline]
+    pub fn spare_mut(&mut self) -> &mut [u8] {
+        // SAFETY: bytes `len..cap` are initialised and referenced by no
+        // message (messages only cover filled bytes).
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(self.len), self.cap - self.len) }
+    }
+
+    /// Marks `n` more bytes of the spare tail as filled.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.len = (self.len + n).min(self.cap);
+    }
+
+    /// Empties the buffer for reuse; the caller checked [`is_unique`].
+    pub fn reset(&mut self) {
+        debug_assert!(self.is_unique());
+        self.len = 0;
+    }
+
+    /// A message whose payload is `filled()[offset..offset + len]`, sharing
+    /// the buffer. `len` must exceed [`INLINE_MAX`] (smaller payloads are
+    /// copied inline, which is cheaper than a reference).
+    #[inline]
+    pub fn slice_msg(&self, offset: usize, len: usize) -> Option<Msg> {
+        if len <= INLINE_MAX || offset.checked_add(len)? > self.len {
+            return None;
+        }
+        // SAFETY: we hold a reference, so the owner is alive.
+        unsafe { self.owner.as_ref() }.acquire();
+        let mut m = Msg::with_kind(KIND_HEAP);
+        m.body = Body {
+            heap: HeapRef {
+                // SAFETY: offset + len <= self.len <= cap.
+                ptr: unsafe { self.base.add(offset) },
+                len,
+                owner: self.owner.as_ptr(),
+            },
+        };
+        Some(m)
+    }
+}
+
+impl Drop for SharedBuf {
+    fn drop(&mut self) {
+        // SAFETY: the buffer holds one reference, given up here.
+        unsafe { Owner::release(self.owner) };
+    }
+}
+
 /// A payload that does not fit inline: where it is, how long, who owns it.
 /// `owner` is null for constant data (`zmq_send_const`, `init_data` without
 /// a free function), which nobody frees.

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use super::reactor::{Reactor, Token};
 use super::transport::{Stream, Target};
 use crate::metadata::Metadata;
-use crate::msg::{flags, Msg};
+use crate::msg::{flags, Msg, SharedBuf};
 use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd};
 use crate::socket::pattern::kind;
 use crate::zmtp::command::{self, Command as ZmtpCommand};
@@ -115,7 +115,15 @@ pub enum Next {
     Timer(Instant),
 }
 
-const READ_CHUNK: usize = 64 * 1024;
+/// Receive buffer size. Frame bodies above 33 bytes that arrive whole in
+/// one buffer are delivered as references into it (no copy, no allocation
+/// per message); the buffer is reused once no message references it.
+const READ_BUF: usize = 32 * 1024;
+/// Refill a shared buffer's tail only while at least this much is free.
+const READ_MIN_SPARE: usize = 4 * 1024;
+/// A frame body with at least this much still missing is read straight into
+/// its message.
+const DIRECT_READ_MIN: usize = 8 * 1024;
 /// Encode at most this much before writing (a batch of small messages).
 const OUT_BATCH: usize = 64 * 1024;
 
@@ -133,8 +141,9 @@ pub struct Session {
     greeting_len: usize,
     peer_minor: u8,
     decoder: Decoder,
-    /// Received bytes not yet decoded (kept while the pipe is full).
-    inbuf: Vec<u8>,
+    /// Received bytes; `in_pos` is where decoding stopped (the rest is kept
+    /// while the pipe is full).
+    inbuf: Option<SharedBuf>,
     in_pos: usize,
     /// A decoded message the pipe could not take yet.
     pending_in: Option<Msg>,
@@ -214,7 +223,7 @@ impl Session {
             greeting_len: 0,
             peer_minor: 1,
             decoder: Decoder::new(max),
-            inbuf: Vec::new(),
+            inbuf: None,
             in_pos: 0,
             pending_in: None,
             out: Vec::with_capacity(OUT_BATCH),
@@ -352,7 +361,7 @@ impl Session {
         }
         self.want_write = false;
         self.read_paused = false;
-        self.inbuf.clear();
+        self.inbuf = None;
         self.in_pos = 0;
         self.out.clear();
         self.out_pos = 0;
@@ -642,25 +651,41 @@ impl Session {
         }
         self.set_read_paused(reactor, false)?;
         loop {
-            let mut chunk = std::mem::take(&mut self.inbuf);
-            chunk.resize(READ_CHUNK, 0);
-            let n = {
+            let read = {
                 let stream = self.stream.as_mut().ok_or(())?;
-                match stream.read(&mut chunk) {
-                    Ok(0) => return Err(()),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        chunk.clear();
-                        self.inbuf = chunk;
-                        return Ok(());
+                let consumed = self.inbuf.as_ref().map_or(0, |b| b.filled().len()) == self.in_pos;
+                match self.decoder.body_remaining() {
+                    // A large body in progress: the kernel copies straight
+                    // into the message, not through the buffer.
+                    Some(rest) if consumed && rest.len() >= DIRECT_READ_MIN => {
+                        match stream.read(rest) {
+                            Ok(0) => return Err(()),
+                            Ok(n) => {
+                                self.decoder.body_filled(n);
+                                Ok(0)
+                            }
+                            Err(e) => Err(e),
+                        }
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
-                    Err(_) => return Err(()),
+                    _ => {
+                        let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos)?;
+                        match stream.read(buf.spare_mut()) {
+                            Ok(0) => return Err(()),
+                            Ok(n) => {
+                                buf.advance(n);
+                                Ok(n)
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
                 }
             };
-            chunk.truncate(n);
-            self.inbuf = chunk;
-            self.in_pos = 0;
+            match read {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return Err(()),
+            }
             if !self.process_buffered(reactor)? {
                 return self.set_read_paused(reactor, true);
             }
@@ -675,7 +700,11 @@ impl Session {
                 return Ok(false);
             }
         }
-        while self.in_pos < self.inbuf.len() {
+        loop {
+            let filled = self.inbuf.as_ref().map_or(&[][..], |b| b.filled());
+            if self.in_pos >= filled.len() && !self.decoder.has_ready() {
+                break;
+            }
             match self.phase {
                 Phase::Greeting => {
                     // Read no further than the greeting this peer sends: the
@@ -688,9 +717,9 @@ impl Session {
                     } else {
                         GREETING_SIZE
                     };
-                    let take = (want - self.greeting_len).min(self.inbuf.len() - self.in_pos);
+                    let take = (want - self.greeting_len).min(filled.len() - self.in_pos);
                     self.greeting[self.greeting_len..self.greeting_len + take]
-                        .copy_from_slice(&self.inbuf[self.in_pos..self.in_pos + take]);
+                        .copy_from_slice(&filled[self.in_pos..self.in_pos + take]);
                     self.greeting_len += take;
                     self.in_pos += take;
                     self.advance_greeting(reactor)?;
@@ -706,7 +735,7 @@ impl Session {
                         let pending = &mut self.pending_in;
                         let metadata = &self.metadata;
                         let mut handshake_msg: Option<Msg> = None;
-                        let r = self.decoder.decode(&self.inbuf[self.in_pos..], &mut |msg| {
+                        let mut sink = |msg: Msg| {
                             if *phase == Phase::Handshake {
                                 handshake_msg = Some(msg);
                                 return false; // handled below, outside the decoder
@@ -735,7 +764,11 @@ impl Session {
                                     false
                                 }
                             }
-                        });
+                        };
+                        let r = match self.inbuf.as_ref() {
+                            Some(buf) => self.decoder.decode_shared(buf, self.in_pos, &mut sink),
+                            None => self.decoder.decode(&[], &mut sink),
+                        };
                         match r {
                             Err(_) => return Err(()),
                             Ok(n) => {
@@ -994,6 +1027,37 @@ fn classify(msg: Msg) -> Inbound {
 }
 
 /// Appends one frame with the given body.
+/// Makes `inbuf` ready for a read into its spare tail: reuses it from the
+/// start when no message references it any more, keeps filling its tail
+/// while there is room, else starts a new buffer (the old one lives on in
+/// the messages that reference it) carrying over undecoded bytes.
+fn prepare_inbuf<'a>(
+    inbuf: &'a mut Option<SharedBuf>,
+    in_pos: &mut usize,
+) -> Result<&'a mut SharedBuf, ()> {
+    let fresh = match inbuf.as_mut() {
+        Some(buf) if *in_pos == buf.filled().len() && buf.is_unique() => {
+            buf.reset();
+            *in_pos = 0;
+            false
+        }
+        Some(buf) => buf.capacity() - buf.filled().len() < READ_MIN_SPARE,
+        None => true,
+    };
+    if fresh {
+        let mut buf = SharedBuf::new(READ_BUF).map_err(|_| ())?;
+        if let Some(old) = inbuf.as_ref() {
+            let rest = &old.filled()[(*in_pos).min(old.filled().len())..];
+            let n = rest.len().min(buf.capacity());
+            buf.spare_mut()[..n].copy_from_slice(&rest[..n]);
+            buf.advance(n);
+        }
+        *in_pos = 0;
+        *inbuf = Some(buf);
+    }
+    inbuf.as_mut().ok_or(())
+}
+
 fn push_frame(body: &[u8], more: bool, command: bool, out: &mut Vec<u8>) {
     let mut h = [0u8; frame::MAX_HEADER];
     let n = frame::encode_header(body.len(), more, command, &mut h);

@@ -3,7 +3,7 @@
 //! is checked against the receive limit before the message is allocated.
 
 use super::ProtocolError;
-use crate::msg::{flags as msg_flags, Msg};
+use crate::msg::{flags as msg_flags, Msg, SharedBuf, INLINE_MAX};
 
 pub const FLAG_MORE: u8 = 0x01;
 pub const FLAG_LONG: u8 = 0x02;
@@ -59,6 +59,9 @@ enum State {
     },
     /// Filling the body of `msg`; `filled` bytes written.
     Body { msg: Msg, filled: usize },
+    /// A frame completed outside `decode` (read straight into its body),
+    /// handed to the sink by the next `decode`.
+    Ready(Msg),
 }
 
 /// Incremental frame decoder.
@@ -91,14 +94,82 @@ impl Decoder {
         input: &[u8],
         sink: &mut dyn FnMut(Msg) -> bool,
     ) -> Result<usize, ProtocolError> {
+        self.decode_from(input, None, sink)
+    }
+
+    /// As [`decode`](Self::decode) over `buf.filled()[start..]`, but bodies
+    /// larger than a message holds inline that lie wholly in the buffer are
+    /// not copied: their messages reference the buffer.
+    pub fn decode_shared(
+        &mut self,
+        buf: &SharedBuf,
+        start: usize,
+        sink: &mut dyn FnMut(Msg) -> bool,
+    ) -> Result<usize, ProtocolError> {
+        let input = buf.filled().get(start..).unwrap_or(&[]);
+        self.decode_from(input, Some((buf, start)), sink)
+    }
+
+    /// The message for a frame of `size` bytes with wire `flags`, its body
+    /// starting at `input[pos..]`: a slice of `shared` when the whole body is
+    /// there and too big to be inline, else a fresh (still empty) message.
+    /// Returns the message and whether its body is already complete.
+    #[inline]
+    fn new_message(
+        &self,
+        flags: u8,
+        size: u64,
+        input: &[u8],
+        pos: usize,
+        shared: Option<(&SharedBuf, usize)>,
+    ) -> Result<(Msg, bool), ProtocolError> {
+        if self.max_size.is_some_and(|max| size > max) {
+            return Err(ProtocolError::MessageTooLarge);
+        }
+        let size = usize::try_from(size).map_err(|_| ProtocolError::MessageTooLarge)?;
+        let sliced = match shared {
+            Some((buf, start)) if size > INLINE_MAX && input.len() - pos >= size => {
+                buf.slice_msg(start + pos, size)
+            }
+            _ => None,
+        };
+        let (mut msg, complete) = match sliced {
+            Some(m) => (m, true),
+            None => (
+                Msg::with_size(size).map_err(|_| ProtocolError::MessageTooLarge)?,
+                size == 0,
+            ),
+        };
+        if flags & FLAG_MORE != 0 {
+            msg.set_flags(msg_flags::MORE);
+        }
+        if flags & FLAG_COMMAND != 0 {
+            msg.set_flags(msg_flags::COMMAND);
+        }
+        Ok((msg, complete))
+    }
+
+    fn decode_from(
+        &mut self,
+        input: &[u8],
+        shared: Option<(&SharedBuf, usize)>,
+        sink: &mut dyn FnMut(Msg) -> bool,
+    ) -> Result<usize, ProtocolError> {
         let mut pos = 0;
         loop {
             match &mut self.state {
+                State::Ready(_) => {
+                    let State::Ready(msg) = std::mem::replace(&mut self.state, State::Flags) else {
+                        unreachable!("state matched Ready above")
+                    };
+                    if !sink(msg) {
+                        return Ok(pos);
+                    }
+                }
                 State::Flags => {
                     let Some(&flags) = input.get(pos) else {
                         return Ok(pos);
                     };
-                    pos += 1;
                     // Bits 3-7 are reserved and ignored, as libzmq does. A
                     // command cannot continue (RFC 37), but libzmq accepts a
                     // command frame with MORE set as a plain command: so do we.
@@ -108,6 +179,41 @@ impl Decoder {
                         flags
                     };
                     let need = if flags & FLAG_LONG != 0 { 8 } else { 1 };
+                    // Fast path: the whole header is here.
+                    if input.len() - pos > need {
+                        let size = if need == 1 {
+                            input[pos + 1] as u64
+                        } else {
+                            let mut b = [0u8; 8];
+                            b.copy_from_slice(&input[pos + 1..pos + 9]);
+                            u64::from_be_bytes(b)
+                        };
+                        let body = pos + 1 + need;
+                        let (mut msg, complete) =
+                            self.new_message(flags, size, input, body, shared)?;
+                        pos = body;
+                        if complete {
+                            pos += msg.size();
+                            if !sink(msg) {
+                                return Ok(pos);
+                            }
+                            continue;
+                        }
+                        // Copy what is here; small bodies usually complete.
+                        let size = msg.size();
+                        let take = size.min(input.len() - pos);
+                        msg.data_mut()[..take].copy_from_slice(&input[pos..pos + take]);
+                        pos += take;
+                        if take == size {
+                            if !sink(msg) {
+                                return Ok(pos);
+                            }
+                            continue;
+                        }
+                        self.state = State::Body { msg, filled: take };
+                        return Ok(pos);
+                    }
+                    pos += 1;
                     self.state = State::Size {
                         flags,
                         need,
@@ -134,17 +240,14 @@ impl Decoder {
                         u64::from_be_bytes(*buf)
                     };
                     let flags = *flags;
-                    if self.max_size.is_some_and(|max| size > max) {
-                        return Err(ProtocolError::MessageTooLarge);
-                    }
-                    let size = usize::try_from(size).map_err(|_| ProtocolError::MessageTooLarge)?;
-                    let mut msg =
-                        Msg::with_size(size).map_err(|_| ProtocolError::MessageTooLarge)?;
-                    if flags & FLAG_MORE != 0 {
-                        msg.set_flags(msg_flags::MORE);
-                    }
-                    if flags & FLAG_COMMAND != 0 {
-                        msg.set_flags(msg_flags::COMMAND);
+                    let (msg, complete) = self.new_message(flags, size, input, pos, shared)?;
+                    if complete {
+                        pos += msg.size();
+                        self.state = State::Flags;
+                        if !sink(msg) {
+                            return Ok(pos);
+                        }
+                        continue;
                     }
                     self.state = State::Body { msg, filled: 0 };
                 }
@@ -168,6 +271,40 @@ impl Decoder {
                 }
             }
         }
+    }
+
+    /// While a frame body is being filled: the part still missing, so that
+    /// a transport can read straight into the message (large messages are
+    /// then copied once, by the kernel). Report what was written with
+    /// [`body_filled`](Self::body_filled).
+    pub fn body_remaining(&mut self) -> Option<&mut [u8]> {
+        match &mut self.state {
+            State::Body { msg, filled } => {
+                let f = *filled;
+                Some(&mut msg.data_mut()[f..])
+            }
+            _ => None,
+        }
+    }
+
+    /// Accounts `n` bytes written into [`body_remaining`](Self::body_remaining);
+    /// a completed frame goes to the sink of the next `decode`.
+    pub fn body_filled(&mut self, n: usize) {
+        let State::Body { msg, filled } = &mut self.state else {
+            return;
+        };
+        *filled = (*filled + n).min(msg.size());
+        if *filled < msg.size() {
+            return;
+        }
+        if let State::Body { msg, .. } = std::mem::replace(&mut self.state, State::Flags) {
+            self.state = State::Ready(msg);
+        }
+    }
+
+    /// True when a frame completed by `body_filled` waits for `decode`.
+    pub fn has_ready(&self) -> bool {
+        matches!(self.state, State::Ready(_))
     }
 }
 
@@ -258,6 +395,70 @@ mod tests {
             .unwrap();
         assert_eq!(used, 3);
         assert_eq!(got.len(), 1);
+        assert!(d.at_frame_boundary());
+    }
+
+    #[test]
+    fn shared_decoding_references_the_buffer_and_frees_it_with_the_last_message() {
+        let mut wire = Vec::new();
+        for (n, more) in [(10usize, true), (100, true), (34, false)] {
+            let mut m = Msg::from_slice(&vec![n as u8; n]).unwrap();
+            if more {
+                m.set_flags(msg_flags::MORE);
+            }
+            encode(&m, &mut wire);
+        }
+        let mut buf = SharedBuf::new(1024).unwrap();
+        buf.spare_mut()[..wire.len()].copy_from_slice(&wire);
+        buf.advance(wire.len());
+        let mut d = Decoder::new(None);
+        let mut out = Vec::new();
+        let used = d
+            .decode_shared(&buf, 0, &mut |m| {
+                out.push(m);
+                true
+            })
+            .unwrap();
+        assert_eq!(used, wire.len());
+        assert_eq!(out.len(), 3);
+        let base = buf.filled().as_ptr_range();
+        for (m, (n, more)) in out.iter().zip([(10usize, true), (100, true), (34, false)]) {
+            assert_eq!(m.size(), n);
+            assert_eq!(m.more(), more);
+            assert!(m.data().iter().all(|&b| b == n as u8));
+            // Bodies above 33 bytes point into the buffer; small ones are inline.
+            assert_eq!(base.contains(&m.data().as_ptr()), n > 33);
+        }
+        assert!(!buf.is_unique(), "messages hold the buffer");
+        out.clear();
+        assert!(buf.is_unique(), "the last message released it");
+    }
+
+    #[test]
+    fn a_body_can_be_filled_in_place_and_is_handed_out_by_the_next_decode() {
+        let body = vec![7u8; 20_000];
+        let mut wire = Vec::new();
+        encode(&Msg::from_slice(&body).unwrap(), &mut wire);
+        let mut d = Decoder::new(None);
+        let mut got = Vec::new();
+        d.decode(&wire[..100], &mut |m| {
+            got.push(m);
+            true
+        })
+        .unwrap();
+        assert!(got.is_empty());
+        let rest = d.body_remaining().unwrap();
+        assert_eq!(rest.len(), 20_000 - 91);
+        rest.copy_from_slice(&wire[100..]);
+        d.body_filled(20_000 - 91);
+        assert!(d.has_ready());
+        d.decode(&[], &mut |m| {
+            got.push(m);
+            true
+        })
+        .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].data(), &body[..]);
         assert!(d.at_frame_boundary());
     }
 }
