@@ -32,6 +32,32 @@ use crate::ypipe::{self, Reader, Writer};
 /// Process-wide unique pipe-end id (used to address commands).
 pub type PipeId = u64;
 
+/// Hashes a [`PipeId`] (a unique counter, so no attacker-chosen keys) with
+/// one multiplication instead of SipHash: pipe lookups sit on the
+/// per-message path of fan-out.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by pipe id.
+pub type IdMap<V> = std::collections::HashMap<PipeId, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
 
 fn next_id() -> PipeId {

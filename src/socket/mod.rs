@@ -308,13 +308,15 @@ impl Socket {
             msg.reset_flags(flags::MORE);
         }
         let nonblocking = send_flags & DONTWAIT != 0 || self.options.sndtimeo == 0;
-        let deadline = Self::deadline(self.options.sndtimeo);
+        // The clock is read only once a wait is needed, not per message.
+        let mut deadline = None;
         loop {
             match self.pattern.send(&mut self.pipes, msg) {
                 Ok(()) => return Ok(()),
                 Err((Error::Again, m)) if !nonblocking => {
                     msg = m;
-                    if let Err(e) = self.wait(deadline) {
+                    let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.sndtimeo));
+                    if let Err(e) = self.wait(d) {
                         return Err((e, msg));
                     }
                 }
@@ -327,7 +329,7 @@ impl Socket {
     pub fn recv(&mut self, recv_flags: i32) -> Result<Msg> {
         self.process_pending()?;
         let nonblocking = recv_flags & DONTWAIT != 0 || self.options.rcvtimeo == 0;
-        let deadline = Self::deadline(self.options.rcvtimeo);
+        let mut deadline = None;
         loop {
             let got = self.pattern.recv(&mut self.pipes, &mut self.terminated);
             self.reap_terminated();
@@ -336,7 +338,10 @@ impl Socket {
                     self.rcvmore = msg.more();
                     return Ok(msg);
                 }
-                Err(Error::Again) if !nonblocking => self.wait(deadline)?,
+                Err(Error::Again) if !nonblocking => {
+                    let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.rcvtimeo));
+                    self.wait(d)?
+                }
                 Err(e) => return Err(e),
             }
         }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use crate::error::Error;
 use crate::msg::{flags, Msg};
-use crate::pipe::PipeId;
+use crate::pipe::{IdMap, PipeId};
 
 use super::pipes::PipeSet;
 use super::subscriptions::{self, Subscriptions};
@@ -97,7 +97,7 @@ pub struct Router {
 pub struct Publisher {
     xpub: bool,
     /// Each pipe's subscriptions.
-    subs: HashMap<PipeId, Subscriptions>,
+    subs: IdMap<Subscriptions>,
     /// XPUB: the union over pipes, so only a topic's first subscription and
     /// last cancel are passed up (unless verbose).
     all: Subscriptions,
@@ -107,6 +107,9 @@ pub struct Publisher {
     pub verbose: bool,
     /// Pipes receiving the message being sent (chosen at its first frame).
     targets: Vec<PipeId>,
+    /// Their indexes in the pipe set, valid while the first frame is sent
+    /// (saves a lookup per recipient and message).
+    target_index: Vec<usize>,
     out_more: bool,
 }
 
@@ -582,16 +585,19 @@ impl Publisher {
 
     fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
         let more = msg.more();
-        if !self.out_more {
+        let first = !self.out_more;
+        if first {
             // Choose the recipients at the first frame; the rest of the
             // message follows to the same pipes. Full pipes lose it.
             self.targets.clear();
+            self.target_index.clear();
             for (id, subs) in &self.subs {
                 if subs.matches(msg.data()) {
                     if let Some(i) = pipes.index_of(*id) {
                         let pipe = pipes.get_mut(i);
                         if !pipe.peer_closed() && pipe.check_write() {
                             self.targets.push(*id);
+                            self.target_index.push(i);
                         }
                     }
                 }
@@ -599,8 +605,14 @@ impl Publisher {
         }
         let mut msg = Some(msg);
         let n = self.targets.len();
-        for (k, id) in self.targets.iter().enumerate() {
-            let Some(i) = pipes.index_of(*id) else {
+        for k in 0..n {
+            // Later frames: pipes may have gone meanwhile, so look up by id.
+            let index = if first {
+                Some(self.target_index[k])
+            } else {
+                pipes.index_of(self.targets[k])
+            };
+            let Some(i) = index else {
                 continue;
             };
             let frame = if k + 1 == n {

@@ -10,11 +10,9 @@
 //! and receives (DEALER) keeps two sets of flags in one vector, so the sets
 //! here track activity separately per direction.
 
-use std::collections::HashMap;
-
 use crate::error::Error;
 use crate::msg::Msg;
-use crate::pipe::{PipeEnd, PipeId};
+use crate::pipe::{IdMap, PipeEnd, PipeId};
 
 /// One direction's view of the pipes: indices into `PipeSet::pipes`, active
 /// ones first.
@@ -83,7 +81,7 @@ impl Ring {
 pub struct PipeSet {
     pipes: Vec<PipeEnd>,
     /// Pipe id to index in `pipes`: commands and routing address pipes by id.
-    by_id: HashMap<PipeId, usize>,
+    by_id: IdMap<usize>,
     out: Ring,
     inp: Ring,
     /// lb: in the middle of a multipart message on `out.current`.

@@ -20,6 +20,11 @@ impl Subscriptions {
             }
             None => {
                 self.entries.push((topic.to_vec(), 1));
+                if topic.is_empty() {
+                    // Matching tries the catch-all first.
+                    let last = self.entries.len() - 1;
+                    self.entries.swap(0, last);
+                }
                 true
             }
         }
@@ -38,8 +43,12 @@ impl Subscriptions {
         false
     }
 
+    #[inline]
     pub fn matches(&self, data: &[u8]) -> bool {
-        self.entries.iter().any(|(t, _)| data.starts_with(t))
+        self.entries.iter().any(|(t, _)| {
+            // The empty topic (subscribe to everything) without a memcmp call.
+            t.is_empty() || (data.len() >= t.len() && data[..t.len()] == t[..])
+        })
     }
 
     pub fn topics(&self) -> impl Iterator<Item = &[u8]> {
