@@ -117,7 +117,13 @@ impl Owner {
         let owner = unsafe { ptr::read(this.as_ptr()) };
         match owner.release {
             // SAFETY: allocated in `alloc_together` with exactly this layout.
-            Release::Together(layout) => unsafe { alloc::dealloc(this.as_ptr().cast(), layout) },
+            Release::Together(layout) => {
+                let p = this.as_ptr().cast::<u8>();
+                if !pool::give(p, layout) {
+                    // SAFETY: allocated by `alloc_together` with this layout.
+                    unsafe { alloc::dealloc(p, layout) }
+                }
+            }
             Release::User { ffn, data, hint } => {
                 // SAFETY: allocated in `alloc_user` with Box.
                 drop(unsafe { Box::from_raw(this.as_ptr()) });
@@ -134,8 +140,12 @@ impl Owner {
         let (layout, offset) = header
             .extend(Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?)
             .map_err(|_| Error::NoMemory)?;
-        // SAFETY: layout has non-zero size (the header is non-empty).
-        let base = unsafe { alloc::alloc(layout) };
+        let layout = pool::class_layout(layout);
+        let base = match pool::take(layout) {
+            Some(p) => p,
+            // SAFETY: layout has non-zero size (the header is non-empty).
+            None => unsafe { alloc::alloc(layout) },
+        };
         let base = NonNull::new(base).ok_or(Error::NoMemory)?.cast::<Owner>();
         // SAFETY: `base` is freshly allocated, aligned for Owner and large
         // enough for the header plus `size` bytes at `offset`.
@@ -154,6 +164,140 @@ impl Owner {
             release: Release::User { ffn, data, hint },
         });
         NonNull::from(Box::leak(b))
+    }
+}
+
+/// A cache of recently freed large payload buffers, so that a stream of
+/// large messages (allocated by one thread, freed by another) recycles the
+/// same memory instead of going through malloc each time: glibc then hands
+/// heap memory back to the kernel and faults it in again at every swing of
+/// the queue, and contends on the allocating thread's arena lock.
+///
+/// Sizes above [`MIN`] up to [`MAX`] are rounded up to one of four classes per
+/// power of two (at most 25 % slack); each class keeps up to [`CLASS_BYTES`]
+/// of buffers. Everything else goes straight to the allocator.
+mod pool {
+    use std::alloc::Layout;
+
+    use parking_lot::Mutex;
+
+    pub const MIN: usize = 8 * 1024;
+    pub const MAX: usize = 1024 * 1024;
+    /// Bytes each class may keep.
+    pub const CLASS_BYTES: usize = 2 * 1024 * 1024;
+    const STEPS: usize = 4;
+    /// Sizes in (MIN, MAX]: 7 doublings (2^13..2^20) of 4 classes each.
+    const CLASSES: usize = 7 * STEPS;
+    const ALIGN: usize = 16;
+
+    struct Free(Vec<usize>);
+
+    #[allow(clippy::declare_interior_mutable_const)]
+    const EMPTY: Mutex<Free> = Mutex::new(Free(Vec::new()));
+    static FREE: [Mutex<Free>; CLASSES] = [EMPTY; CLASSES];
+
+    /// The class of a total allocation size, and that class's size.
+    fn class(size: usize) -> Option<(usize, usize)> {
+        if size <= MIN || size > MAX {
+            return None;
+        }
+        let log = usize::BITS - 1 - (size - 1).leading_zeros(); // floor(log2(size-1)) >= 13
+        let base = 1usize << log; // base < size <= 2 * base
+        let step = base / STEPS;
+        let k = (size - base).div_ceil(step); // 1..=STEPS
+        let class_size = base + k * step;
+        let index = (log as usize - 13) * STEPS + (k - 1);
+        (index < CLASSES).then_some((index, class_size))
+    }
+
+    /// The layout to allocate for `layout`: its class size when pooled.
+    pub fn class_layout(layout: Layout) -> Layout {
+        if layout.align() > ALIGN {
+            return layout;
+        }
+        match class(layout.size()) {
+            Some((_, size)) => Layout::from_size_align(size, ALIGN).unwrap_or(layout),
+            None => layout,
+        }
+    }
+
+    /// A cached buffer for exactly `layout` (as returned by `class_layout`).
+    pub fn take(layout: Layout) -> Option<*mut u8> {
+        if layout.align() != ALIGN {
+            return None;
+        }
+        let (index, size) = class(layout.size())?;
+        if size != layout.size() {
+            return None;
+        }
+        FREE[index].lock().0.pop().map(|p| p as *mut u8)
+    }
+
+    /// Keeps a buffer of `layout` for reuse; false if the caller must free it.
+    pub fn give(p: *mut u8, layout: Layout) -> bool {
+        if layout.align() != ALIGN {
+            return false;
+        }
+        let Some((index, size)) = class(layout.size()) else {
+            return false;
+        };
+        if size != layout.size() {
+            return false;
+        }
+        let mut free = FREE[index].lock();
+        if (free.0.len() + 1) * size > CLASS_BYTES {
+            return false;
+        }
+        free.0.push(p as usize);
+        true
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::alloc;
+
+        #[test]
+        fn classes_cover_the_range_with_little_slack() {
+            let mut last = 0;
+            for size in (MIN + 1..=MAX)
+                .step_by(997)
+                .chain([MIN + 1, MAX, 65536, 65536 + 40])
+            {
+                let (i, c) = class(size).unwrap();
+                assert!(c >= size && c <= size + size / 4 + 1, "{size} -> {c}");
+                assert!(i < CLASSES);
+                assert_eq!(class(c).unwrap(), (i, c), "a class size is its own class");
+                last = last.max(i);
+            }
+            assert_eq!(last, CLASSES - 1);
+            assert!(class(MIN).is_none() && class(MAX + 1).is_none());
+        }
+
+        #[test]
+        fn buffers_are_reused_and_the_cache_is_bounded() {
+            let layout = class_layout(Layout::from_size_align(300_000, 8).unwrap());
+            // SAFETY: non-zero size.
+            let a = unsafe { alloc::alloc(layout) };
+            assert!(give(a, layout));
+            assert_eq!(take(layout), Some(a));
+            let mut kept = Vec::new();
+            loop {
+                // SAFETY: non-zero size.
+                let p = unsafe { alloc::alloc(layout) };
+                if !give(p, layout) {
+                    // SAFETY: refused, so still ours.
+                    unsafe { alloc::dealloc(p, layout) };
+                    break;
+                }
+                kept.push(p);
+            }
+            assert!(kept.len() * layout.size() <= CLASS_BYTES && !kept.is_empty());
+            while let Some(p) = take(layout) {
+                // SAFETY: allocated above with this layout.
+                unsafe { alloc::dealloc(p, layout) };
+            }
+        }
     }
 }
 
