@@ -407,10 +407,15 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def summarise(samples, failures):
+def summarise(samples, failures, strict=True):
+    """strict (ferrozmq): any failed run fails the case.  Not strict (the
+    reference): its own failures are listed, and the case still compares
+    when most runs succeeded (libzmq 4.3.4 occasionally hangs in
+    zmq_ctx_term after printing its result, which is not ours to judge)."""
     values = [s["value"] for s in samples]
+    failed = bool(failures) if strict else len(values) <= len(failures)
     out = {"samples": values, "median": median(values),
-           "failures": failures, "status": "FAIL" if failures else "ok"}
+           "failures": failures, "status": "FAIL" if failed else "ok"}
     if values:
         med = out["median"]
         out["spread_pct"] = round(100.0 * max(abs(v - med) for v in values)
@@ -692,7 +697,8 @@ def main():
                 entry = {"case": dict(case.describe(),
                                       resources=case.resources),
                          "libzmq": summarise(samples["libzmq"],
-                                             failures["libzmq"]),
+                                             failures["libzmq"],
+                                             strict=False),
                          "ferrozmq": summarise(samples["ferrozmq"],
                                                failures["ferrozmq"])}
                 a, b = entry["libzmq"], entry["ferrozmq"]
