@@ -221,30 +221,28 @@ mod pool {
         }
     }
 
-    /// A cached buffer for exactly `layout` (as returned by `class_layout`).
-    pub fn take(layout: Layout) -> Option<*mut u8> {
+    /// The cache slot for buffers of exactly `layout` (as returned by
+    /// `class_layout`), and that class's size.
+    fn slot(layout: Layout) -> Option<(&'static Mutex<Free>, usize)> {
         if layout.align() != ALIGN {
             return None;
         }
         let (index, size) = class(layout.size())?;
-        if size != layout.size() {
-            return None;
-        }
-        FREE[index].lock().0.pop().map(|p| p as *mut u8)
+        (size == layout.size()).then(|| (&FREE[index], size))
+    }
+
+    /// A cached buffer for exactly `layout`.
+    pub fn take(layout: Layout) -> Option<*mut u8> {
+        let (free, _) = slot(layout)?;
+        free.lock().0.pop().map(|p| p as *mut u8)
     }
 
     /// Keeps a buffer of `layout` for reuse; false if the caller must free it.
     pub fn give(p: *mut u8, layout: Layout) -> bool {
-        if layout.align() != ALIGN {
-            return false;
-        }
-        let Some((index, size)) = class(layout.size()) else {
+        let Some((free, size)) = slot(layout) else {
             return false;
         };
-        if size != layout.size() {
-            return false;
-        }
-        let mut free = FREE[index].lock();
+        let mut free = free.lock();
         if (free.0.len() + 1) * size > CLASS_BYTES {
             return false;
         }
