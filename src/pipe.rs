@@ -224,23 +224,39 @@ impl PipeEnd {
 
     /// Queues a frame; the caller checked `check_write` before the first
     /// frame of a message. Frames of one message always fit once started.
+    #[inline]
     pub fn write(&mut self, mut msg: Msg) {
-        if let Some(slot) = &self.shared.slot[self.side] {
-            // Conflate: single-part only; the newest replaces what is there.
-            msg.reset_flags(crate::msg::flags::MORE);
-            let old = slot.lock().replace(msg);
-            drop(old);
-            let asleep = &self.shared.slot_reader_asleep[self.side];
-            if asleep.load(Ordering::SeqCst) && asleep.swap(false, Ordering::SeqCst) {
-                self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
-            }
+        self.write_from(&mut msg);
+    }
+
+    /// [`PipeEnd::write`] for a message the caller holds by reference: it is
+    /// moved straight into the queue and `msg` is left empty.
+    #[inline]
+    pub fn write_from(&mut self, msg: &mut Msg) {
+        if self.shared.slot[self.side].is_some() {
+            self.write_conflated(msg.take());
             return;
         }
         self.out_more = msg.more();
         if !self.out_more {
             self.msgs_written += 1;
         }
-        self.out.write(msg, self.out_more);
+        self.out.write_take(msg, self.out_more);
+    }
+
+    #[cold]
+    fn write_conflated(&mut self, mut msg: Msg) {
+        let Some(slot) = &self.shared.slot[self.side] else {
+            return;
+        };
+        // Conflate: single-part only; the newest replaces what is there.
+        msg.reset_flags(crate::msg::flags::MORE);
+        let old = slot.lock().replace(msg);
+        drop(old);
+        let asleep = &self.shared.slot_reader_asleep[self.side];
+        if asleep.load(Ordering::SeqCst) && asleep.swap(false, Ordering::SeqCst) {
+            self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+        }
     }
 
     /// Drops the frames of a multipart message whose last frame will never
@@ -282,6 +298,7 @@ impl PipeEnd {
 
     /// The newest message of a conflating direction, announcing sleep on
     /// the slot when it is empty.
+    #[cold]
     fn read_slot(&mut self) -> Option<Msg> {
         let slot = self.shared.slot[self.peer()].as_ref()?;
         if let Some(m) = slot.lock().take() {
@@ -299,24 +316,37 @@ impl PipeEnd {
     /// Reads the next frame. `None` when empty (the owner will get
     /// ActivateRead when more arrives) or when the peer terminated (see
     /// [`PipeEnd::is_terminated`]).
+    #[inline]
     pub fn read(&mut self) -> Option<Msg> {
+        let mut msg = Msg::new();
+        self.read_into(&mut msg).then_some(msg)
+    }
+
+    /// [`PipeEnd::read`] into a message the caller holds (its old content is
+    /// dropped when a frame arrives): the frame moves from the queue straight
+    /// into it. False when `read` would return `None`; `out` may then have
+    /// been replaced by an empty message.
+    #[inline]
+    pub fn read_into(&mut self, out: &mut Msg) -> bool {
         if self.in_terminated {
-            return None;
+            return false;
         }
-        if let Some(m) = self.read_slot() {
-            return Some(m);
-        }
-        let msg = match self.inp.read_or_sleep() {
-            Some(m) => m,
-            None => {
-                self.publish_read();
-                return None;
+        if self.shared.slot[self.peer()].is_some() {
+            if let Some(m) = self.read_slot() {
+                *out = m;
+                return true;
             }
-        };
-        if msg.is_delimiter() {
-            self.in_terminated = true;
-            return None;
         }
+        if !self.inp.read_into_or_sleep(out) {
+            self.publish_read();
+            return false;
+        }
+        if out.is_delimiter() {
+            self.in_terminated = true;
+            *out = Msg::new();
+            return false;
+        }
+        let msg = out;
         self.in_more = msg.more();
         if !self.in_more {
             self.msgs_read += 1;
@@ -329,7 +359,7 @@ impl PipeEnd {
                 }
             }
         }
-        Some(msg)
+        true
     }
 
     /// Publishes the read count; releases a writer blocked at its HWM.

@@ -121,6 +121,33 @@ impl<T: Send> Writer<T> {
     /// message continues.
     #[inline]
     pub fn write(&mut self, value: T, incomplete: bool) {
+        let slot = self.next_slot();
+        // SAFETY: `next_slot` returns a slot only the writer can reach.
+        unsafe { (*slot).write(value) };
+        self.commit_slot(incomplete);
+    }
+
+    /// Like `write`, but moves the item out of `src` straight into its slot
+    /// (leaving `T::default()` behind), without an intermediate copy: the
+    /// per-message path hands 64-byte messages down by reference.
+    #[inline]
+    pub fn write_take(&mut self, src: &mut T, incomplete: bool)
+    where
+        T: Default,
+    {
+        let slot = self.next_slot();
+        // SAFETY: the slot is uninitialised and only the writer reaches it;
+        // `src` is valid and is re-initialised right after its bits moved.
+        unsafe {
+            ptr::copy_nonoverlapping(src as *const T, (*slot).as_mut_ptr(), 1);
+            ptr::write(src, T::default());
+        }
+        self.commit_slot(incomplete);
+    }
+
+    /// The next free slot, linking a new chunk when the tail one is full.
+    #[inline]
+    fn next_slot(&mut self) -> *mut MaybeUninit<T> {
         if self.pos == CHUNK {
             let spare = self.shared.spare.swap(ptr::null_mut(), Ordering::Acquire);
             let next = if spare.is_null() {
@@ -138,9 +165,15 @@ impl<T: Send> Writer<T> {
             self.chunk = next;
             self.pos = 0;
         }
-        // SAFETY: slot `pos` of the tail chunk is at or beyond `committed`,
-        // so the reader does not touch it; we are the only writer.
-        unsafe { (*(*self.chunk).slots[self.pos].get()).write(value) };
+        // Slot `pos` of the tail chunk is at or beyond `committed`, so the
+        // reader does not touch it; we are the only writer.
+        // SAFETY: `self.chunk` is the live tail chunk.
+        unsafe { (*self.chunk).slots[self.pos].get() }
+    }
+
+    /// Accounts for the item just written into `next_slot`'s slot.
+    #[inline]
+    fn commit_slot(&mut self, incomplete: bool) {
         self.pos += 1;
         self.written += 1;
         if !incomplete {
@@ -232,6 +265,32 @@ impl<T: Send> Reader<T> {
         if !self.has_next() {
             return None;
         }
+        let slot = self.take_slot();
+        // SAFETY: `take_slot` hands out an initialised slot exactly once.
+        Some(unsafe { (*slot).assume_init_read() })
+    }
+
+    /// Like `read`, but swaps the item into `dst` (no intermediate copy);
+    /// what `dst` held before is dropped. False when nothing is published.
+    #[inline]
+    pub fn read_into(&mut self, dst: &mut T) -> bool {
+        if !self.has_next() {
+            return false;
+        }
+        let slot = self.take_slot();
+        // SAFETY: the slot is initialised and now ours alone (`take_slot`);
+        // after the swap it holds dst's old value, dropped in place once.
+        unsafe {
+            ptr::swap_nonoverlapping((*slot).as_mut_ptr(), dst as *mut T, 1);
+            (*slot).assume_init_drop();
+        }
+        true
+    }
+
+    /// The slot of the next published item, which the caller must consume
+    /// exactly once; `has_next` returned true.
+    #[inline]
+    fn take_slot(&mut self) -> *mut MaybeUninit<T> {
         if self.pos == CHUNK {
             // SAFETY: `committed` covers a slot of the next chunk, and the
             // writer stored `next` before that (Release, acquired above).
@@ -248,12 +307,19 @@ impl<T: Send> Reader<T> {
                 drop(unsafe { Box::from_raw(old) });
             }
         }
-        // SAFETY: slot `pos` is below `committed`, initialised by the writer
-        // and published with Release; we take it out exactly once.
-        let value = unsafe { (*(*self.chunk).slots[self.pos].get()).assume_init_read() };
+        // Slot `pos` is below `committed`, initialised by the writer and
+        // published with Release; the caller takes it out exactly once.
+        // SAFETY: `self.chunk` is the live head chunk.
+        let slot = unsafe { (*self.chunk).slots[self.pos].get() };
         self.pos += 1;
         self.read += 1;
-        Some(value)
+        slot
+    }
+
+    /// Like `read_or_sleep`, into `dst` (see `read_into`).
+    #[inline]
+    pub fn read_into_or_sleep(&mut self, dst: &mut T) -> bool {
+        self.has_next_or_sleep() && self.read_into(dst)
     }
 
     /// Like `has_next`, but when the queue is empty announces that the reader
@@ -418,6 +484,36 @@ mod tests {
         drop(w);
         drop(r);
         assert_eq!(DROPS.load(Ordering::SeqCst), CHUNK * 3 + 5);
+    }
+
+    #[test]
+    fn by_reference_ends_move_items_and_drop_each_exactly_once() {
+        // Rc counts every live clone: a lost drop or a double drop shows.
+        let tracker = std::rc::Rc::new(());
+        #[derive(Default)]
+        struct Item(Option<std::rc::Rc<()>>, u32);
+        // SAFETY (test only): the Rc never leaves this thread.
+        unsafe impl Send for Item {}
+        let (mut w, mut r) = ypipe::<Item>();
+        let n = CHUNK as u32 * 2 + 3;
+        for i in 1..=n {
+            let mut src = Item(Some(tracker.clone()), i);
+            w.write_take(&mut src, false);
+            assert!(src.0.is_none() && src.1 == 0, "source left empty");
+        }
+        assert!(!w.flush());
+        assert_eq!(std::rc::Rc::strong_count(&tracker), n as usize + 1);
+        // The destination starts holding a live item: read_into drops it.
+        let mut dst = Item(Some(tracker.clone()), 0);
+        for i in 1..=n {
+            assert!(r.read_into(&mut dst));
+            assert_eq!(dst.1, i);
+            assert_eq!(std::rc::Rc::strong_count(&tracker), (n - i) as usize + 2);
+        }
+        assert!(!r.read_into(&mut dst));
+        assert_eq!(dst.1, n, "a failed read leaves the destination alone");
+        drop(dst);
+        assert_eq!(std::rc::Rc::strong_count(&tracker), 1);
     }
 
     #[test]

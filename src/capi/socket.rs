@@ -220,11 +220,8 @@ pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags
             let m = unsafe { msg_mut(msg) }?;
             let n = m.size();
             // On success the message is consumed and left empty; on failure
-            // it is put back unchanged.
-            if let Err((e, back)) = sock.send(m.take(), flags) {
-                *m = back;
-                return Err(e);
-            }
+            // it stays with the caller.
+            sock.send_from(m, flags)?;
             Ok(size_result(n))
         })
     }
@@ -235,10 +232,8 @@ pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags
     ffi! {
         with_socket(s, |sock| {
             let m = unsafe { msg_mut(msg) }?;
-            let got = sock.recv(flags)?;
-            let n = got.size();
-            *m = got;
-            Ok(size_result(n))
+            sock.recv_into(m, flags)?;
+            Ok(size_result(m.size()))
         })
     }
 }

@@ -299,9 +299,16 @@ impl Socket {
 
     /// Sends one frame (`zmq_msg_send`). On failure the message is returned.
     pub fn send(&mut self, mut msg: Msg, send_flags: i32) -> std::result::Result<(), (Error, Msg)> {
-        if let Err(e) = self.process_pending() {
-            return Err((e, msg));
-        }
+        self.send_from(&mut msg, send_flags).map_err(|e| (e, msg))
+    }
+
+    /// [`Socket::send`] for a message held by reference (`zmq_msg_send`):
+    /// on success it has been taken and `msg` is empty; on failure it is
+    /// left in place (with its MORE flag set as `send_flags` asked). Moving
+    /// the 64-byte message once, caller to queue, is what keeps small
+    /// messages cheap.
+    pub fn send_from(&mut self, msg: &mut Msg, send_flags: i32) -> Result<()> {
+        self.process_pending()?;
         if send_flags & SNDMORE != 0 {
             msg.set_flags(flags::MORE);
         } else {
@@ -311,32 +318,39 @@ impl Socket {
         // The clock is read only once a wait is needed, not per message.
         let mut deadline = None;
         loop {
-            match self.pattern.send(&mut self.pipes, msg) {
+            match self.pattern.send_from(&mut self.pipes, msg) {
                 Ok(()) => return Ok(()),
-                Err((Error::Again, m)) if !nonblocking => {
-                    msg = m;
+                Err(Error::Again) if !nonblocking => {
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.sndtimeo));
-                    if let Err(e) = self.wait(d) {
-                        return Err((e, msg));
-                    }
+                    self.wait(d)?;
                 }
                 Err(e) => return Err(e),
             }
         }
     }
 
-    /// Receives one frame (`zmq_msg_recv`).
+    /// Receives one frame (`zmq_recv`).
     pub fn recv(&mut self, recv_flags: i32) -> Result<Msg> {
+        let mut msg = Msg::new();
+        self.recv_into(&mut msg, recv_flags)?;
+        Ok(msg)
+    }
+
+    /// Receives one frame into a message held by reference (`zmq_msg_recv`);
+    /// its old content is dropped once a frame is taken.
+    pub fn recv_into(&mut self, out: &mut Msg, recv_flags: i32) -> Result<()> {
         self.process_pending()?;
         let nonblocking = recv_flags & DONTWAIT != 0 || self.options.rcvtimeo == 0;
         let mut deadline = None;
         loop {
-            let got = self.pattern.recv(&mut self.pipes, &mut self.terminated);
+            let got = self
+                .pattern
+                .recv_into(&mut self.pipes, &mut self.terminated, out);
             self.reap_terminated();
             match got {
-                Ok(msg) => {
-                    self.rcvmore = msg.more();
-                    return Ok(msg);
+                Ok(()) => {
+                    self.rcvmore = out.more();
+                    return Ok(());
                 }
                 Err(Error::Again) if !nonblocking => {
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.rcvtimeo));

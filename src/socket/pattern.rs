@@ -275,6 +275,43 @@ impl Pattern {
         }
     }
 
+    /// [`Pattern::send`] for a message held by reference: on success it was
+    /// taken (and `msg` is empty); on failure it is as it was. The patterns
+    /// of the per-message fast path move it straight into the pipe.
+    #[inline]
+    pub fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
+        match self {
+            Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
+                pipes.lb_send_from(msg).map(|_| ())
+            }
+            _ => self.send(pipes, msg.take()).map_err(|(e, back)| {
+                *msg = back;
+                e
+            }),
+        }
+    }
+
+    /// [`Pattern::recv`] into a message held by reference (its old content is
+    /// dropped once a frame is taken; on failure it may be left empty).
+    #[inline]
+    pub fn recv_into(
+        &mut self,
+        pipes: &mut PipeSet,
+        terminated: &mut Vec<PipeId>,
+        out: &mut Msg,
+    ) -> Result<(), Error> {
+        match self {
+            Pattern::Pair { .. } | Pattern::Pull | Pattern::Dealer => pipes
+                .fq_recv_into(terminated, out)
+                .map(|_| ())
+                .ok_or(Error::Again),
+            _ => {
+                *out = self.recv(pipes, terminated)?;
+                Ok(())
+            }
+        }
+    }
+
     pub fn recv(
         &mut self,
         pipes: &mut PipeSet,

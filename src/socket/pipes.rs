@@ -158,11 +158,17 @@ impl PipeSet {
     /// Round-robin send. The whole message goes to one pipe; a pipe at its
     /// HWM is skipped (and re-activated later by ActivateWrite). `EAGAIN`
     /// when no pipe can take a new message. Returns the pipe's id.
-    pub fn lb_send(&mut self, msg: Msg) -> Result<PipeId, (Error, Msg)> {
+    pub fn lb_send(&mut self, mut msg: Msg) -> Result<PipeId, (Error, Msg)> {
+        self.lb_send_from(&mut msg).map_err(|e| (e, msg))
+    }
+
+    /// [`PipeSet::lb_send`] for a message held by reference: on success it
+    /// has moved into the pipe and `msg` is empty; on failure it is untouched.
+    pub fn lb_send_from(&mut self, msg: &mut Msg) -> Result<PipeId, Error> {
         if !self.lb_more {
             loop {
                 if self.out.active == 0 {
-                    return Err((Error::Again, msg));
+                    return Err(Error::Again);
                 }
                 let index = self.out.order[self.out.current];
                 let pipe = &mut self.pipes[index];
@@ -176,7 +182,7 @@ impl PipeSet {
         let more = msg.more();
         let pipe = &mut self.pipes[index];
         let id = pipe.id();
-        pipe.write(msg);
+        pipe.write_from(msg);
         self.lb_more = more;
         if !more {
             pipe.flush();
@@ -206,15 +212,24 @@ impl PipeSet {
     /// index of its pipe; `None` when nothing is ready. Pipes whose peer
     /// closed and that are fully read are reported in `terminated`.
     pub fn fq_recv(&mut self, terminated: &mut Vec<PipeId>) -> Option<(Msg, usize)> {
+        let mut msg = Msg::new();
+        let index = self.fq_recv_into(terminated, &mut msg)?;
+        Some((msg, index))
+    }
+
+    /// [`PipeSet::fq_recv`] into a message held by reference (its old content
+    /// is dropped); returns the pipe's index. On `None`, `out` may have been
+    /// replaced by an empty message.
+    pub fn fq_recv_into(&mut self, terminated: &mut Vec<PipeId>, out: &mut Msg) -> Option<usize> {
         while self.inp.active > 0 {
             let index = self.inp.order[self.inp.current];
             let pipe = &mut self.pipes[index];
-            if let Some(msg) = pipe.read() {
-                self.fq_more = msg.more();
+            if pipe.read_into(out) {
+                self.fq_more = out.more();
                 if !self.fq_more {
                     self.inp.advance();
                 }
-                return Some((msg, index));
+                return Some(index);
             }
             if pipe.is_terminated() {
                 terminated.push(pipe.id());
