@@ -11,6 +11,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <string.h>
 #include <netinet/ip.h>
 
 static void *ctx;
@@ -269,6 +272,36 @@ TEST (ipc_paths_and_abstract_names_carry_messages)
         CHECK_ZMQ (zmq_close (push));
         CHECK_ZMQ (zmq_close (pull));
     }
+}
+
+/*  A socket file left behind by a process that died bound (no close, so no
+ *  unlink) does not block the next bind of that path: libzmq unlinks it.  */
+TEST (ipc_bind_replaces_a_stale_socket_file)
+{
+    char path[96];
+    snprintf (path, sizeof path, "/tmp/ferrozmq-capi-stale-%d", (int) getpid ());
+    unlink (path);
+    int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+    CHECK (fd >= 0);
+    struct sockaddr_un sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    strncpy (sa.sun_path, path, sizeof sa.sun_path - 1);
+    CHECK (bind (fd, (struct sockaddr *) &sa, sizeof sa) == 0);
+    close (fd); /* the file stays, as after a crash */
+    CHECK (access (path, F_OK) == 0);
+
+    char ep[128];
+    snprintf (ep, sizeof ep, "ipc://%s", path);
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, ep));
+    void *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (push, ep));
+    send_str (push, "after a crash");
+    expect (pull, "after a crash");
+    CHECK_ZMQ (zmq_close (push));
+    CHECK_ZMQ (zmq_close (pull));
+    unlink (path);
 }
 
 TEST (term_with_linger_0_does_not_wait_for_an_absent_peer)

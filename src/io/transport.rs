@@ -277,7 +277,13 @@ pub fn bind_ipc(path: &[u8]) -> Result<(Listener, String)> {
         return Err(Error::Os(libc::EADDRINUSE));
     }
     let listener = match unix_addr(path)? {
-        UnixAddr::Path(p) => UnixListener::bind(&p).map(|l| (l, Some(p))),
+        UnixAddr::Path(p) => {
+            // A socket file left behind by an earlier run (one that died
+            // bound) would make bind fail: libzmq removes whatever is at
+            // the path first, and so do we.
+            let _ = std::fs::remove_file(&p);
+            UnixListener::bind(&p).map(|l| (l, Some(p)))
+        }
         UnixAddr::Abstract(name) => std::os::unix::net::SocketAddr::from_abstract_name(&name)
             .and_then(|a| UnixListener::bind_addr(&a))
             .map(|l| (l, None)),
