@@ -507,12 +507,19 @@ impl Msg {
 
     /// A message of `size` uninitialised-then-zeroed bytes (`zmq_msg_init_size`).
     /// Large payloads are not zeroed, as with libzmq; the caller fills them.
+    #[inline]
     pub fn with_size(size: usize) -> Result<Msg> {
         if size <= INLINE_MAX {
             let mut m = Msg::new();
             m.len = size as u8;
             return Ok(m);
         }
+        Msg::with_heap_size(size)
+    }
+
+    /// `with_size` for payloads over [`INLINE_MAX`].
+    #[inline(never)]
+    fn with_heap_size(size: usize) -> Result<Msg> {
         let (owner, ptr) = Owner::alloc_together(size)?;
         let mut m = Msg::with_kind(KIND_HEAP);
         m.body = Body {
@@ -837,6 +844,29 @@ pub unsafe fn write(p: *mut c_void, m: Msg) {
     // SAFETY: the caller guarantees the memory; old contents are not dropped,
     // as zmq_msg_init* overwrite without closing in libzmq too.
     unsafe { p.cast::<Msg>().write(m) }
+}
+
+/// Initialises the caller's `zmq_msg_t` with `size` bytes in place
+/// (`zmq_msg_init_size`): small messages are built where they live, not
+/// returned through a `Result` and copied.
+///
+/// # Safety
+/// `p` must point to 64 writable bytes aligned to 8.
+#[inline]
+pub unsafe fn init_size(p: *mut c_void, size: usize) -> Result<()> {
+    let m = p.cast::<Msg>();
+    if size <= INLINE_MAX {
+        // SAFETY: the caller guarantees the memory; old contents are not
+        // dropped (see `write`).
+        unsafe {
+            m.write(Msg::new());
+            (*m).len = size as u8;
+        }
+        return Ok(());
+    }
+    // SAFETY: as above.
+    unsafe { m.write(Msg::with_heap_size(size)?) };
+    Ok(())
 }
 
 /// Closes the message at `p` (drops it and marks it closed).

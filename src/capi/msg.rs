@@ -47,7 +47,14 @@ pub unsafe extern "C" fn zmq_msg_init(msg: *mut zmq_msg_t) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_init_size(msg: *mut zmq_msg_t, size: usize) -> c_int {
-    ffi! { unsafe { msg_init_with(msg, Msg::with_size(size)?) } }
+    ffi! {
+        if msg.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: non-null, and the caller provides a zmq_msg_t.
+        unsafe { msg::init_size(msg.cast(), size) }?;
+        Ok(0)
+    }
 }
 
 #[no_mangle]
