@@ -52,6 +52,10 @@ const KIND_INLINE: u8 = 101;
 const KIND_HEAP: u8 = 102;
 const KIND_DELIMITER: u8 = 103;
 const KIND_CONST: u8 = 104;
+/// A heap payload whose owner has exactly one reference, this message's:
+/// dropping it frees without an atomic decrement (most messages are never
+/// shared). `share` turns it into `KIND_HEAP`.
+const KIND_HEAP_SOLE: u8 = 105;
 const KIND_JOIN: u8 = 106;
 const KIND_LEAVE: u8 = 107;
 
@@ -113,6 +117,17 @@ impl Owner {
             return;
         }
         std::sync::atomic::fence(Ordering::Acquire);
+        // SAFETY: we held the last reference.
+        unsafe { Owner::free_sole(this) }
+    }
+
+    /// Frees an owner whose only reference the caller holds and gives up:
+    /// no atomic operation (the message that carried the reference reached
+    /// this thread through a pipe, which ordered every write to it).
+    ///
+    /// # Safety
+    /// As `release`, and nobody else holds a reference.
+    unsafe fn free_sole(this: NonNull<Owner>) {
         // SAFETY: we held the last reference; nobody else can reach `this`.
         let owner = unsafe { ptr::read(this.as_ptr()) };
         match owner.release {
@@ -167,137 +182,7 @@ impl Owner {
     }
 }
 
-/// A cache of recently freed large payload buffers, so that a stream of
-/// large messages (allocated by one thread, freed by another) recycles the
-/// same memory instead of going through malloc each time: glibc then hands
-/// heap memory back to the kernel and faults it in again at every swing of
-/// the queue, and contends on the allocating thread's arena lock.
-///
-/// Sizes above [`MIN`] up to [`MAX`] are rounded up to one of four classes per
-/// power of two (at most 25 % slack); each class keeps up to [`CLASS_BYTES`]
-/// of buffers. Everything else goes straight to the allocator.
-mod pool {
-    use std::alloc::Layout;
-
-    use parking_lot::Mutex;
-
-    pub const MIN: usize = 8 * 1024;
-    pub const MAX: usize = 1024 * 1024;
-    /// Bytes each class may keep.
-    pub const CLASS_BYTES: usize = 2 * 1024 * 1024;
-    const STEPS: usize = 4;
-    /// Sizes in (MIN, MAX]: 7 doublings (2^13..2^20) of 4 classes each.
-    const CLASSES: usize = 7 * STEPS;
-    const ALIGN: usize = 16;
-
-    struct Free(Vec<usize>);
-
-    #[allow(clippy::declare_interior_mutable_const)]
-    const EMPTY: Mutex<Free> = Mutex::new(Free(Vec::new()));
-    static FREE: [Mutex<Free>; CLASSES] = [EMPTY; CLASSES];
-
-    /// The class of a total allocation size, and that class's size.
-    fn class(size: usize) -> Option<(usize, usize)> {
-        if size <= MIN || size > MAX {
-            return None;
-        }
-        let log = usize::BITS - 1 - (size - 1).leading_zeros(); // floor(log2(size-1)) >= 13
-        let base = 1usize << log; // base < size <= 2 * base
-        let step = base / STEPS;
-        let k = (size - base).div_ceil(step); // 1..=STEPS
-        let class_size = base + k * step;
-        let index = (log as usize - 13) * STEPS + (k - 1);
-        (index < CLASSES).then_some((index, class_size))
-    }
-
-    /// The layout to allocate for `layout`: its class size when pooled.
-    pub fn class_layout(layout: Layout) -> Layout {
-        if layout.align() > ALIGN {
-            return layout;
-        }
-        match class(layout.size()) {
-            Some((_, size)) => Layout::from_size_align(size, ALIGN).unwrap_or(layout),
-            None => layout,
-        }
-    }
-
-    /// The cache slot for buffers of exactly `layout` (as returned by
-    /// `class_layout`), and that class's size.
-    fn slot(layout: Layout) -> Option<(&'static Mutex<Free>, usize)> {
-        if layout.align() != ALIGN {
-            return None;
-        }
-        let (index, size) = class(layout.size())?;
-        (size == layout.size()).then(|| (&FREE[index], size))
-    }
-
-    /// A cached buffer for exactly `layout`.
-    pub fn take(layout: Layout) -> Option<*mut u8> {
-        let (free, _) = slot(layout)?;
-        free.lock().0.pop().map(|p| p as *mut u8)
-    }
-
-    /// Keeps a buffer of `layout` for reuse; false if the caller must free it.
-    pub fn give(p: *mut u8, layout: Layout) -> bool {
-        let Some((free, size)) = slot(layout) else {
-            return false;
-        };
-        let mut free = free.lock();
-        if (free.0.len() + 1) * size > CLASS_BYTES {
-            return false;
-        }
-        free.0.push(p as usize);
-        true
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-        use std::alloc;
-
-        #[test]
-        fn classes_cover_the_range_with_little_slack() {
-            let mut last = 0;
-            for size in (MIN + 1..=MAX)
-                .step_by(997)
-                .chain([MIN + 1, MAX, 65536, 65536 + 40])
-            {
-                let (i, c) = class(size).unwrap();
-                assert!(c >= size && c <= size + size / 4 + 1, "{size} -> {c}");
-                assert!(i < CLASSES);
-                assert_eq!(class(c).unwrap(), (i, c), "a class size is its own class");
-                last = last.max(i);
-            }
-            assert_eq!(last, CLASSES - 1);
-            assert!(class(MIN).is_none() && class(MAX + 1).is_none());
-        }
-
-        #[test]
-        fn buffers_are_reused_and_the_cache_is_bounded() {
-            let layout = class_layout(Layout::from_size_align(300_000, 8).unwrap());
-            // SAFETY: non-zero size.
-            let a = unsafe { alloc::alloc(layout) };
-            assert!(give(a, layout));
-            assert_eq!(take(layout), Some(a));
-            let mut kept = Vec::new();
-            loop {
-                // SAFETY: non-zero size.
-                let p = unsafe { alloc::alloc(layout) };
-                if !give(p, layout) {
-                    // SAFETY: refused, so still ours.
-                    unsafe { alloc::dealloc(p, layout) };
-                    break;
-                }
-                kept.push(p);
-            }
-            assert!(kept.len() * layout.size() <= CLASS_BYTES && !kept.is_empty());
-            while let Some(p) = take(layout) {
-                // SAFETY: allocated above with this layout.
-                unsafe { alloc::dealloc(p, layout) };
-            }
-        }
-    }
-}
+mod pool;
 
 /// A reference-counted byte buffer that received messages can point into
 /// (zero-copy decoding, as libzmq's shared receive buffer): the transport
@@ -520,16 +405,32 @@ impl Msg {
     /// `with_size` for payloads over [`INLINE_MAX`].
     #[inline(never)]
     fn with_heap_size(size: usize) -> Result<Msg> {
+        let mut m = Msg::new();
+        // SAFETY: `m` is a valid message; overwritten without reading.
+        unsafe { Msg::init_heap_at(&mut m, size) }?;
+        Ok(m)
+    }
+
+    /// Writes a message of `size` (> INLINE_MAX) heap bytes at `p`, which is
+    /// overwritten without being dropped; on failure `p` is left alone.
+    ///
+    /// # Safety
+    /// `p` must be valid for writing a `Msg`.
+    #[inline(never)]
+    unsafe fn init_heap_at(p: *mut Msg, size: usize) -> Result<()> {
         let (owner, ptr) = Owner::alloc_together(size)?;
-        let mut m = Msg::with_kind(KIND_HEAP);
-        m.body = Body {
-            heap: HeapRef {
+        // SAFETY: the caller's promise; fields are written in place, no
+        // temporary message is built and copied.
+        unsafe {
+            p.write(Msg::new());
+            (*p).body.heap = HeapRef {
                 ptr,
                 len: size,
                 owner: owner.as_ptr(),
-            },
-        };
-        Ok(m)
+            };
+            (*p).kind = KIND_HEAP_SOLE;
+        }
+        Ok(())
     }
 
     /// A message holding a copy of `data` (`zmq_msg_init_buffer`, `zmq_send`).
@@ -601,7 +502,7 @@ impl Msg {
     fn heap(&self) -> Option<HeapRef> {
         match self.kind {
             // SAFETY: these kinds always store `heap` in the body.
-            KIND_HEAP | KIND_CONST => Some(unsafe { self.body.heap }),
+            KIND_HEAP | KIND_HEAP_SOLE | KIND_CONST => Some(unsafe { self.body.heap }),
             _ => None,
         }
     }
@@ -700,6 +601,9 @@ impl Msg {
                 // SAFETY: a non-null owner is alive while we hold our reference.
                 unsafe { (*h.owner).acquire() };
                 self.flags |= flags::SHARED;
+                if self.kind == KIND_HEAP_SOLE {
+                    self.kind = KIND_HEAP;
+                }
             }
         }
         Msg {
@@ -782,7 +686,15 @@ impl Msg {
 }
 
 impl Drop for Msg {
+    #[inline]
     fn drop(&mut self) {
+        if self.kind == KIND_HEAP_SOLE {
+            // SAFETY: this kind always stores `heap` with a live owner whose
+            // only reference is ours (see KIND_HEAP_SOLE).
+            unsafe { Owner::free_sole(NonNull::new_unchecked(self.body.heap.owner as *mut Owner)) };
+            self.kind = KIND_CLOSED;
+            return;
+        }
         if let Some(h) = self.heap() {
             if let Some(owner) = NonNull::new(h.owner as *mut Owner) {
                 // SAFETY: this message holds one reference to `owner`.
@@ -816,9 +728,8 @@ pub unsafe fn check<'a>(p: *const c_void) -> Option<&'a Msg> {
     let kind = unsafe { p.cast::<u8>().add(KIND_OFFSET).read() };
     match kind {
         // SAFETY: a valid tag means the bytes were written by Msg code.
-        KIND_INLINE | KIND_HEAP | KIND_DELIMITER | KIND_CONST | KIND_JOIN | KIND_LEAVE => {
-            Some(unsafe { &*p.cast::<Msg>() })
-        }
+        KIND_INLINE | KIND_HEAP | KIND_HEAP_SOLE | KIND_DELIMITER | KIND_CONST | KIND_JOIN
+        | KIND_LEAVE => Some(unsafe { &*p.cast::<Msg>() }),
         _ => None,
     }
 }
@@ -865,8 +776,7 @@ pub unsafe fn init_size(p: *mut c_void, size: usize) -> Result<()> {
         return Ok(());
     }
     // SAFETY: as above.
-    unsafe { m.write(Msg::with_heap_size(size)?) };
-    Ok(())
+    unsafe { Msg::init_heap_at(m, size) }
 }
 
 /// Closes the message at `p` (drops it and marks it closed).
@@ -897,7 +807,7 @@ mod tests {
         let m = Msg::with_size(33).unwrap();
         assert_eq!(m.kind, KIND_INLINE);
         let m = Msg::with_size(34).unwrap();
-        assert_eq!(m.kind, KIND_HEAP);
+        assert_eq!(m.kind, KIND_HEAP_SOLE);
         assert_eq!(m.size(), 34);
     }
 
