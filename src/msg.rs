@@ -596,22 +596,46 @@ impl Msg {
     /// A second message sharing this one's payload (`zmq_msg_copy`). Inline
     /// payloads are copied; others gain a reference and both are marked shared.
     pub fn share(&mut self) -> Msg {
+        self.add_refs(1);
+        // SAFETY: add_refs reserved the reference this copy carries.
+        unsafe { self.dup_ref() }
+    }
+
+    /// Adds `n` references to a shared payload at once and marks it shared,
+    /// for `n` later [`Msg::dup_ref`]s (fan-out: one atomic add, not one per
+    /// copy). Inline and constant payloads need none.
+    #[inline]
+    pub fn add_refs(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
         if let Some(h) = self.heap() {
             if !h.owner.is_null() {
-                // SAFETY: a non-null owner is alive while we hold our reference.
-                unsafe { (*h.owner).acquire() };
+                // SAFETY: a non-null owner is alive while we hold our
+                // reference; Relaxed as in Owner::acquire.
+                unsafe { (*h.owner).refs.fetch_add(n, Ordering::Relaxed) };
                 self.flags |= flags::SHARED;
                 if self.kind == KIND_HEAP_SOLE {
                     self.kind = KIND_HEAP;
                 }
             }
         }
+    }
+
+    /// A copy of this message carrying one of the references reserved by
+    /// [`Msg::add_refs`].
+    ///
+    /// # Safety
+    /// For a message with a shared payload, `add_refs` must have reserved a
+    /// reference that no other copy has used.
+    #[inline]
+    pub unsafe fn dup_ref(&self) -> Msg {
         Msg {
             meta: self.meta.clone(),
             group: self.group.clone_shared(),
             routing_id: self.routing_id,
-            // SAFETY: Body is plain bytes; the owner reference it may carry was
-            // just acquired for the new message.
+            // SAFETY: Body is plain bytes; the owner reference it may carry
+            // is the one the caller reserved with add_refs.
             body: unsafe { ptr::read(&self.body) },
             len: self.len,
             flags: self.flags,
@@ -854,6 +878,42 @@ mod tests {
         assert_eq!(FREED.load(Ordering::SeqCst), 0);
         drop(c);
         assert_eq!(FREED.load(Ordering::SeqCst), 1);
+    }
+
+    static FANOUT_FREED: AtomicUsize = AtomicUsize::new(0);
+    unsafe extern "C" fn count_fanout_free(_d: *mut c_void, _h: *mut c_void) {
+        FANOUT_FREED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn fan_out_copies_reserved_at_once_free_the_payload_once() {
+        let mut buf = [3u8; 64];
+        // SAFETY: buf outlives the messages below.
+        let mut m = unsafe {
+            Msg::from_user_buffer(
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                Some(count_fanout_free),
+                ptr::null_mut(),
+            )
+        };
+        m.add_refs(3);
+        assert!(m.is_shared());
+        // SAFETY: three references were reserved, one per copy.
+        let copies: Vec<Msg> = (0..3).map(|_| unsafe { m.dup_ref() }).collect();
+        assert!(copies.iter().all(|c| c.data() == &[3u8; 64][..] && c.is_shared()));
+        drop(m);
+        drop(copies);
+        assert_eq!(FANOUT_FREED.load(Ordering::SeqCst), 1);
+        // A sole heap message becomes shared (refcounted) once copies exist.
+        let mut sole = Msg::with_size(100).unwrap();
+        assert_eq!(sole.kind, KIND_HEAP_SOLE);
+        sole.add_refs(1);
+        assert_eq!(sole.kind, KIND_HEAP);
+        // SAFETY: one reference reserved.
+        let copy = unsafe { sole.dup_ref() };
+        drop(sole);
+        assert_eq!(copy.size(), 100);
     }
 
     #[test]

@@ -284,6 +284,10 @@ impl Pattern {
             Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
                 pipes.lb_send_from(msg).map(|_| ())
             }
+            Pattern::Pub(p) => {
+                p.send_from(pipes, msg);
+                Ok(())
+            }
             _ => self.send(pipes, msg.take()).map_err(|(e, back)| {
                 *msg = back;
                 e
@@ -305,6 +309,7 @@ impl Pattern {
                 .fq_recv_into(terminated, out)
                 .map(|_| ())
                 .ok_or(Error::Again),
+            Pattern::Sub(s) => s.recv_into(pipes, terminated, out),
             _ => {
                 *out = self.recv(pipes, terminated)?;
                 Ok(())
@@ -620,7 +625,16 @@ impl Publisher {
         }
     }
 
-    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+    fn send(&mut self, pipes: &mut PipeSet, mut msg: Msg) -> Result<(), (Error, Msg)> {
+        self.send_from(pipes, &mut msg);
+        Ok(())
+    }
+
+    /// Sends to every matching subscriber; never fails (a full pipe loses
+    /// the message) and always consumes `msg`. All copies are made in one
+    /// go: one reference-count add for the lot, then each pipe's copy is
+    /// written straight into its queue.
+    fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) {
         let more = msg.more();
         let first = !self.out_more;
         if first {
@@ -640,9 +654,11 @@ impl Publisher {
                 }
             }
         }
-        let mut msg = Some(msg);
         let n = self.targets.len();
+        // References for the n - 1 copies; the last recipient gets `msg`.
+        msg.add_refs(n.saturating_sub(1));
         for k in 0..n {
+            let last = k + 1 == n;
             // Later frames: pipes may have gone meanwhile, so look up by id.
             let index = if first {
                 Some(self.target_index[k])
@@ -650,25 +666,31 @@ impl Publisher {
                 pipes.index_of(self.targets[k])
             };
             let Some(i) = index else {
+                if !last {
+                    // SAFETY: add_refs reserved a reference for this copy;
+                    // dropping it gives the reference back.
+                    drop(unsafe { msg.dup_ref() });
+                }
                 continue;
             };
-            let frame = if k + 1 == n {
-                msg.take()
-            } else {
-                msg.as_mut().map(Msg::share)
-            };
-            let Some(frame) = frame else { break };
             let pipe = pipes.get_mut(i);
-            pipe.write(frame);
+            if last {
+                pipe.write_from(msg);
+            } else {
+                // SAFETY: add_refs reserved a reference for this copy.
+                let mut frame = unsafe { msg.dup_ref() };
+                pipe.write_from(&mut frame);
+            }
             if !more {
                 pipe.flush();
             }
         }
+        // Consumed in every case (no recipient, or the last one gone).
+        drop(msg.take());
         self.out_more = more;
         if !more {
             self.targets.clear();
         }
-        Ok(())
     }
 }
 
@@ -727,17 +749,44 @@ impl Subscriber {
         false
     }
 
-    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+    /// [`Subscriber::recv`] into the caller's message: frames move from the
+    /// pipe straight into `out`, and filtering looks at them there. On
+    /// failure `out` is left empty.
+    fn recv_into(
+        &mut self,
+        pipes: &mut PipeSet,
+        terminated: &mut Vec<PipeId>,
+        out: &mut Msg,
+    ) -> Result<(), Error> {
         if self.in_more {
-            let (msg, _) = pipes.fq_recv(terminated).ok_or(Error::Again)?;
-            self.in_more = msg.more();
-            return Ok(msg);
+            pipes.fq_recv_into(terminated, out).ok_or(Error::Again)?;
+            self.in_more = out.more();
+            return Ok(());
         }
-        if !self.prefetch(pipes, terminated) {
-            return Err(Error::Again);
+        if let Some(m) = self.prefetched.take() {
+            self.in_more = m.more();
+            *out = m;
+            return Ok(());
         }
-        let msg = self.prefetched.take().ok_or(Error::Again)?;
-        self.in_more = msg.more();
+        while let Some(index) = pipes.fq_recv_into(terminated, out) {
+            if self.subs.matches(out.data()) {
+                self.in_more = out.more();
+                return Ok(());
+            }
+            // Not subscribed: drop the rest of the message too.
+            let mut more = out.more();
+            let pipe = pipes.get_mut(index);
+            while more && pipe.read_into(out) {
+                more = out.more();
+            }
+        }
+        *out = Msg::new();
+        Err(Error::Again)
+    }
+
+    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+        let mut msg = Msg::new();
+        self.recv_into(pipes, terminated, &mut msg)?;
         Ok(msg)
     }
 
