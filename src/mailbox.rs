@@ -136,8 +136,15 @@ impl<C> Mailbox<C> {
     /// queued. Returns false on timeout.
     pub fn recv(&self, out: &mut VecDeque<C>, timeout: Option<Duration>) -> Result<bool> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        // The fd is read only when a signal is pending or poll found it
+        // readable: the usual blocking wait (nothing queued yet) saves a
+        // read that would fail with EAGAIN.
+        let mut readable = false;
         loop {
-            self.drain(out);
+            if readable || self.has_pending() {
+                self.signaler.reset();
+            }
+            out.append(&mut self.queue.lock());
             if !out.is_empty() {
                 return Ok(true);
             }
@@ -145,7 +152,7 @@ impl<C> Mailbox<C> {
             if left == Some(Duration::ZERO) {
                 return Ok(false);
             }
-            self.signaler.wait(left)?;
+            readable = self.signaler.wait(left)?;
         }
     }
 }

@@ -901,7 +901,9 @@ mod tests {
         assert!(m.is_shared());
         // SAFETY: three references were reserved, one per copy.
         let copies: Vec<Msg> = (0..3).map(|_| unsafe { m.dup_ref() }).collect();
-        assert!(copies.iter().all(|c| c.data() == &[3u8; 64][..] && c.is_shared()));
+        assert!(copies
+            .iter()
+            .all(|c| c.data() == &[3u8; 64][..] && c.is_shared()));
         drop(m);
         drop(copies);
         assert_eq!(FANOUT_FREED.load(Ordering::SeqCst), 1);

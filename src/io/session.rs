@@ -658,36 +658,46 @@ impl Session {
                     // A large body in progress: the kernel copies straight
                     // into the message, not through the buffer.
                     Some(rest) if consumed && rest.len() >= DIRECT_READ_MIN => {
+                        let want = rest.len();
                         match stream.read(rest) {
                             Ok(0) => return Err(()),
                             Ok(n) => {
                                 self.decoder.body_filled(n);
-                                Ok(0)
+                                Ok(n < want)
                             }
                             Err(e) => Err(e),
                         }
                     }
                     _ => {
                         let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos)?;
-                        match stream.read(buf.spare_mut()) {
+                        let spare = buf.spare_mut();
+                        let want = spare.len();
+                        match stream.read(spare) {
                             Ok(0) => return Err(()),
                             Ok(n) => {
                                 buf.advance(n);
-                                Ok(n)
+                                Ok(n < want)
                             }
                             Err(e) => Err(e),
                         }
                     }
                 }
             };
-            match read {
-                Ok(_) => {}
+            // A short read drained the socket: process what came and wait
+            // for the next readiness (the reactor is level-triggered, so
+            // data that arrives meanwhile is reported) instead of paying a
+            // read that fails with EAGAIN.
+            let drained = match read {
+                Ok(short) => short,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => return Err(()),
-            }
+            };
             if !self.process_buffered(reactor)? {
                 return self.set_read_paused(reactor, true);
+            }
+            if drained {
+                return Ok(());
             }
         }
     }
