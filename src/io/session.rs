@@ -14,6 +14,8 @@
 //!
 //! Every error from the peer closes only this connection.
 
+use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,8 +126,18 @@ const READ_MIN_SPARE: usize = 4 * 1024;
 /// A frame body with at least this much still missing is read straight into
 /// its message.
 const DIRECT_READ_MIN: usize = 8 * 1024;
+/// While large bodies stream in (the last one was read directly), buffered
+/// reads take at most this much: the next frame's header plus the start of
+/// its body, so little of a large body is copied out of the buffer.
+const LARGE_STREAM_READ: usize = 4 * 1024;
 /// Encode at most this much before writing (a batch of small messages).
 const OUT_BATCH: usize = 64 * 1024;
+/// Message bodies at least this large are not copied into the output
+/// buffer: the frame header goes there and the body is written from the
+/// message itself (writev).
+const OUT_ZERO_COPY_MIN: usize = 8 * 1024;
+/// Slices per writev.
+const OUT_IOV_MAX: usize = 64;
 
 pub struct Session {
     cfg: Arc<SessionConfig>,
@@ -149,6 +161,10 @@ pub struct Session {
     pending_in: Option<Msg>,
     out: Vec<u8>,
     out_pos: usize,
+    /// The last frame body was read directly (see LARGE_STREAM_READ).
+    large_in: bool,
+    /// Large bodies written from their messages, between stretches of `out`.
+    out_bodies: OutBodies,
     /// The socket closed the pipe: send what is queued, then end.
     closing: bool,
     /// Currently registered for writability.
@@ -228,6 +244,8 @@ impl Session {
             pending_in: None,
             out: Vec::with_capacity(OUT_BATCH),
             out_pos: 0,
+            large_in: false,
+            out_bodies: OutBodies::default(),
             closing: false,
             want_write: false,
             read_paused: false,
@@ -333,8 +351,7 @@ impl Session {
         self.greeting_sent = false;
         self.decoder =
             Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
-        self.out.clear();
-        self.out_pos = 0;
+        self.clear_out();
         self.peer_v2 = false;
         // Staged greeting (RFC 23 "Detecting ZMTP 1.0 and 2.0 peers", as
         // libzmq stages it): the signature now; our major version once the
@@ -363,8 +380,7 @@ impl Session {
         self.read_paused = false;
         self.inbuf = None;
         self.in_pos = 0;
-        self.out.clear();
-        self.out_pos = 0;
+        self.clear_out();
         self.pending_in = None;
         // A multipart message cut off mid-way is never delivered.
         if let Some(p) = self.pipe.as_mut() {
@@ -446,11 +462,7 @@ impl Session {
 
     /// Ends the session once a closing socket's data is all written.
     fn after_io(&mut self, reactor: &Reactor) -> Next {
-        if self.closing
-            && self.pipe.is_none()
-            && self.backlog.is_empty()
-            && self.out_pos >= self.out.len()
-        {
+        if self.closing && self.pipe.is_none() && self.backlog.is_empty() && self.out_drained() {
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
@@ -512,7 +524,7 @@ impl Session {
     /// until everything is sent (a connecter keeps retrying, as libzmq's).
     pub fn linger(&mut self, reactor: &Reactor, linger: i32) -> Next {
         self.closing = true;
-        let idle = self.pipe.is_none() && self.backlog.is_empty() && self.out_pos >= self.out.len();
+        let idle = self.pipe.is_none() && self.backlog.is_empty() && self.out_drained();
         if linger == 0 || idle || (self.target.is_none() && self.phase != Phase::Active) {
             return self.close_now(reactor);
         }
@@ -535,7 +547,7 @@ impl Session {
     /// The I/O thread is stopping: close unless output is still queued.
     pub fn stop(&mut self, reactor: &Reactor) -> Next {
         self.closing = true;
-        if self.phase != Phase::Active || self.out_pos >= self.out.len() {
+        if self.phase != Phase::Active || self.out_drained() {
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
@@ -573,7 +585,7 @@ impl Session {
     /// is full); once it is all out, takes more from the pipe.
     fn flush_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
         self.flush_out_once(reactor)?;
-        if self.out.is_empty() && self.phase == Phase::Active {
+        if self.out_drained() && self.phase == Phase::Active {
             // Room again: take more from the pipe.
             return self.pump_out(reactor);
         }
@@ -585,39 +597,71 @@ impl Session {
         let v31 = self.peer_minor >= 1;
         // A loop, not recursion: a fast peer can take batch after batch.
         loop {
-            if self.out_pos < self.out.len() {
+            if !self.out_drained() {
                 return Ok(()); // still draining; flush_out comes back here
             }
-            for msg in self.backlog.drain(..) {
-                encode_outbound(&msg, v31, &mut self.out);
+            for msg in std::mem::take(&mut self.backlog) {
+                self.queue_out(msg, v31);
             }
             let mut terminated = false;
             let mut pipe_empty = true;
-            if let Some(pipe) = self.pipe.as_mut() {
+            if self.pipe.is_some() {
                 pipe_empty = false;
-                while self.out.len() < OUT_BATCH {
+                while self.out.len() + self.out_bodies.bytes < OUT_BATCH {
+                    let Some(pipe) = self.pipe.as_mut() else {
+                        break;
+                    };
                     let Some(msg) = pipe.read() else {
                         terminated = pipe.is_terminated();
                         pipe_empty = true;
                         break;
                     };
-                    encode_outbound(&msg, v31, &mut self.out);
+                    self.queue_out(msg, v31);
                 }
             }
             if terminated {
                 // The socket closed: what it sent is now all queued here.
                 self.pipe = None;
             }
-            if self.out.is_empty() {
+            if self.out_drained() {
                 return Ok(());
             }
             self.flush_out_once(reactor)?;
             // Stop when the kernel is full (write interest is set) or the
             // pipe ran dry (it will send ActivateRead); else take more.
-            if !self.out.is_empty() || pipe_empty {
+            if !self.out_drained() || pipe_empty {
                 return Ok(());
             }
         }
+    }
+
+    /// Queues one outbound message: small ones are encoded into `out`,
+    /// large bodies are written later straight from the message.
+    fn queue_out(&mut self, msg: Msg, v31: bool) {
+        if msg.size() >= OUT_ZERO_COPY_MIN && msg.flags() & flags::SUBSCRIPTION == 0 {
+            let mut header = [0u8; frame::MAX_HEADER];
+            let n = frame::encode_header(
+                msg.size(),
+                msg.more(),
+                msg.flags() & flags::COMMAND != 0,
+                &mut header,
+            );
+            self.out.extend_from_slice(&header[..n]);
+            self.out_bodies.push(self.out.len(), msg);
+            return;
+        }
+        encode_outbound(&msg, v31, &mut self.out);
+    }
+
+    /// Everything queued for output has been written.
+    fn out_drained(&self) -> bool {
+        self.out_pos >= self.out.len() && self.out_bodies.list.is_empty()
+    }
+
+    fn clear_out(&mut self) {
+        self.out.clear();
+        self.out_pos = 0;
+        self.out_bodies = OutBodies::default();
     }
 
     /// One pass of writing, without re-entering pump_out. Only `flush_out`
@@ -625,11 +669,19 @@ impl Session {
     /// way would leave queued messages in the pipe with nothing to wake the
     /// session (a lost wake-up found by `make bench`).
     fn flush_out_once(&mut self, reactor: &Reactor) -> Result<(), ()> {
-        while self.out_pos < self.out.len() {
-            let stream = self.stream.as_mut().ok_or(())?;
-            match stream.write(&self.out[self.out_pos..]) {
+        while !self.out_drained() {
+            let written = if self.out_bodies.list.is_empty() {
+                let stream = self.stream.as_mut().ok_or(())?;
+                stream.write(&self.out[self.out_pos..])
+            } else {
+                let mut iov = [IoSlice::new(&[]); OUT_IOV_MAX];
+                let k = self.out_bodies.slices(&self.out, self.out_pos, &mut iov);
+                let stream = self.stream.as_mut().ok_or(())?;
+                stream.write_vectored(&iov[..k])
+            };
+            match written {
                 Ok(0) => return Err(()),
-                Ok(n) => self.out_pos += n,
+                Ok(n) => self.out_bodies.advance(&mut self.out_pos, n),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     return self.set_write_interest(reactor, true);
                 }
@@ -637,8 +689,7 @@ impl Session {
                 Err(_) => return Err(()),
             }
         }
-        self.out.clear();
-        self.out_pos = 0;
+        self.clear_out();
         self.set_write_interest(reactor, false)
     }
 
@@ -658,6 +709,7 @@ impl Session {
                     // A large body in progress: the kernel copies straight
                     // into the message, not through the buffer.
                     Some(rest) if consumed && rest.len() >= DIRECT_READ_MIN => {
+                        self.large_in = true;
                         let want = rest.len();
                         match stream.read(rest) {
                             Ok(0) => return Err(()),
@@ -671,7 +723,13 @@ impl Session {
                     _ => {
                         let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos)?;
                         let spare = buf.spare_mut();
-                        let want = spare.len();
+                        let want = if self.large_in {
+                            spare.len().min(LARGE_STREAM_READ)
+                        } else {
+                            spare.len()
+                        };
+                        self.large_in = false;
+                        let spare = &mut spare[..want];
                         match stream.read(spare) {
                             Ok(0) => return Err(()),
                             Ok(n) => {
@@ -813,7 +871,7 @@ impl Session {
                 Phase::Connecting | Phase::Idle | Phase::Resolving => return Ok(true),
             }
         }
-        if !self.out.is_empty() {
+        if !self.out_drained() {
             self.flush_out(reactor)?;
         }
         Ok(true)
@@ -1077,6 +1135,82 @@ fn push_frame(body: &[u8], more: bool, command: bool, out: &mut Vec<u8>) {
 
 /// Encodes an outbound message. Subscriptions go to ZMTP 3.1 peers as
 /// SUBSCRIBE/CANCEL commands and to 3.0 peers as 0x01/0x00 messages.
+/// Large message bodies queued for output without being copied: each
+/// follows the byte of the output buffer at its offset (where its frame
+/// header ends). Written with the buffer's stretches by writev.
+#[derive(Default)]
+struct OutBodies {
+    /// (offset in the output buffer, message), sorted by offset.
+    list: VecDeque<(usize, Msg)>,
+    /// How much of the front body is written.
+    pos: usize,
+    /// Total size of the bodies, for the batch limit.
+    bytes: usize,
+}
+
+impl OutBodies {
+    fn push(&mut self, offset: usize, msg: Msg) {
+        self.bytes += msg.size();
+        self.list.push_back((offset, msg));
+    }
+
+    /// The unwritten output from `out_pos` on, as slices in stream order:
+    /// stretches of `out` interleaved with the bodies. Fills `iov`, returns
+    /// how many slices (stops early when `iov` is full).
+    fn slices<'a>(
+        &'a self,
+        out: &'a [u8],
+        out_pos: usize,
+        iov: &mut [IoSlice<'a>; OUT_IOV_MAX],
+    ) -> usize {
+        let mut k = 0;
+        let mut pos = out_pos;
+        for (i, (off, body)) in self.list.iter().enumerate() {
+            if k + 2 > OUT_IOV_MAX {
+                return k;
+            }
+            if pos < *off {
+                iov[k] = IoSlice::new(&out[pos..*off]);
+                k += 1;
+            }
+            let from = if i == 0 { self.pos } else { 0 };
+            iov[k] = IoSlice::new(&body.data()[from..]);
+            k += 1;
+            pos = *off;
+        }
+        if pos < out.len() {
+            iov[k] = IoSlice::new(&out[pos..]);
+            k += 1;
+        }
+        k
+    }
+
+    /// Accounts for `n` bytes written from `out_pos` on (see `slices`).
+    fn advance(&mut self, out_pos: &mut usize, mut n: usize) {
+        while n > 0 {
+            let Some((off, body)) = self.list.front() else {
+                *out_pos += n;
+                return;
+            };
+            if *out_pos < *off {
+                let k = n.min(off - *out_pos);
+                *out_pos += k;
+                n -= k;
+                continue;
+            }
+            let size = body.size();
+            let k = n.min(size - self.pos);
+            self.pos += k;
+            n -= k;
+            if self.pos == size {
+                self.list.pop_front();
+                self.pos = 0;
+                self.bytes -= size;
+            }
+        }
+    }
+}
+
 fn encode_outbound(msg: &Msg, v31: bool, out: &mut Vec<u8>) {
     if v31 && msg.flags() & flags::SUBSCRIPTION != 0 {
         if let Some((on, topic)) = crate::socket::subscriptions::parse(msg.data()) {
@@ -1100,6 +1234,44 @@ mod tests {
         assert!(!compatible(kind::PUSH, b"PUSH"));
         assert!(!compatible(kind::PULL, b"push"));
         assert_eq!(socket_type_name(kind::XSUB), b"XSUB");
+    }
+
+    #[test]
+    fn large_bodies_are_written_in_stream_order_whatever_the_write_sizes() {
+        // Stream: "ab" BODY1(9000 x 1) "cd" BODY2(8192 x 2) "ef".
+        let mut out = b"ab".to_vec();
+        let mut bodies = OutBodies::default();
+        bodies.push(out.len(), Msg::from_slice(&[1u8; 9000]).unwrap());
+        out.extend_from_slice(b"cd");
+        bodies.push(out.len(), Msg::from_slice(&[2u8; 8192]).unwrap());
+        out.extend_from_slice(b"ef");
+        let mut expected = b"ab".to_vec();
+        expected.extend_from_slice(&[1u8; 9000]);
+        expected.extend_from_slice(b"cd");
+        expected.extend_from_slice(&[2u8; 8192]);
+        expected.extend_from_slice(b"ef");
+        // Partial writes of awkward sizes, as a full socket buffer gives.
+        for chunk in [1usize, 2, 3, 7, 4096, 9001, 100_000] {
+            let mut b = OutBodies::default();
+            for (off, m) in &bodies.list {
+                b.push(*off, Msg::from_slice(m.data()).unwrap());
+            }
+            let mut pos = 0;
+            let mut got = Vec::new();
+            loop {
+                let mut iov = [IoSlice::new(&[]); OUT_IOV_MAX];
+                let k = b.slices(&out, pos, &mut iov);
+                let all: Vec<u8> = iov[..k].iter().flat_map(|s| s.iter().copied()).collect();
+                if all.is_empty() {
+                    break;
+                }
+                let n = chunk.min(all.len());
+                got.extend_from_slice(&all[..n]);
+                b.advance(&mut pos, n);
+            }
+            assert_eq!(got, expected, "write size {chunk}");
+            assert!(b.list.is_empty() && b.bytes == 0 && pos == out.len());
+        }
     }
 
     #[test]

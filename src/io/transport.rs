@@ -427,6 +427,14 @@ impl Stream {
             Stream::Ipc(s) => s.write(buf),
         }
     }
+
+    /// One `writev` of `bufs` in order.
+    pub fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Ipc(s) => s.write_vectored(bufs),
+        }
+    }
 }
 
 impl AsRawFd for Stream {
