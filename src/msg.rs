@@ -260,26 +260,35 @@ impl SharedBuf {
         self.len = 0;
     }
 
-    /// A message whose payload is `filled()[offset..offset + len]`, sharing
-    /// the buffer. `len` must exceed [`INLINE_MAX`] (smaller payloads are
-    /// copied inline, which is cheaper than a reference).
+    /// Makes `out` (dropping what it held) a message with `flags` whose
+    /// payload is `filled()[offset..offset + len]`, sharing the buffer.
+    /// False (and `out` untouched) unless `len` exceeds [`INLINE_MAX`]
+    /// (smaller payloads are copied inline, which is cheaper than a
+    /// reference) and the range is filled.
     #[inline]
-    pub fn slice_msg(&self, offset: usize, len: usize) -> Option<Msg> {
-        if len <= INLINE_MAX || offset.checked_add(len)? > self.len {
-            return None;
+    pub fn slice_into(&self, offset: usize, len: usize, flags: u8, out: &mut Msg) -> bool {
+        if len <= INLINE_MAX || offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return false;
         }
         // SAFETY: we hold a reference, so the owner is alive.
         unsafe { self.owner.as_ref() }.acquire();
-        let mut m = Msg::with_kind(KIND_HEAP);
-        m.body = Body {
-            heap: HeapRef {
-                // SAFETY: offset + len <= self.len <= cap.
-                ptr: unsafe { self.base.add(offset) },
-                len,
-                owner: self.owner.as_ptr(),
+        *out = Msg {
+            meta: None,
+            group: Group::EMPTY,
+            routing_id: 0,
+            body: Body {
+                heap: HeapRef {
+                    // SAFETY: offset + len <= self.len <= cap.
+                    ptr: unsafe { self.base.add(offset) },
+                    len,
+                    owner: self.owner.as_ptr(),
+                },
             },
+            len: 0,
+            flags,
+            kind: KIND_HEAP,
         };
-        Some(m)
+        true
     }
 }
 
@@ -430,6 +439,32 @@ impl Msg {
             };
             (*p).kind = KIND_HEAP_SOLE;
         }
+        Ok(())
+    }
+
+    /// Replaces this message (dropping what it held) with one of `size`
+    /// bytes and `flags`, built in place: the decoder's per-frame path.
+    #[inline]
+    pub fn reset_with_size(&mut self, size: usize, flags: u8) -> Result<()> {
+        if size <= INLINE_MAX {
+            *self = Msg {
+                meta: None,
+                group: Group::EMPTY,
+                routing_id: 0,
+                body: Body {
+                    inline: [0; INLINE_MAX],
+                },
+                len: size as u8,
+                flags,
+                kind: KIND_INLINE,
+            };
+            return Ok(());
+        }
+        *self = Msg::new();
+        // SAFETY: `self` is a valid empty message, so overwriting it without
+        // a drop leaks nothing.
+        unsafe { Msg::init_heap_at(self, size) }?;
+        self.flags = flags;
         Ok(())
     }
 

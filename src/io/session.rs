@@ -803,35 +803,40 @@ impl Session {
                         let pending = &mut self.pending_in;
                         let metadata = &self.metadata;
                         let mut handshake_msg: Option<Msg> = None;
-                        let mut sink = |msg: Msg| {
+                        let mut sink = |msg: &mut Msg| {
                             if *phase == Phase::Handshake {
-                                handshake_msg = Some(msg);
+                                handshake_msg = Some(msg.take());
                                 return false; // handled below, outside the decoder
                             }
-                            match classify(msg) {
-                                Inbound::Data(mut m) => {
-                                    m.set_metadata(metadata.clone());
-                                    let Some(pipe) = pipe_slot.as_mut() else {
+                            // Commands: SUBSCRIBE/CANCEL become data
+                            // messages, PING is answered, others ignored.
+                            if msg.flags() & flags::COMMAND != 0 {
+                                match classify(msg.take()) {
+                                    Inbound::Data(m) => *msg = m,
+                                    Inbound::Ping(ctx) => {
+                                        pong.push(ctx);
                                         return true;
-                                    };
-                                    if !pipe.check_write() {
-                                        *pending = Some(m);
-                                        stalled = true;
+                                    }
+                                    Inbound::Ignore => return true,
+                                    Inbound::Fatal => {
+                                        failed = true;
                                         return false;
                                     }
-                                    pipe.write(m);
-                                    true
-                                }
-                                Inbound::Ping(ctx) => {
-                                    pong.push(ctx);
-                                    true
-                                }
-                                Inbound::Ignore => true,
-                                Inbound::Fatal => {
-                                    failed = true;
-                                    false
                                 }
                             }
+                            // Data goes from the decoder to the pipe by
+                            // reference: moved once, into the queue slot.
+                            msg.set_metadata(metadata.clone());
+                            let Some(pipe) = pipe_slot.as_mut() else {
+                                return true;
+                            };
+                            if !pipe.check_write() {
+                                *pending = Some(msg.take());
+                                stalled = true;
+                                return false;
+                            }
+                            pipe.write_from(msg);
+                            true
                         };
                         let r = match self.inbuf.as_ref() {
                             Some(buf) => self.decoder.decode_shared(buf, self.in_pos, &mut sink),

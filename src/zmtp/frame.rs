@@ -86,13 +86,15 @@ impl Decoder {
     }
 
     /// Consumes `input`, calling `sink` with each complete frame as a message
-    /// (MORE and COMMAND flags set on it). Stops at the first error; the
+    /// (MORE and COMMAND flags set on it). The sink gets the message by
+    /// reference and takes it (`Msg::take`, or a pipe's `write_from`) if it
+    /// keeps it; what it leaves is dropped. Stops at the first error; the
     /// connection must then be dropped. Returns the bytes consumed, which is
     /// all of `input` unless `sink` returns false (backpressure).
     pub fn decode(
         &mut self,
         input: &[u8],
-        sink: &mut dyn FnMut(Msg) -> bool,
+        sink: &mut dyn FnMut(&mut Msg) -> bool,
     ) -> Result<usize, ProtocolError> {
         self.decode_from(input, None, sink)
     }
@@ -104,16 +106,18 @@ impl Decoder {
         &mut self,
         buf: &SharedBuf,
         start: usize,
-        sink: &mut dyn FnMut(Msg) -> bool,
+        sink: &mut dyn FnMut(&mut Msg) -> bool,
     ) -> Result<usize, ProtocolError> {
         let input = buf.filled().get(start..).unwrap_or(&[]);
         self.decode_from(input, Some((buf, start)), sink)
     }
 
-    /// The message for a frame of `size` bytes with wire `flags`, its body
-    /// starting at `input[pos..]`: a slice of `shared` when the whole body is
-    /// there and too big to be inline, else a fresh (still empty) message.
-    /// Returns the message and whether its body is already complete.
+    /// Makes `msg` the message for a frame of `size` bytes with wire
+    /// `flags`, its body starting at `input[pos..]`: a slice of `shared` when
+    /// the whole body is there and too big to be inline, else a fresh (still
+    /// empty) message. Built in place (a message returned by value through a
+    /// `Result` costs a 64-byte copy per frame). Returns whether the body is
+    /// already complete.
     #[inline]
     fn new_message(
         &self,
@@ -122,47 +126,49 @@ impl Decoder {
         input: &[u8],
         pos: usize,
         shared: Option<(&SharedBuf, usize)>,
-    ) -> Result<(Msg, bool), ProtocolError> {
+        msg: &mut Msg,
+    ) -> Result<bool, ProtocolError> {
         if self.max_size.is_some_and(|max| size > max) {
             return Err(ProtocolError::MessageTooLarge);
         }
         let size = usize::try_from(size).map_err(|_| ProtocolError::MessageTooLarge)?;
-        let sliced = match shared {
-            Some((buf, start)) if size > INLINE_MAX && input.len() - pos >= size => {
-                buf.slice_msg(start + pos, size)
-            }
-            _ => None,
-        };
-        let (mut msg, complete) = match sliced {
-            Some(m) => (m, true),
-            None => (
-                Msg::with_size(size).map_err(|_| ProtocolError::MessageTooLarge)?,
-                size == 0,
-            ),
-        };
+        let mut msg_flags = 0;
         if flags & FLAG_MORE != 0 {
-            msg.set_flags(msg_flags::MORE);
+            msg_flags |= msg_flags::MORE;
         }
         if flags & FLAG_COMMAND != 0 {
-            msg.set_flags(msg_flags::COMMAND);
+            msg_flags |= msg_flags::COMMAND;
         }
-        Ok((msg, complete))
+        if let Some((buf, start)) = shared {
+            if size > INLINE_MAX
+                && input.len() - pos >= size
+                && buf.slice_into(start + pos, size, msg_flags, msg)
+            {
+                return Ok(true);
+            }
+        }
+        msg.reset_with_size(size, msg_flags)
+            .map_err(|_| ProtocolError::MessageTooLarge)?;
+        Ok(size == 0)
     }
 
     fn decode_from(
         &mut self,
         input: &[u8],
         shared: Option<(&SharedBuf, usize)>,
-        sink: &mut dyn FnMut(Msg) -> bool,
+        sink: &mut dyn FnMut(&mut Msg) -> bool,
     ) -> Result<usize, ProtocolError> {
         let mut pos = 0;
+        // Each frame is built here and handed to the sink by reference.
+        let mut msg = Msg::new();
         loop {
             match &mut self.state {
                 State::Ready(_) => {
-                    let State::Ready(msg) = std::mem::replace(&mut self.state, State::Flags) else {
+                    let State::Ready(mut ready) = std::mem::replace(&mut self.state, State::Flags)
+                    else {
                         unreachable!("state matched Ready above")
                     };
-                    if !sink(msg) {
+                    if !sink(&mut ready) {
                         return Ok(pos);
                     }
                 }
@@ -189,12 +195,12 @@ impl Decoder {
                             u64::from_be_bytes(b)
                         };
                         let body = pos + 1 + need;
-                        let (mut msg, complete) =
-                            self.new_message(flags, size, input, body, shared)?;
+                        let complete =
+                            self.new_message(flags, size, input, body, shared, &mut msg)?;
                         pos = body;
                         if complete {
                             pos += msg.size();
-                            if !sink(msg) {
+                            if !sink(&mut msg) {
                                 return Ok(pos);
                             }
                             continue;
@@ -205,12 +211,15 @@ impl Decoder {
                         msg.data_mut()[..take].copy_from_slice(&input[pos..pos + take]);
                         pos += take;
                         if take == size {
-                            if !sink(msg) {
+                            if !sink(&mut msg) {
                                 return Ok(pos);
                             }
                             continue;
                         }
-                        self.state = State::Body { msg, filled: take };
+                        self.state = State::Body {
+                            msg: msg.take(),
+                            filled: take,
+                        };
                         return Ok(pos);
                     }
                     pos += 1;
@@ -240,16 +249,19 @@ impl Decoder {
                         u64::from_be_bytes(*buf)
                     };
                     let flags = *flags;
-                    let (msg, complete) = self.new_message(flags, size, input, pos, shared)?;
+                    let complete = self.new_message(flags, size, input, pos, shared, &mut msg)?;
                     if complete {
                         pos += msg.size();
                         self.state = State::Flags;
-                        if !sink(msg) {
+                        if !sink(&mut msg) {
                             return Ok(pos);
                         }
                         continue;
                     }
-                    self.state = State::Body { msg, filled: 0 };
+                    self.state = State::Body {
+                        msg: msg.take(),
+                        filled: 0,
+                    };
                 }
                 State::Body { msg, filled } => {
                     let size = msg.size();
@@ -261,11 +273,12 @@ impl Decoder {
                     if *filled < size {
                         return Ok(pos);
                     }
-                    let State::Body { msg, .. } = std::mem::replace(&mut self.state, State::Flags)
+                    let State::Body { msg: mut done, .. } =
+                        std::mem::replace(&mut self.state, State::Flags)
                     else {
                         unreachable!("state matched Body above")
                     };
-                    if !sink(msg) {
+                    if !sink(&mut done) {
                         return Ok(pos);
                     }
                 }
@@ -316,8 +329,8 @@ mod tests {
         let mut d = Decoder::new(max);
         let mut out = Vec::new();
         for c in bytes.chunks(chunk.max(1)) {
-            d.decode(c, &mut |m| {
-                out.push(m);
+            d.decode(c, &mut |m: &mut Msg| {
+                out.push(m.take());
                 true
             })?;
         }
@@ -388,8 +401,8 @@ mod tests {
         let mut d = Decoder::new(None);
         let mut got = Vec::new();
         let used = d
-            .decode(&wire, &mut |m| {
-                got.push(m);
+            .decode(&wire, &mut |m: &mut Msg| {
+                got.push(m.take());
                 false
             })
             .unwrap();
@@ -414,8 +427,8 @@ mod tests {
         let mut d = Decoder::new(None);
         let mut out = Vec::new();
         let used = d
-            .decode_shared(&buf, 0, &mut |m| {
-                out.push(m);
+            .decode_shared(&buf, 0, &mut |m: &mut Msg| {
+                out.push(m.take());
                 true
             })
             .unwrap();
@@ -441,8 +454,8 @@ mod tests {
         encode(&Msg::from_slice(&body).unwrap(), &mut wire);
         let mut d = Decoder::new(None);
         let mut got = Vec::new();
-        d.decode(&wire[..100], &mut |m| {
-            got.push(m);
+        d.decode(&wire[..100], &mut |m: &mut Msg| {
+            got.push(m.take());
             true
         })
         .unwrap();
@@ -452,8 +465,8 @@ mod tests {
         rest.copy_from_slice(&wire[100..]);
         d.body_filled(20_000 - 91);
         assert!(d.has_ready());
-        d.decode(&[], &mut |m| {
-            got.push(m);
+        d.decode(&[], &mut |m: &mut Msg| {
+            got.push(m.take());
             true
         })
         .unwrap();
