@@ -267,7 +267,7 @@ impl SharedBuf {
     /// reference) and the range is filled.
     #[inline]
     pub fn slice_into(&self, offset: usize, len: usize, flags: u8, out: &mut Msg) -> bool {
-        if len <= INLINE_MAX || offset.checked_add(len).is_none_or(|end| end > self.len) {
+        if len <= INLINE_MAX || !offset.checked_add(len).is_some_and(|end| end <= self.len) {
             return false;
         }
         // SAFETY: we hold a reference, so the owner is alive.
