@@ -600,23 +600,27 @@ impl Session {
             if !self.out_drained() {
                 return Ok(()); // still draining; flush_out comes back here
             }
-            for msg in std::mem::take(&mut self.backlog) {
-                self.queue_out(msg, v31);
+            for mut msg in std::mem::take(&mut self.backlog) {
+                self.queue_out(&mut msg, v31);
             }
             let mut terminated = false;
             let mut pipe_empty = true;
             if self.pipe.is_some() {
                 pipe_empty = false;
+                // Each message moves from its queue slot into `msg`, is
+                // encoded from there (or moved on, if large) and dropped by
+                // the next read.
+                let mut msg = Msg::new();
                 while self.out.len() + self.out_bodies.bytes < OUT_BATCH {
                     let Some(pipe) = self.pipe.as_mut() else {
                         break;
                     };
-                    let Some(msg) = pipe.read() else {
+                    if !pipe.read_into(&mut msg) {
                         terminated = pipe.is_terminated();
                         pipe_empty = true;
                         break;
-                    };
-                    self.queue_out(msg, v31);
+                    }
+                    self.queue_out(&mut msg, v31);
                 }
             }
             if terminated {
@@ -636,8 +640,10 @@ impl Session {
     }
 
     /// Queues one outbound message: small ones are encoded into `out`,
-    /// large bodies are written later straight from the message.
-    fn queue_out(&mut self, msg: Msg, v31: bool) {
+    /// large bodies are written later straight from the message (taken out
+    /// of `msg`).
+    #[inline]
+    fn queue_out(&mut self, msg: &mut Msg, v31: bool) {
         if msg.size() >= OUT_ZERO_COPY_MIN && msg.flags() & flags::SUBSCRIPTION == 0 {
             let mut header = [0u8; frame::MAX_HEADER];
             let n = frame::encode_header(
@@ -647,10 +653,10 @@ impl Session {
                 &mut header,
             );
             self.out.extend_from_slice(&header[..n]);
-            self.out_bodies.push(self.out.len(), msg);
+            self.out_bodies.push(self.out.len(), msg.take());
             return;
         }
-        encode_outbound(&msg, v31, &mut self.out);
+        encode_outbound(msg, v31, &mut self.out);
     }
 
     /// Everything queued for output has been written.
