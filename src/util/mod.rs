@@ -1,5 +1,6 @@
 //! Small self-contained services of zmq.h that need no engine: Z85, timers,
 //! stopwatches.
 
+pub mod fence;
 pub mod timers;
 pub mod z85;

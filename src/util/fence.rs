@@ -1,0 +1,129 @@
+//! Asymmetric memory fences and a cheap per-thread token, for locks whose
+//! common side must not pay a locked instruction (see `handle::CallLock`).
+//!
+//! The pattern (Dekker with an asymmetric fence): the *fast* side stores its
+//! flag, issues [`light`] (a compiler fence only) and loads the other flag;
+//! the *slow* side stores its flag, issues [`heavy`] and loads the other
+//! flag. `heavy` is `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`: when it
+//! returns, every thread of the process has executed a full memory barrier,
+//! so either the fast side's store is visible to the slow side's load, or
+//! the fast side's load (after that barrier) sees the slow side's store.
+//! Where membarrier is missing (old kernel, seccomp), [`available`] is false
+//! and callers must not use the fast side at all.
+
+use std::sync::atomic::{compiler_fence, AtomicU8, Ordering};
+
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+
+/// 0: not tried yet, 1: registered, 2: unavailable.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+fn membarrier(cmd: libc::c_long) -> bool {
+    // SAFETY: membarrier takes (cmd, flags, cpu_id) integers and touches no
+    // memory of ours.
+    unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            cmd,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        ) == 0
+    }
+}
+
+/// True when [`heavy`] works in this process (registers on first call).
+pub fn available() -> bool {
+    match STATE.load(Ordering::Acquire) {
+        1 => true,
+        2 => false,
+        _ => {
+            // Registering twice is harmless, so a race here is fine.
+            let ok = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
+                && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+            STATE.store(if ok { 1 } else { 2 }, Ordering::Release);
+            ok
+        }
+    }
+}
+
+/// The fast side's fence: orders this thread's store before its next load
+/// as far as a [`heavy`] on another thread is concerned.
+#[inline(always)]
+pub fn light() {
+    compiler_fence(Ordering::SeqCst);
+}
+
+/// The slow side's fence. Callers only reach it once `available()` was true;
+/// should the syscall still fail, every thread is made to pass a barrier the
+/// slow way (`sched_yield` loops cannot promise that, so this falls back to
+/// the global membarrier command, which waits for an RCU grace period).
+pub fn heavy() {
+    if !membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) {
+        const MEMBARRIER_CMD_GLOBAL: libc::c_long = 1;
+        if !membarrier(MEMBARRIER_CMD_GLOBAL) {
+            // Not reachable after a successful registration; stop using the
+            // fast side from now on (callers check `available` per decision).
+            STATE.store(2, Ordering::Release);
+            std::sync::atomic::fence(Ordering::SeqCst);
+        }
+    }
+}
+
+/// A word that differs between any two live threads, read without a
+/// syscall or a TLS lookup: the x86-64 thread pointer (`%fs:0` holds the
+/// thread control block's own address, per the TLS ABI). 0 where no such
+/// register is known: callers then never take the fast side.
+#[inline(always)]
+pub fn thread_token() -> usize {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        let t: usize;
+        // SAFETY: reads the thread pointer slot at %fs:0, which the x86-64
+        // Linux TLS ABI guarantees to be mapped and to hold the TCB address.
+        unsafe {
+            std::arch::asm!(
+                "mov {}, qword ptr fs:[0]",
+                out(reg) t,
+                options(nostack, readonly, preserves_flags, pure)
+            )
+        };
+        t
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_stable_per_thread_and_distinct_between_live_threads() {
+        let here = thread_token();
+        assert_eq!(here, thread_token());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            tx.send(thread_token()).unwrap();
+            done_rx.recv().unwrap(); // stay alive until compared
+        });
+        let there = rx.recv().unwrap();
+        if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            assert_ne!(here, 0);
+            assert_ne!(here, there);
+        }
+        done_tx.send(()).unwrap();
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn heavy_fence_runs_when_available() {
+        if available() {
+            heavy();
+            assert!(available());
+        }
+    }
+}
