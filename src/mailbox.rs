@@ -132,6 +132,15 @@ impl<C> Mailbox<C> {
         out.append(&mut self.queue.lock());
     }
 
+    /// `drain` for an owner that watches the fd edge-triggered (an I/O
+    /// thread's epoll): every signal is a fresh event, so the eventfd's
+    /// counter need not be read back; clearing `pending` re-arms `signal`.
+    /// The counter only grows (by one per event; 2^64 is out of reach).
+    pub fn drain_edge_triggered(&self, out: &mut VecDeque<C>) {
+        self.signaler.pending.store(false, Ordering::SeqCst);
+        out.append(&mut self.queue.lock());
+    }
+
     /// Drains, waiting up to `timeout` for the first command if none is
     /// queued. Returns false on timeout.
     pub fn recv(&self, out: &mut VecDeque<C>, timeout: Option<Duration>) -> Result<bool> {

@@ -66,6 +66,23 @@ impl Reactor {
         Ok(())
     }
 
+    /// Watches `fd` for readability, edge-triggered: one event per time it
+    /// becomes (or, for an eventfd, is written while) readable, so the
+    /// handler need not consume it (a mailbox skips its eventfd read).
+    pub fn add_edge_read(&self, fd: RawFd, token: Token) -> Result<()> {
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32 | libc::EPOLLET as u32,
+            u64: token,
+        };
+        // SAFETY: as in `ctl`.
+        let rc =
+            unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
+        if rc < 0 {
+            return Err(Error::last_os_error());
+        }
+        Ok(())
+    }
+
     pub fn add(&self, fd: RawFd, token: Token, read: bool, write: bool) -> Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, token, read, write)
     }

@@ -89,7 +89,7 @@ impl IoThreadHandle {
     pub fn spawn(name: String) -> Result<IoThreadHandle> {
         let mailbox: OwnerMailbox = Arc::new(Mailbox::new()?);
         let reactor = Reactor::new()?;
-        reactor.add(mailbox.fd(), MAILBOX_TOKEN, true, false)?;
+        reactor.add_edge_read(mailbox.fd(), MAILBOX_TOKEN)?;
         let mb = mailbox.clone();
         let join = std::thread::Builder::new().name(name).spawn(move || {
             let mut io = IoThread {
@@ -157,7 +157,7 @@ impl IoThread {
             }
             for ev in events.drain(..) {
                 if ev.token == MAILBOX_TOKEN {
-                    self.mailbox.drain(&mut commands);
+                    self.mailbox.drain_edge_triggered(&mut commands);
                     while let Some(cmd) = commands.pop_front() {
                         self.command(cmd, &mut seq);
                     }
