@@ -239,7 +239,12 @@ impl<T: 'static> Registry<T> {
     pub fn insert(&self, value: T) -> &'static Cell<T> {
         let cell = match self.free.lock().pop() {
             Some(cell) => {
-                *cell.value.lock() = Some(value);
+                let mut g = cell.value.lock();
+                *g = Some(value);
+                // A new object: the bias history of the old one is moot.
+                cell.value.revocations.store(0, Ordering::Relaxed);
+                cell.value.streak.store(0, Ordering::Relaxed);
+                drop(g);
                 cell
             }
             None => Box::leak(Box::new(Cell {
