@@ -52,9 +52,12 @@ THR_COUNTS = {  # (transport, size) -> message count
     ("inproc", 1024): 1000000, ("inproc", 65536): 400000,
 }
 LAT_COUNTS = {  # (transport, size) -> roundtrip count
-    ("tcp", 1): 10000, ("tcp", 1024): 10000,
-    ("ipc", 1): 10000, ("ipc", 1024): 10000,
-    ("inproc", 1): 20000, ("inproc", 1024): 20000,
+    # Pinned round trips take ~15-20 us (tcp/ipc) and ~2.5 us (inproc): these
+    # counts keep a pinned run near 0.3 s, so one burst of hypervisor steal
+    # does not decide a median (10,000 and 20,000 gave 0.05-0.2 s runs).
+    ("tcp", 1): 20000, ("tcp", 1024): 20000,
+    ("ipc", 1): 20000, ("ipc", 1024): 20000,
+    ("inproc", 1): 60000, ("inproc", 1024): 60000,
 }
 PUBSUB_COUNTS = {1: 500000, 4: 300000}  # subscribers -> messages sent
 
