@@ -2,6 +2,8 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /*  Rules pinned here:
@@ -250,6 +252,35 @@ TEST (threadstart_without_a_function_fails)
 {
     CHECK_NULL (zmq_threadstart (NULL, NULL));
     zmq_threadclose (NULL);
+}
+
+/* ---- lengths no buffer can have ------------------------------------------- */
+
+/*  libzmq reads or copies that many bytes and crashes; ferrozmq refuses:
+ *  EINVAL for option values, ENOMEM for message data (what allocating a
+ *  copy that size ends in). An int option read into a buffer claimed to be
+ *  SIZE_MAX long is EINVAL, as in libzmq (int options need the exact size).  */
+TEST (impossible_lengths_are_refused_not_read)
+{
+    void *ctx = zmq_ctx_new ();
+    void *sub = zmq_socket (ctx, ZMQ_SUB);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    char byte = 'x';
+    CHECK_EQ_INT (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, &byte, SIZE_MAX), -1);
+    CHECK_EQ_INT (zmq_errno (), EINVAL);
+    int hwm = -1;
+    size_t len = SIZE_MAX;
+    CHECK_EQ_INT (zmq_getsockopt (sub, ZMQ_RCVHWM, &hwm, &len), -1);
+    CHECK_EQ_INT (zmq_errno (), EINVAL);
+    CHECK_EQ_INT (hwm, -1);
+    CHECK_EQ_INT (zmq_send (push, &byte, SIZE_MAX, ZMQ_DONTWAIT), -1);
+    CHECK_EQ_INT (zmq_errno (), ENOMEM);
+    struct iovec iov = {&byte, SIZE_MAX};
+    CHECK_EQ_INT (zmq_sendiov (push, &iov, 1, ZMQ_DONTWAIT), -1);
+    CHECK_EQ_INT (zmq_errno (), ENOMEM);
+    CHECK_ZMQ (zmq_close (sub));
+    CHECK_ZMQ (zmq_close (push));
+    CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
 /* ---- one socket, several threads ------------------------------------------ */

@@ -112,7 +112,9 @@ pub unsafe extern "C" fn zmq_ctx_set_ext(
 ) -> c_int {
     ffi! {
         let ctx = unsafe { ctx_arc(context) }?;
-                let value = unsafe { super::c_bytes(optval, optvallen, Error::Invalid) }?;
+        // Option values are small: an impossible length is EINVAL, as in libzmq.
+        let value = unsafe { super::c_bytes(optval, optvallen, Error::Invalid) }
+            .map_err(|_| Error::Invalid)?;
         ctx.set_option(option, value)?;
         Ok(0)
     }
@@ -132,7 +134,8 @@ pub unsafe extern "C" fn zmq_ctx_get_ext(
             return Err(Error::Fault);
         }
         // SAFETY: caller provides *optvallen writable bytes.
-        let len = unsafe { *optvallen };
+        // As in zmq_getsockopt: the buffer is used up to MAX_OPTION_LEN.
+        let len = unsafe { *optvallen }.min(super::MAX_OPTION_LEN);
         let out = unsafe { std::slice::from_raw_parts_mut(optval.cast::<u8>(), len) };
         let written = ctx.get_option_ext(option, out)?;
         // SAFETY: checked non-null above.

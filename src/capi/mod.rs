@@ -110,7 +110,9 @@ macro_rules! ffi {
 pub(crate) use ffi;
 
 /// A (pointer, length) argument as bytes: NULL is allowed only with length
-/// 0; otherwise `null_error`.
+/// 0; otherwise `null_error`. A length no buffer can have (over
+/// `isize::MAX`) is refused with ENOMEM, what libzmq's allocation of a copy
+/// that size ends in.
 ///
 /// # Safety
 /// `p` is NULL or points to `len` readable bytes.
@@ -126,7 +128,37 @@ pub unsafe fn c_bytes<'a>(
         return Err(null_error);
     }
     // SAFETY: non-null and, by the caller's contract, `len` readable bytes.
-    Ok(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) })
+    unsafe { c_slice(p.cast::<u8>(), len) }.ok_or(Error::NoMemory)
+}
+
+/// The most of a caller's option buffer a get-option call uses (every
+/// option value is far shorter).
+pub(crate) const MAX_OPTION_LEN: usize = 64 * 1024;
+
+/// `slice::from_raw_parts` for a caller's (pointer, count): `None` when
+/// no object can be that long (over `isize::MAX` bytes), which would make
+/// the slice itself undefined behaviour.
+///
+/// # Safety
+/// `p` is non-null and points to `n` readable `T`s whenever `n` is possible.
+pub unsafe fn c_slice<'a, T>(p: *const T, n: usize) -> Option<&'a [T]> {
+    if n.checked_mul(std::mem::size_of::<T>())? > isize::MAX as usize {
+        return None;
+    }
+    // SAFETY: the caller's promise, for a length a real object can have.
+    Some(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// Mutable form of [`c_slice`].
+///
+/// # Safety
+/// As [`c_slice`], for writable `T`s the caller does not otherwise use.
+pub unsafe fn c_slice_mut<'a, T>(p: *mut T, n: usize) -> Option<&'a mut [T]> {
+    if n.checked_mul(std::mem::size_of::<T>())? > isize::MAX as usize {
+        return None;
+    }
+    // SAFETY: as in `c_slice`.
+    Some(unsafe { std::slice::from_raw_parts_mut(p, n) })
 }
 
 /// A C string argument as bytes, or EINVAL for NULL.

@@ -98,7 +98,7 @@ pub unsafe extern "C" fn zmq_setsockopt(
                 None
             } else {
                 // SAFETY: the caller provides optvallen readable bytes.
-                Some(unsafe { std::slice::from_raw_parts(optval.cast::<u8>(), optvallen) })
+                Some(unsafe { super::c_slice(optval.cast::<u8>(), optvallen) }.ok_or(Error::Invalid)?)
             };
             sockopt::set(sock, option, value).map(|()| 0)
         })
@@ -118,7 +118,10 @@ pub unsafe extern "C" fn zmq_getsockopt(
                 return Err(Error::Fault);
             }
             // SAFETY: the caller provides *optvallen writable bytes.
-            let len = unsafe { *optvallen };
+            // No option value is near 64 KiB: a larger claimed buffer is
+            // used only that far (a slice longer than isize::MAX would be
+            // undefined behaviour before any check could run).
+            let len = unsafe { *optvallen }.min(super::MAX_OPTION_LEN);
             let out = unsafe { std::slice::from_raw_parts_mut(optval.cast::<u8>(), len) };
             let written = sockopt::get(sock, option, out)?;
             // SAFETY: checked non-null above.
@@ -265,13 +268,14 @@ pub unsafe extern "C" fn zmq_sendiov(
                 return Err(Error::Invalid);
             }
             // SAFETY: the caller provides count iovecs.
-            let parts = unsafe { std::slice::from_raw_parts(iov, count) };
+            let parts = unsafe { super::c_slice(iov, count) }.ok_or(Error::Invalid)?;
             for (i, part) in parts.iter().enumerate() {
                 let data = if part.iov_len == 0 || part.iov_base.is_null() {
                     &[][..]
                 } else {
                     // SAFETY: each iovec describes readable memory.
-                    unsafe { std::slice::from_raw_parts(part.iov_base.cast::<u8>(), part.iov_len) }
+                    unsafe { super::c_slice(part.iov_base.cast::<u8>(), part.iov_len) }
+                        .ok_or(Error::NoMemory)?
                 };
                 let f = if i + 1 < count { flags | crate::socket::SNDMORE } else { flags };
                 send_msg(sock, Msg::from_slice(data)?, f)?;
@@ -297,7 +301,7 @@ pub unsafe extern "C" fn zmq_recviov(
             }
             // SAFETY: the caller provides *count iovecs.
             let max = unsafe { *count };
-            let parts = unsafe { std::slice::from_raw_parts_mut(iov, max) };
+            let parts = unsafe { super::c_slice_mut(iov, max) }.ok_or(Error::Invalid)?;
             let mut received = 0;
             let mut total = 0usize;
             let mut more = true;

@@ -62,7 +62,7 @@ pub unsafe extern "C" fn zmq_z85_encode(
             return Err(Error::Invalid);
         }
         // SAFETY: caller provides `size` readable bytes.
-        let input = if size == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(data, size) } };
+        let input = if size == 0 { &[][..] } else { unsafe { super::c_slice(data, size) }.ok_or(Error::Invalid)? };
         let text = z85::encode(input).ok_or(Error::Invalid)?;
         // SAFETY: caller provides size*5/4+1 writable bytes, as documented.
         unsafe {
