@@ -167,8 +167,13 @@ pub unsafe extern "C" fn zmq_send(
 ) -> c_int {
     ffi! {
         with_socket(s, |sock| {
-                        let data = unsafe { c_bytes(buf, len, Error::Fault) }?;
-            send_msg(sock, Msg::from_slice(data)?, flags)
+            let data = unsafe { c_bytes(buf, len, Error::Fault) }?;
+            // Built in place and sent by reference (see Socket::send_from).
+            let mut msg = Msg::new();
+            msg.reset_with_size(data.len(), 0)?;
+            msg.data_mut().copy_from_slice(data);
+            sock.send_from(&mut msg, flags)?;
+            Ok(size_result(data.len()))
         })
     }
 }
@@ -204,7 +209,8 @@ pub unsafe extern "C" fn zmq_recv(
             if buf.is_null() && len != 0 {
                 return Err(Error::Fault);
             }
-            let msg = sock.recv(flags)?;
+            let mut msg = Msg::new();
+            sock.recv_into(&mut msg, flags)?;
             let n = msg.size().min(len);
             if n > 0 {
                 // SAFETY: the caller provides len writable bytes; n <= len.
