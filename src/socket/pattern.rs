@@ -260,42 +260,36 @@ impl Pattern {
         matches!(self, Pattern::Push | Pattern::Pub(_))
     }
 
-    pub fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
-        match self {
-            Pattern::Pull => Err((Error::NotSupported, msg)),
-            Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
-                pipes.lb_send(msg).map(|_| ())
-            }
-            Pattern::Req(r) => r.send(pipes, msg),
-            Pattern::Rep(r) => r.send(pipes, msg),
-            Pattern::Router(r) => r.send(pipes, msg),
-            Pattern::Pub(p) => p.send(pipes, msg),
-            Pattern::Sub(s) if s.xsub => s.xsend(pipes, msg),
-            Pattern::Sub(_) => Err((Error::NotSupported, msg)),
-        }
+    pub fn send(&mut self, pipes: &mut PipeSet, mut msg: Msg) -> Result<(), (Error, Msg)> {
+        self.send_from(pipes, &mut msg).map_err(|e| (e, msg))
     }
 
-    /// [`Pattern::send`] for a message held by reference: on success it was
-    /// taken (and `msg` is empty); on failure it is as it was. The patterns
-    /// of the per-message fast path move it straight into the pipe.
+    /// Sends a frame held by reference: on success it was taken (and `msg`
+    /// is empty); on failure it is as it was. Every pattern moves it straight
+    /// into its pipe (a 64-byte message returned through `Result` layers
+    /// costs copies that stall store forwarding).
     #[inline]
     pub fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         match self {
             Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
                 pipes.lb_send_from(msg).map(|_| ())
             }
+            Pattern::Req(r) => r.send_from(pipes, msg),
+            Pattern::Rep(r) => r.send_from(pipes, msg),
+            Pattern::Router(r) => r.send_from(pipes, msg),
             Pattern::Pub(p) => {
                 p.send_from(pipes, msg);
                 Ok(())
             }
-            _ => self.send(pipes, msg.take()).map_err(|(e, back)| {
+            Pattern::Sub(s) if s.xsub => s.xsend(pipes, msg.take()).map_err(|(e, back)| {
                 *msg = back;
                 e
             }),
+            Pattern::Pull | Pattern::Sub(_) => Err(Error::NotSupported),
         }
     }
 
-    /// [`Pattern::recv`] into a message held by reference (its old content is
+    /// Receives a frame into a message held by reference (its old content is
     /// dropped once a frame is taken; on failure it may be left empty).
     #[inline]
     pub fn recv_into(
@@ -309,11 +303,15 @@ impl Pattern {
                 .fq_recv_into(terminated, out)
                 .map(|_| ())
                 .ok_or(Error::Again),
+            Pattern::Req(r) => r.recv_into(pipes, out),
+            Pattern::Rep(r) => r.recv_into(pipes, terminated, out),
+            Pattern::Router(r) => r.recv_into(pipes, terminated, out),
             Pattern::Sub(s) => s.recv_into(pipes, terminated, out),
-            _ => {
-                *out = self.recv(pipes, terminated)?;
+            Pattern::Pub(p) if p.xpub => {
+                *out = p.pending.pop_front().ok_or(Error::Again)?;
                 Ok(())
             }
+            Pattern::Push | Pattern::Pub(_) => Err(Error::NotSupported),
         }
     }
 
@@ -322,19 +320,9 @@ impl Pattern {
         pipes: &mut PipeSet,
         terminated: &mut Vec<PipeId>,
     ) -> Result<Msg, Error> {
-        match self {
-            Pattern::Push => Err(Error::NotSupported),
-            Pattern::Pair { .. } | Pattern::Pull | Pattern::Dealer => pipes
-                .fq_recv(terminated)
-                .map(|(m, _)| m)
-                .ok_or(Error::Again),
-            Pattern::Req(r) => r.recv(pipes),
-            Pattern::Rep(r) => r.recv(pipes, terminated),
-            Pattern::Router(r) => r.recv(pipes, terminated),
-            Pattern::Pub(p) if p.xpub => p.pending.pop_front().ok_or(Error::Again),
-            Pattern::Pub(_) => Err(Error::NotSupported),
-            Pattern::Sub(s) => s.recv(pipes, terminated),
-        }
+        let mut msg = Msg::new();
+        self.recv_into(pipes, terminated, &mut msg)?;
+        Ok(msg)
     }
 
     pub fn has_in(&mut self, pipes: &mut PipeSet) -> bool {
@@ -388,20 +376,19 @@ fn with_more(mut m: Msg, more: bool) -> Msg {
 }
 
 impl Req {
-    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+    /// Sends a request frame held by reference (taken on success).
+    fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         if self.awaiting_reply {
-            return Err((Error::State, msg));
+            return Err(Error::State);
         }
         if !self.out_more {
             // Start of a request: the empty delimiter goes first, to the pipe
             // load balancing picks; the rest of the request follows on it.
-            match pipes.lb_send(with_more(Msg::new(), true)) {
-                Ok(id) => self.reply_pipe = Some(id),
-                Err((e, _)) => return Err((e, msg)),
-            }
+            let mut delimiter = with_more(Msg::new(), true);
+            self.reply_pipe = Some(pipes.lb_send_from(&mut delimiter)?);
         }
         let more = msg.more();
-        pipes.lb_send(msg)?;
+        pipes.lb_send_from(msg)?;
         self.out_more = more;
         if !more {
             self.awaiting_reply = true;
@@ -410,7 +397,8 @@ impl Req {
         Ok(())
     }
 
-    fn recv(&mut self, pipes: &mut PipeSet) -> Result<Msg, Error> {
+    /// Receives a reply frame into `out` (left empty when there is none).
+    fn recv_into(&mut self, pipes: &mut PipeSet, out: &mut Msg) -> Result<(), Error> {
         if !self.awaiting_reply {
             return Err(Error::State);
         }
@@ -420,50 +408,60 @@ impl Req {
             .ok_or(Error::Again)?;
         let pipe = pipes.get_mut(index);
         loop {
-            let msg = pipe.read().ok_or(Error::Again)?;
+            if !pipe.read_into(out) {
+                *out = Msg::new();
+                return Err(Error::Again);
+            }
             if !self.in_body {
                 // A reply starts with the empty delimiter; anything else is a
                 // malformed reply and is dropped whole, as libzmq does.
-                if msg.size() == 0 && msg.more() {
+                if out.size() == 0 && out.more() {
                     self.in_body = true;
                     continue;
                 }
-                let mut more = msg.more();
-                while more {
-                    match pipe.read() {
-                        Some(m) => more = m.more(),
-                        None => break,
-                    }
+                let mut more = out.more();
+                while more && pipe.read_into(out) {
+                    more = out.more();
                 }
                 continue;
             }
-            if !msg.more() {
+            if !out.more() {
                 self.awaiting_reply = false;
                 self.in_body = false;
             }
-            return Ok(msg);
+            return Ok(());
         }
     }
 }
 
 impl Rep {
-    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+    /// Receives a request frame into `out`, keeping the envelope for the
+    /// reply (`out` is left empty when there is none).
+    fn recv_into(
+        &mut self,
+        pipes: &mut PipeSet,
+        terminated: &mut Vec<PipeId>,
+        out: &mut Msg,
+    ) -> Result<(), Error> {
         if self.sending_reply {
             return Err(Error::State);
         }
         loop {
-            let (msg, index) = pipes.fq_recv(terminated).ok_or(Error::Again)?;
+            let Some(index) = pipes.fq_recv_into(terminated, out) else {
+                *out = Msg::new();
+                return Err(Error::Again);
+            };
             if self.in_body {
-                if !msg.more() {
+                if !out.more() {
                     self.in_body = false;
                     self.sending_reply = true;
                 }
-                return Ok(msg);
+                return Ok(());
             }
             // Envelope: routing frames up to the empty delimiter.
-            let delimiter = msg.size() == 0;
-            let more = msg.more();
-            self.envelope.push(msg);
+            let delimiter = out.size() == 0;
+            let more = out.more();
+            self.envelope.push(out.take());
             if !more {
                 // No delimiter before the end: malformed, dropped.
                 self.envelope.clear();
@@ -476,9 +474,11 @@ impl Rep {
         }
     }
 
-    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+    /// Sends a reply frame held by reference (taken on success, also when
+    /// the requester is gone and the reply is dropped, as in libzmq).
+    fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         if !self.sending_reply {
-            return Err((Error::State, msg));
+            return Err(Error::State);
         }
         let more = msg.more();
         match self.reply_pipe.and_then(|id| pipes.index_of(id)) {
@@ -489,13 +489,15 @@ impl Rep {
                         pipe.write(with_more(frame, true));
                     }
                 }
-                pipe.write(msg);
+                pipe.write_from(msg);
                 if !more {
                     pipe.flush();
                 }
             }
-            // The requester is gone: the reply is dropped, as in libzmq.
-            None => self.envelope.clear(),
+            None => {
+                self.envelope.clear();
+                drop(msg.take());
+            }
         }
         self.out_more = more;
         if !more {
@@ -518,29 +520,44 @@ impl Router {
         }
     }
 
-    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
+    /// Receives a frame into `out`: first the sender's routing id, then the
+    /// message's own frames (`out` is left empty when there is none).
+    fn recv_into(
+        &mut self,
+        pipes: &mut PipeSet,
+        terminated: &mut Vec<PipeId>,
+        out: &mut Msg,
+    ) -> Result<(), Error> {
         if let Some(m) = self.prefetched.take() {
             self.in_more = m.more();
-            return Ok(m);
+            *out = m;
+            return Ok(());
         }
-        let (msg, index) = pipes.fq_recv(terminated).ok_or(Error::Again)?;
+        let Some(index) = pipes.fq_recv_into(terminated, out) else {
+            *out = Msg::new();
+            return Err(Error::Again);
+        };
         if self.in_more {
-            self.in_more = msg.more();
-            return Ok(msg);
+            self.in_more = out.more();
+            return Ok(());
         }
         // First frame of a message: hand out the sender's routing id first.
         let id = Msg::from_slice(&pipes.get(index).routing_id).map_err(|_| Error::NoMemory)?;
-        self.prefetched = Some(msg);
+        self.prefetched = Some(std::mem::replace(out, with_more(id, true)));
         self.in_more = true;
-        Ok(with_more(id, true))
+        Ok(())
     }
 
-    fn send(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+    /// Sends a frame held by reference (taken on success): the routing-id
+    /// frame picks the peer, the rest goes to it (or is dropped when it is
+    /// unknown or full, unless ROUTER_MANDATORY).
+    fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         let more = msg.more();
         let Some(target) = self.out else {
             // The routing-id frame. Without MORE there is no message to
             // route: libzmq ignores it.
             if !more {
+                drop(msg.take());
                 return Ok(());
             }
             let found = self
@@ -549,18 +566,22 @@ impl Router {
                 .and_then(|&id| pipes.index_of(id).map(|i| (id, i)));
             self.out = match found {
                 Some((id, i)) if pipes.get_mut(i).check_write() => Some(Some(id)),
-                Some(_) if self.mandatory => return Err((Error::Again, msg)),
-                None if self.mandatory => return Err((Error::Os(libc::EHOSTUNREACH), msg)),
+                Some(_) if self.mandatory => return Err(Error::Again),
+                None if self.mandatory => return Err(Error::Os(libc::EHOSTUNREACH)),
                 _ => Some(None),
             };
+            drop(msg.take());
             return Ok(());
         };
-        if let Some(i) = target.and_then(|id| pipes.index_of(id)) {
-            let pipe = pipes.get_mut(i);
-            pipe.write(msg);
-            if !more {
-                pipe.flush();
+        match target.and_then(|id| pipes.index_of(id)) {
+            Some(i) => {
+                let pipe = pipes.get_mut(i);
+                pipe.write_from(msg);
+                if !more {
+                    pipe.flush();
+                }
             }
+            None => drop(msg.take()),
         }
         if !more {
             self.out = None;
@@ -623,11 +644,6 @@ impl Publisher {
                 }
             }
         }
-    }
-
-    fn send(&mut self, pipes: &mut PipeSet, mut msg: Msg) -> Result<(), (Error, Msg)> {
-        self.send_from(pipes, &mut msg);
-        Ok(())
     }
 
     /// Sends to every matching subscriber; never fails (a full pipe loses
@@ -782,12 +798,6 @@ impl Subscriber {
         }
         *out = Msg::new();
         Err(Error::Again)
-    }
-
-    fn recv(&mut self, pipes: &mut PipeSet, terminated: &mut Vec<PipeId>) -> Result<Msg, Error> {
-        let mut msg = Msg::new();
-        self.recv_into(pipes, terminated, &mut msg)?;
-        Ok(msg)
     }
 
     fn has_in(&mut self, pipes: &mut PipeSet) -> bool {
