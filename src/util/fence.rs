@@ -8,8 +8,9 @@
 //! returns, every thread of the process has executed a full memory barrier,
 //! so either the fast side's store is visible to the slow side's load, or
 //! the fast side's load (after that barrier) sees the slow side's store.
-//! Where membarrier is missing (old kernel, seccomp), [`available`] is false
-//! and callers must not use the fast side at all.
+//! Where membarrier is missing (old kernel) or a seccomp filter is active
+//! (it might kill the process on a syscall libzmq never makes),
+//! [`available`] is false and callers must not use the fast side at all.
 
 use std::sync::atomic::{compiler_fence, AtomicU8, Ordering};
 
@@ -33,18 +34,35 @@ fn membarrier(cmd: libc::c_long) -> bool {
 }
 
 /// True when [`heavy`] works in this process (registers on first call).
+///
+/// Never under a seccomp filter: libzmq makes no membarrier call, and a
+/// filter that does not list it may kill the process (systemd's
+/// `SystemCallFilter=` sends SIGSYS by default) instead of failing the call,
+/// so a host that runs fine with libzmq must not meet it through us. Callers
+/// then keep the plain (locked-instruction) path.
 pub fn available() -> bool {
     match STATE.load(Ordering::Acquire) {
         1 => true,
         2 => false,
         _ => {
             // Registering twice is harmless, so a race here is fine.
-            let ok = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
+            let ok = no_seccomp_filter()
+                && membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
                 && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
             STATE.store(if ok { 1 } else { 2 }, Ordering::Release);
             ok
         }
     }
+}
+
+/// True only when /proc says this process runs without a seccomp filter.
+fn no_seccomp_filter() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Seccomp:"))
+            .is_some_and(|v| v.trim() == "0")
+    })
 }
 
 /// The fast side's fence: orders this thread's store before its next load
@@ -117,6 +135,19 @@ mod tests {
         }
         done_tx.send(()).unwrap();
         t.join().unwrap();
+    }
+
+    #[test]
+    fn seccomp_status_is_read_from_proc() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let filtered = status
+            .lines()
+            .any(|l| l.starts_with("Seccomp:") && l.trim_end() != "Seccomp:\t0");
+        if status.contains("Seccomp:") {
+            assert_eq!(no_seccomp_filter(), !filtered);
+        } else {
+            assert!(!no_seccomp_filter(), "unknown means no");
+        }
     }
 
     #[test]
