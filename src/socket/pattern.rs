@@ -268,8 +268,20 @@ impl Pattern {
     /// is empty); on failure it is as it was. Every pattern moves it straight
     /// into its pipe (a 64-byte message returned through `Result` layers
     /// costs copies that stall store forwarding).
-    #[inline]
+    #[inline(always)]
     pub fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
+        match self {
+            Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
+                pipes.lb_send_from(msg).map(|_| ())
+            }
+            _ => self.send_from_other(pipes, msg),
+        }
+    }
+
+    /// `send_from` for the patterns with more to do than load balancing
+    /// (kept out of line so the plain ones inline into the caller).
+    #[inline(never)]
+    fn send_from_other(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         match self {
             Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
                 pipes.lb_send_from(msg).map(|_| ())
@@ -291,8 +303,25 @@ impl Pattern {
 
     /// Receives a frame into a message held by reference (its old content is
     /// dropped once a frame is taken; on failure it may be left empty).
-    #[inline]
+    #[inline(always)]
     pub fn recv_into(
+        &mut self,
+        pipes: &mut PipeSet,
+        terminated: &mut Vec<PipeId>,
+        out: &mut Msg,
+    ) -> Result<(), Error> {
+        match self {
+            Pattern::Pair { .. } | Pattern::Pull | Pattern::Dealer => pipes
+                .fq_recv_into(terminated, out)
+                .map(|_| ())
+                .ok_or(Error::Again),
+            _ => self.recv_into_other(pipes, terminated, out),
+        }
+    }
+
+    /// `recv_into` for the patterns with more to do than fair queueing.
+    #[inline(never)]
+    fn recv_into_other(
         &mut self,
         pipes: &mut PipeSet,
         terminated: &mut Vec<PipeId>,
