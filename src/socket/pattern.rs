@@ -260,10 +260,6 @@ impl Pattern {
         matches!(self, Pattern::Push | Pattern::Pub(_))
     }
 
-    pub fn send(&mut self, pipes: &mut PipeSet, mut msg: Msg) -> Result<(), (Error, Msg)> {
-        self.send_from(pipes, &mut msg).map_err(|e| (e, msg))
-    }
-
     /// Sends a frame held by reference: on success it was taken (and `msg`
     /// is empty); on failure it is as it was. Every pattern moves it straight
     /// into its pipe (a 64-byte message returned through `Result` layers
@@ -342,16 +338,6 @@ impl Pattern {
             }
             Pattern::Push | Pattern::Pub(_) => Err(Error::NotSupported),
         }
-    }
-
-    pub fn recv(
-        &mut self,
-        pipes: &mut PipeSet,
-        terminated: &mut Vec<PipeId>,
-    ) -> Result<Msg, Error> {
-        let mut msg = Msg::new();
-        self.recv_into(pipes, terminated, &mut msg)?;
-        Ok(msg)
     }
 
     pub fn has_in(&mut self, pipes: &mut PipeSet) -> bool {
