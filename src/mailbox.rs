@@ -195,6 +195,25 @@ mod tests {
     }
 
     #[test]
+    fn a_stale_readable_fd_is_cleared_by_a_blocking_recv_not_spun_on() {
+        // A signal whose `pending` flag was already reset (a sender racing a
+        // drain): recv skips the read while nothing is pending, but once
+        // poll reports the fd readable it must read it, else it would spin.
+        let mb = Mailbox::<u32>::new().unwrap();
+        mb.signaler.signal();
+        mb.signaler.pending.store(false, Ordering::SeqCst);
+        assert!(readable(mb.fd()));
+        let mut out = VecDeque::new();
+        assert!(!mb.recv(&mut out, Some(Duration::from_millis(20))).unwrap());
+        assert!(!readable(mb.fd()), "the stale signal was consumed");
+        // The edge-triggered drain (I/O threads) re-arms without reading.
+        mb.send(5);
+        mb.drain_edge_triggered(&mut out);
+        assert_eq!(out, [5]);
+        assert!(!mb.has_pending());
+    }
+
+    #[test]
     fn recv_times_out_then_wakes_on_command_from_another_thread() {
         let mb = Arc::new(Mailbox::new().unwrap());
         let mut out = VecDeque::new();
