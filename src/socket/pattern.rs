@@ -263,25 +263,25 @@ impl Pattern {
     /// Sends a frame held by reference: on success it was taken (and `msg`
     /// is empty); on failure it is as it was. Every pattern moves it straight
     /// into its pipe (a 64-byte message returned through `Result` layers
-    /// costs copies that stall store forwarding).
+    /// costs copies that stall store forwarding). Inlined into the socket:
+    /// the load-balancing patterns run here, the others out of line.
     #[inline(always)]
     pub fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         match self {
             Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
                 pipes.lb_send_from(msg).map(|_| ())
             }
-            _ => self.send_from_other(pipes, msg),
+            // A two-way test first, then the rest: cheaper for the plain
+            // patterns than one jump table over all of them.
+            _ => self.send_routed(pipes, msg),
         }
     }
 
-    /// `send_from` for the patterns with more to do than load balancing
-    /// (kept out of line so the plain ones inline into the caller).
+    /// `send_from` for every pattern but the load-balancing ones (which
+    /// `send_from` handles before calling this).
     #[inline(never)]
-    fn send_from_other(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
+    fn send_routed(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         match self {
-            Pattern::Pair { .. } | Pattern::Push | Pattern::Dealer => {
-                pipes.lb_send_from(msg).map(|_| ())
-            }
             Pattern::Req(r) => r.send_from(pipes, msg),
             Pattern::Rep(r) => r.send_from(pipes, msg),
             Pattern::Router(r) => r.send_from(pipes, msg),
@@ -289,16 +289,14 @@ impl Pattern {
                 p.send_from(pipes, msg);
                 Ok(())
             }
-            Pattern::Sub(s) if s.xsub => s.xsend(pipes, msg.take()).map_err(|(e, back)| {
-                *msg = back;
-                e
-            }),
-            Pattern::Pull | Pattern::Sub(_) => Err(Error::NotSupported),
+            Pattern::Sub(s) if s.xsub => s.xsend_from(pipes, msg),
+            _ => Err(Error::NotSupported),
         }
     }
 
     /// Receives a frame into a message held by reference (its old content is
     /// dropped once a frame is taken; on failure it may be left empty).
+    /// Inlined like `send_from`: fair queueing here, the rest out of line.
     #[inline(always)]
     pub fn recv_into(
         &mut self,
@@ -311,32 +309,26 @@ impl Pattern {
                 .fq_recv_into(terminated, out)
                 .map(|_| ())
                 .ok_or(Error::Again),
-            _ => self.recv_into_other(pipes, terminated, out),
+            _ => self.recv_routed(pipes, terminated, out),
         }
     }
 
-    /// `recv_into` for the patterns with more to do than fair queueing.
+    /// `recv_into` for every pattern but the fair-queueing ones (which
+    /// `recv_into` handles before calling this).
     #[inline(never)]
-    fn recv_into_other(
+    fn recv_routed(
         &mut self,
         pipes: &mut PipeSet,
         terminated: &mut Vec<PipeId>,
         out: &mut Msg,
     ) -> Result<(), Error> {
         match self {
-            Pattern::Pair { .. } | Pattern::Pull | Pattern::Dealer => pipes
-                .fq_recv_into(terminated, out)
-                .map(|_| ())
-                .ok_or(Error::Again),
             Pattern::Req(r) => r.recv_into(pipes, out),
             Pattern::Rep(r) => r.recv_into(pipes, terminated, out),
             Pattern::Router(r) => r.recv_into(pipes, terminated, out),
             Pattern::Sub(s) => s.recv_into(pipes, terminated, out),
-            Pattern::Pub(p) if p.xpub => {
-                *out = p.pending.pop_front().ok_or(Error::Again)?;
-                Ok(())
-            }
-            Pattern::Push | Pattern::Pub(_) => Err(Error::NotSupported),
+            Pattern::Pub(p) => p.recv_into(out),
+            _ => Err(Error::NotSupported),
         }
     }
 
@@ -392,6 +384,7 @@ fn with_more(mut m: Msg, more: bool) -> Msg {
 
 impl Req {
     /// Sends a request frame held by reference (taken on success).
+    #[inline(never)]
     fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         if self.awaiting_reply {
             return Err(Error::State);
@@ -413,6 +406,7 @@ impl Req {
     }
 
     /// Receives a reply frame into `out` (left empty when there is none).
+    #[inline(never)]
     fn recv_into(&mut self, pipes: &mut PipeSet, out: &mut Msg) -> Result<(), Error> {
         if !self.awaiting_reply {
             return Err(Error::State);
@@ -452,6 +446,7 @@ impl Req {
 impl Rep {
     /// Receives a request frame into `out`, keeping the envelope for the
     /// reply (`out` is left empty when there is none).
+    #[inline(never)]
     fn recv_into(
         &mut self,
         pipes: &mut PipeSet,
@@ -491,6 +486,7 @@ impl Rep {
 
     /// Sends a reply frame held by reference (taken on success, also when
     /// the requester is gone and the reply is dropped, as in libzmq).
+    #[inline(never)]
     fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         if !self.sending_reply {
             return Err(Error::State);
@@ -537,6 +533,7 @@ impl Router {
 
     /// Receives a frame into `out`: first the sender's routing id, then the
     /// message's own frames (`out` is left empty when there is none).
+    #[inline(never)]
     fn recv_into(
         &mut self,
         pipes: &mut PipeSet,
@@ -566,6 +563,7 @@ impl Router {
     /// Sends a frame held by reference (taken on success): the routing-id
     /// frame picks the peer, the rest goes to it (or is dropped when it is
     /// unknown or full, unless ROUTER_MANDATORY).
+    #[inline(never)]
     fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         let more = msg.more();
         let Some(target) = self.out else {
@@ -661,10 +659,21 @@ impl Publisher {
         }
     }
 
+    /// XPUB hands out the subscription messages it queued; PUB receives
+    /// nothing.
+    fn recv_into(&mut self, out: &mut Msg) -> Result<(), Error> {
+        if !self.xpub {
+            return Err(Error::NotSupported);
+        }
+        *out = self.pending.pop_front().ok_or(Error::Again)?;
+        Ok(())
+    }
+
     /// Sends to every matching subscriber; never fails (a full pipe loses
     /// the message) and always consumes `msg`. All copies are made in one
     /// go: one reference-count add for the lot, then each pipe's copy is
     /// written straight into its queue.
+    #[inline(never)]
     fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) {
         let more = msg.more();
         let first = !self.out_more;
@@ -742,7 +751,11 @@ impl Subscriber {
         }
     }
 
-    fn xsend(&mut self, pipes: &mut PipeSet, msg: Msg) -> Result<(), (Error, Msg)> {
+    /// XSUB send: (un)subscriptions change the filter and go upstream,
+    /// anything else goes upstream as is. Always takes `msg`.
+    #[inline(never)]
+    fn xsend_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
+        let msg = msg.take();
         if !self.out_more {
             if let Some((on, topic)) = subscriptions::parse(msg.data()) {
                 if !msg.more() {
@@ -780,9 +793,10 @@ impl Subscriber {
         false
     }
 
-    /// [`Subscriber::recv`] into the caller's message: frames move from the
-    /// pipe straight into `out`, and filtering looks at them there. On
-    /// failure `out` is left empty.
+    /// Receives the next subscribed frame into the caller's message: frames
+    /// move from the pipe straight into `out`, and filtering looks at them
+    /// there. On failure `out` is left empty.
+    #[inline(never)]
     fn recv_into(
         &mut self,
         pipes: &mut PipeSet,
