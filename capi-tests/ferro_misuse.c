@@ -355,4 +355,46 @@ TEST (one_socket_used_by_two_threads_at_once_loses_and_tears_nothing)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+static void *steered_proxy (void *arg)
+{
+    void **s = arg;
+    intptr_t rc = zmq_proxy_steerable (s[0], s[1], NULL, s[2]);
+    return (void *) rc;
+}
+
+/*  libzmq 4.3 asserts (aborting the process) on an unknown control
+ *  command; ferrozmq ignores it and keeps proxying.  */
+TEST (proxy_ignores_an_unknown_control_command)
+{
+    void *ctx = zmq_ctx_new ();
+    void *s[3] = {zmq_socket (ctx, ZMQ_PULL), zmq_socket (ctx, ZMQ_PUSH),
+                  zmq_socket (ctx, ZMQ_PAIR)};
+    void *steer = zmq_socket (ctx, ZMQ_PAIR);
+    void *producer = zmq_socket (ctx, ZMQ_PUSH);
+    void *consumer = zmq_socket (ctx, ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (s[0], "inproc://in"));
+    CHECK_ZMQ (zmq_bind (s[1], "inproc://out"));
+    CHECK_ZMQ (zmq_bind (s[2], "inproc://control"));
+    CHECK_ZMQ (zmq_connect (steer, "inproc://control"));
+    CHECK_ZMQ (zmq_connect (producer, "inproc://in"));
+    CHECK_ZMQ (zmq_connect (consumer, "inproc://out"));
+    pthread_t t;
+    CHECK (pthread_create (&t, NULL, steered_proxy, s) == 0);
+    CHECK_EQ_INT (zmq_send (steer, "BOGUS", 5, 0), 5);
+    CHECK_EQ_INT (zmq_send (producer, "after", 5, 0), 5);
+    char buf[8];
+    CHECK_EQ_INT (zmq_recv (consumer, buf, sizeof buf, 0), 5);
+    CHECK_EQ_MEM (buf, "after", 5);
+    CHECK_EQ_INT (zmq_send (steer, "TERMINATE", 9, 0), 9);
+    void *rc;
+    CHECK (pthread_join (t, &rc) == 0);
+    CHECK_EQ_INT ((int) (intptr_t) rc, 0);
+    for (int i = 0; i < 3; i++)
+        zmq_close (s[i]);
+    zmq_close (steer);
+    zmq_close (producer);
+    zmq_close (consumer);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -60,6 +60,10 @@ LAT_COUNTS = {  # (transport, size) -> roundtrip count
     ("inproc", 1): 60000, ("inproc", 1024): 60000,
 }
 PUBSUB_COUNTS = {1: 500000, 4: 300000}  # subscribers -> messages sent
+# One hop through zmq_proxy over tcp (perf/proxy_perf.c): PUSH -> PULL|proxy|
+# PUSH -> PULL throughput, REQ -> ROUTER|proxy|DEALER -> REP latency.
+PROXY_COUNTS = {("proxy-thr", 64): 800000, ("proxy-thr", 1024): 300000,
+                ("proxy-lat", 1): 15000}
 
 QUICK_CASES = ["thr tcp 64B", "thr inproc 64B", "lat tcp 1B",
                "pubsub tcp 64B x4"]
@@ -67,7 +71,7 @@ QUICK_CASES = ["thr tcp 64B", "thr inproc 64B", "lat tcp 1B",
 
 class Case:
     def __init__(self, kind, transport, size, count, subs=0):
-        self.kind = kind            # "thr", "lat" or "pubsub"
+        self.kind = kind  # "thr", "lat", "pubsub", "proxy-thr", "proxy-lat"
         self.transport = transport  # "tcp", "ipc" or "inproc"
         self.size = size
         self.count = count
@@ -76,8 +80,9 @@ class Case:
         if kind == "pubsub":
             self.name += " x%d" % subs
         # Throughput: msg/s, higher is better.  Latency: us, lower is better.
-        self.unit = "us" if kind == "lat" else "msg/s"
-        self.better = "lower" if kind == "lat" else "higher"
+        self.latency = kind in ("lat", "proxy-lat")
+        self.unit = "us" if self.latency else "msg/s"
+        self.better = "lower" if self.latency else "higher"
         # Extra table rows (CPU time, peak RSS) for this case.
         self.resources = (kind == "thr" and transport == "tcp" and size == 64)
 
@@ -100,6 +105,8 @@ def all_cases():
                               LAT_COUNTS[(transport, size)]))
     for subs in (1, 4):
         cases.append(Case("pubsub", "tcp", 64, PUBSUB_COUNTS[subs], subs))
+    for (kind, size), count in PROXY_COUNTS.items():
+        cases.append(Case(kind, "tcp", size, count))
     return cases
 
 
@@ -309,7 +316,12 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
     started = time.monotonic()
     deadline = started + timeout
     try:
-        if case.transport == "inproc" or case.kind == "pubsub":
+        if case.kind.startswith("proxy-"):
+            argv = [tool("proxy_perf"), case.kind[len("proxy-"):],
+                    str(case.size), str(case.count)]
+            main = Proc(case.kind, argv, env, workdir, pin)
+            procs.append(main)
+        elif case.transport == "inproc" or case.kind == "pubsub":
             if case.kind == "pubsub":
                 argv = [tool("pubsub_thr"), "tcp://127.0.0.1:*",
                         str(case.subs), str(case.size), str(case.count)]
@@ -382,7 +394,7 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
                                                        p.stderr())))
 
         text = main.stdout()
-        if case.kind == "lat":
+        if case.latency:
             m = re.search(r"average latency: ([0-9.]+) \[us\]", text)
         else:
             m = re.search(r"mean throughput: ([0-9]+) \[msg/s\]", text)

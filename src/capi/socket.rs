@@ -341,39 +341,60 @@ pub unsafe extern "C" fn zmq_socket_monitor(
     ffi! { with_socket(s, |_| Err::<c_int, _>(Error::NotSupported)) }
 }
 
+/// The cell behind a socket handle; ENOTSOCK for foreign or closed ones.
+fn socket_cell(s: *mut c_void) -> Result<&'static Cell<Socket>, Error> {
+    // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+    let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
+    socket_check(s)?;
+    Ok(cell)
+}
+
+/// An optional socket argument (NULL: none).
+fn optional_cell(s: *mut c_void) -> Result<Option<&'static Cell<Socket>>, Error> {
+    if s.is_null() {
+        return Ok(None);
+    }
+    socket_cell(s).map(Some)
+}
+
+fn run_proxy(
+    frontend: *mut c_void,
+    backend: *mut c_void,
+    capture: *mut c_void,
+    control: *mut c_void,
+) -> Result<c_int, Error> {
+    if frontend.is_null() || backend.is_null() {
+        return Err(Error::Fault);
+    }
+    crate::proxy::run(crate::proxy::ProxySockets {
+        frontend: socket_cell(frontend)?,
+        backend: socket_cell(backend)?,
+        capture: optional_cell(capture)?,
+        control: optional_cell(control)?,
+    })?;
+    Ok(0)
+}
+
 #[no_mangle]
 pub extern "C" fn zmq_proxy(
     frontend: *mut c_void,
     backend: *mut c_void,
-    _capture: *mut c_void,
+    capture: *mut c_void,
 ) -> c_int {
-    ffi! {
-        if frontend.is_null() || backend.is_null() {
-            return Err(Error::Fault);
-        }
-        socket_check(frontend)?;
-        socket_check(backend)?;
-        Err(Error::NotSupported)
-    }
+    ffi! { run_proxy(frontend, backend, capture, std::ptr::null_mut()) }
 }
 
 #[no_mangle]
 pub extern "C" fn zmq_proxy_steerable(
     frontend: *mut c_void,
     backend: *mut c_void,
-    _capture: *mut c_void,
-    _control: *mut c_void,
+    capture: *mut c_void,
+    control: *mut c_void,
 ) -> c_int {
-    ffi! {
-        if frontend.is_null() || backend.is_null() {
-            return Err(Error::Fault);
-        }
-        socket_check(frontend)?;
-        socket_check(backend)?;
-        Err(Error::NotSupported)
-    }
+    ffi! { run_proxy(frontend, backend, capture, control) }
 }
 
+/// libzmq runs every device type as a proxy.
 #[no_mangle]
 pub extern "C" fn zmq_device(_type: c_int, frontend: *mut c_void, backend: *mut c_void) -> c_int {
     zmq_proxy(frontend, backend, std::ptr::null_mut())

@@ -369,6 +369,13 @@ impl Socket {
         Ok((has_in, has_out))
     }
 
+    /// Whether a message could be sent now (the POLLOUT half of
+    /// `ZMQ_EVENTS`), without the receive-side check.
+    pub fn can_send(&mut self) -> Result<bool> {
+        self.process_pending()?;
+        Ok(self.pattern.has_out(&mut self.pipes))
+    }
+
     fn inproc_hwm(&self) -> InprocPeer {
         InprocPeer {
             conflate: self.options.effective_conflate(),
