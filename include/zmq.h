@@ -723,7 +723,7 @@ ZMQ_EXPORT int zmq_socket_get_peer_state(void *s, const void *_routing_id, size_
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_socket_monitor_versioned(void *s, const char *_addr, uint64_t _events, int _event_version, int _type);
+ZMQ_EXPORT int zmq_socket_monitor_versioned(void *s, const char *addr, uint64_t events, int event_version, int type_);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
@@ -836,11 +836,11 @@ ZMQ_EXPORT int zmq_sendiov(void *s, struct iovec *iov, size_t count, int flags);
 
 ZMQ_EXPORT int zmq_recviov(void *s, struct iovec *iov, size_t *count, int flags);
 
-ZMQ_EXPORT int zmq_socket_monitor(void *s, const char *_addr, int _events);
+ZMQ_EXPORT int zmq_socket_monitor(void *s, const char *addr, int events);
 
-ZMQ_EXPORT int zmq_proxy(void *frontend, void *backend, void *_capture);
+ZMQ_EXPORT int zmq_proxy(void *frontend, void *backend, void *capture);
 
-ZMQ_EXPORT int zmq_proxy_steerable(void *frontend, void *backend, void *_capture, void *_control);
+ZMQ_EXPORT int zmq_proxy_steerable(void *frontend, void *backend, void *capture, void *control);
 
 ZMQ_EXPORT int zmq_device(int _type, void *frontend, void *backend);
 

@@ -75,14 +75,14 @@ pub extern "C" fn zmq_socket_get_peer_state(
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_socket_monitor_versioned(
+pub unsafe extern "C" fn zmq_socket_monitor_versioned(
     s: *mut c_void,
-    _addr: *const c_char,
-    _events: u64,
-    _event_version: c_int,
-    _type: c_int,
+    addr: *const c_char,
+    events: u64,
+    event_version: c_int,
+    type_: c_int,
 ) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+    ffi! { unsafe { super::socket::socket_monitor(s, addr, events, event_version, type_) } }
 }
 
 #[no_mangle]

@@ -332,13 +332,32 @@ pub unsafe extern "C" fn zmq_recviov(
     }
 }
 
+/// `zmq_socket_monitor[_versioned]`: NULL `addr` stops the monitor.
+pub(crate) unsafe fn socket_monitor(
+    s: *mut c_void,
+    addr: *const c_char,
+    events: u64,
+    version: c_int,
+    type_: c_int,
+) -> Result<c_int, Error> {
+    with_socket(s, |sock| {
+        let addr = if addr.is_null() {
+            None
+        } else {
+            Some(unsafe { endpoint(addr) }?)
+        };
+        sock.monitor(addr, events, version, type_).map(|()| 0)
+    })
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn zmq_socket_monitor(
     s: *mut c_void,
-    _addr: *const c_char,
-    _events: c_int,
+    addr: *const c_char,
+    events: c_int,
 ) -> c_int {
-    ffi! { with_socket(s, |_| Err::<c_int, _>(Error::NotSupported)) }
+    // libzmq widens the int mask to 64 bits: a negative one is EINVAL for v1.
+    ffi! { unsafe { socket_monitor(s, addr, events as i64 as u64, 1, ZMQ_PAIR) } }
 }
 
 /// The cell behind a socket handle; ENOTSOCK for foreign or closed ones.

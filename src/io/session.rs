@@ -24,6 +24,7 @@ use super::transport::{Stream, Target};
 use crate::metadata::Metadata;
 use crate::msg::{flags, Msg, SharedBuf};
 use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd};
+use crate::socket::monitor::{event, Endpoints, Monitor, Side};
 use crate::socket::pattern::kind;
 use crate::zmtp::command::{self, Command as ZmtpCommand};
 use crate::zmtp::frame::{self, Decoder};
@@ -31,6 +32,7 @@ use crate::zmtp::greeting::{
     self, Detection, Greeting, PeerVersion, GREETING_SIZE, SIGNATURE_SIZE,
 };
 use crate::zmtp::mechanism::{LocalProperties, Mechanism, Null, Status};
+use crate::zmtp::ProtocolError;
 
 /// What a session needs to know about its socket, copied at bind/connect.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct SessionConfig {
     pub secure: bool,
     /// ZMQ_METADATA application properties, sent in the handshake.
     pub app_metadata: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The socket's monitor (connection events).
+    pub monitor: Arc<Monitor>,
 }
 
 /// The name a socket type announces in READY (RFC 37).
@@ -188,6 +192,13 @@ pub struct Session {
     mechanism: Option<Box<dyn Mechanism>>,
     /// Messages a closed socket left for a connection not yet made.
     backlog: Vec<Msg>,
+    /// The endpoint of the bind or connect this session belongs to, for
+    /// monitor events.
+    endpoint: String,
+    /// The errno behind the current connection's failure (monitor events).
+    fail_errno: i32,
+    /// HANDSHAKE_FAILED_PROTOCOL was reported for the current connection.
+    protocol_failed: bool,
 }
 
 impl Session {
@@ -198,8 +209,9 @@ impl Session {
         token: Token,
         stream: Stream,
         peer: String,
+        endpoint: String,
     ) -> Session {
-        let mut s = Session::new(cfg, io_mailbox, token, None);
+        let mut s = Session::new(cfg, io_mailbox, token, None, endpoint);
         s.stream = Some(stream);
         s.peer_address = peer;
         s
@@ -213,8 +225,9 @@ impl Session {
         token: Token,
         target: Target,
         pipe: Option<PipeEnd>,
+        endpoint: String,
     ) -> Session {
-        let mut s = Session::new(cfg, io_mailbox, token, Some(target));
+        let mut s = Session::new(cfg, io_mailbox, token, Some(target), endpoint);
         s.pipe = pipe;
         s
     }
@@ -224,6 +237,7 @@ impl Session {
         io_mailbox: OwnerMailbox,
         token: Token,
         target: Option<Target>,
+        endpoint: String,
     ) -> Session {
         let max = (cfg.maxmsgsize >= 0).then_some(cfg.maxmsgsize as u64);
         let reconnect = Duration::from_millis(cfg.reconnect_ivl.max(0) as u64);
@@ -258,6 +272,47 @@ impl Session {
             major_sent: false,
             mechanism: None,
             backlog: Vec::new(),
+            endpoint,
+            fail_errno: 0,
+            protocol_failed: false,
+        }
+    }
+
+    /// Reports a connection event to the socket's monitor, if it wants it.
+    fn emit(&self, ev: u64, value: u64) {
+        if !self.cfg.monitor.wants(ev) {
+            return;
+        }
+        let endpoints = if self.target.is_some() {
+            Endpoints {
+                local: "",
+                remote: &self.endpoint,
+                side: Side::Connect,
+            }
+        } else {
+            Endpoints {
+                local: &self.endpoint,
+                remote: &self.peer_address,
+                side: Side::Bind,
+            }
+        };
+        self.cfg.monitor.emit(ev, &[value], endpoints);
+    }
+
+    fn stream_fd(&self) -> u64 {
+        self.stream.as_ref().map_or(u64::MAX, |s| s.fd() as u64)
+    }
+
+    /// A handshake broke the protocol: HANDSHAKE_FAILED_PROTOCOL with
+    /// libzmq's code where libzmq reports one (after the handshake a
+    /// protocol error only disconnects, as in libzmq). Either way it is
+    /// not also a HANDSHAKE_FAILED_NO_DETAIL.
+    fn protocol_error(&mut self, e: ProtocolError) {
+        if self.phase != Phase::Active && !self.protocol_failed {
+            self.protocol_failed = true;
+            if let Some(code) = e.event_value() {
+                self.emit(event::HANDSHAKE_FAILED_PROTOCOL, code as u64);
+            }
         }
     }
 
@@ -330,6 +385,11 @@ impl Session {
                 }
                 self.stream = Some(stream);
                 self.phase = Phase::Connecting;
+                // A tcp connect is asynchronous (EINPROGRESS), as libzmq
+                // reports; a Unix-domain one completes at once.
+                if matches!(target, Target::Tcp { .. }) {
+                    self.emit(event::CONNECT_DELAYED, libc::EINPROGRESS as u64);
+                }
                 Next::Continue
             }
             Err(_) => self.disconnected(reactor),
@@ -373,6 +433,20 @@ impl Session {
 
     /// The connection is gone (or never came): clean up and decide what next.
     fn disconnected(&mut self, reactor: &Reactor) -> Next {
+        let fd = self.stream_fd();
+        match self.phase {
+            // The connecter's socket never connected (libzmq: CLOSED).
+            Phase::Connecting => self.emit(event::CLOSED, fd),
+            Phase::Greeting | Phase::Handshake | Phase::Active => {
+                if self.phase != Phase::Active && !self.protocol_failed {
+                    self.emit(event::HANDSHAKE_FAILED_NO_DETAIL, self.fail_errno as u64);
+                }
+                self.emit(event::DISCONNECTED, fd);
+            }
+            Phase::Idle | Phase::Resolving => {}
+        }
+        self.protocol_failed = false;
+        self.fail_errno = 0;
         if let Some(s) = self.stream.take() {
             reactor.remove(s.fd());
         }
@@ -407,6 +481,7 @@ impl Session {
             let max = Duration::from_millis(self.cfg.reconnect_ivl_max as u64);
             self.reconnect_delay = (self.reconnect_delay * 2).min(max);
         }
+        self.emit(event::CONNECT_RETRIED, delay.as_millis() as u64);
         Next::Timer(Instant::now() + delay)
     }
 
@@ -417,7 +492,10 @@ impl Session {
         }
         match self.phase {
             Phase::Idle => self.connect(reactor),
-            Phase::Greeting | Phase::Handshake | Phase::Connecting => self.disconnected(reactor),
+            Phase::Greeting | Phase::Handshake | Phase::Connecting => {
+                self.fail_errno = libc::ETIMEDOUT;
+                self.disconnected(reactor)
+            }
             Phase::Resolving => Next::Continue,
             Phase::Active => Next::Continue,
         }
@@ -442,6 +520,7 @@ impl Session {
             if !ok {
                 return self.disconnected(reactor);
             }
+            self.emit(event::CONNECTED, self.stream_fd());
             self.reconnect_delay = Duration::from_millis(self.cfg.reconnect_ivl.max(0) as u64);
             let fd = self.stream.as_ref().map(Stream::fd).unwrap_or(-1);
             if reactor.modify(fd, self.token, true, false).is_err() {
@@ -718,7 +797,10 @@ impl Session {
                         self.large_in = true;
                         let want = rest.len();
                         match stream.read(rest) {
-                            Ok(0) => return Err(()),
+                            Ok(0) => {
+                                self.fail_errno = libc::EPIPE;
+                                return Err(());
+                            }
                             Ok(n) => {
                                 self.decoder.body_filled(n);
                                 Ok(n < want)
@@ -737,7 +819,10 @@ impl Session {
                         self.large_in = false;
                         let spare = &mut spare[..want];
                         match stream.read(spare) {
-                            Ok(0) => return Err(()),
+                            Ok(0) => {
+                                self.fail_errno = libc::EPIPE;
+                                return Err(());
+                            }
                             Ok(n) => {
                                 buf.advance(n);
                                 Ok(n < want)
@@ -755,7 +840,10 @@ impl Session {
                 Ok(short) => short,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return Err(()),
+                Err(e) => {
+                    self.fail_errno = e.raw_os_error().unwrap_or(0);
+                    return Err(());
+                }
             };
             if !self.process_buffered(reactor)? {
                 return self.set_read_paused(reactor, true);
@@ -849,7 +937,10 @@ impl Session {
                             None => self.decoder.decode(&[], &mut sink),
                         };
                         match r {
-                            Err(_) => return Err(()),
+                            Err(e) => {
+                                self.protocol_error(e);
+                                return Err(());
+                            }
                             Ok(n) => {
                                 if let Some(m) = handshake_msg {
                                     handshake_done = self.complete_handshake(&m)?;
@@ -958,11 +1049,15 @@ impl Session {
         match greeting::detect(&self.greeting[..self.greeting_len]) {
             Detection::NeedBytes(_) => Ok(()),
             // ZMTP 1.0 peers (libzmq 2.x) are not supported.
-            Detection::Version(PeerVersion::V1) => Err(()),
+            Detection::Version(PeerVersion::V1) => {
+                self.protocol_error(ProtocolError::Unspecified);
+                Err(())
+            }
             Detection::Version(PeerVersion::V2) => {
                 // Downgrade protection: no security-less 2.0 peer for a
                 // socket with a mechanism or a ZAP domain (libzmq refuses).
                 if self.cfg.secure {
+                    self.protocol_error(ProtocolError::MechanismMismatch);
                     return Err(());
                 }
                 if !self.peer_v2 {
@@ -987,10 +1082,14 @@ impl Session {
                 if self.greeting_len < GREETING_SIZE {
                     return Ok(());
                 }
-                let g = Greeting::parse(&self.greeting).map_err(|_| ())?;
+                let Ok(g) = Greeting::parse(&self.greeting) else {
+                    self.protocol_error(ProtocolError::Unspecified);
+                    return Err(());
+                };
                 let ours = self.mechanism.as_ref().map(|m| m.name()).ok_or(())?;
                 if !g.mechanism_is(ours) {
-                    return Err(()); // MECHANISM_MISMATCH
+                    self.protocol_error(ProtocolError::MechanismMismatch);
+                    return Err(());
                 }
                 self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
                 self.send_handshake_commands();
@@ -1024,10 +1123,14 @@ impl Session {
                 .map(|()| true);
         }
         if msg.flags() & flags::COMMAND == 0 {
+            self.protocol_error(ProtocolError::UnexpectedCommand);
             return Err(());
         }
         let mech = self.mechanism.as_mut().ok_or(())?;
-        mech.process_command(msg.data()).map_err(|_| ())?;
+        if let Err(e) = mech.process_command(msg.data()) {
+            self.protocol_error(e);
+            return Err(());
+        }
         if mech.status() != Status::Ready {
             // A multi-step mechanism: answer and wait for the next command.
             self.send_handshake_commands();
@@ -1058,6 +1161,7 @@ impl Session {
             meta.set(b"__fd", stream.fd().to_string().as_bytes());
         }
         self.metadata = Some(Arc::new(meta));
+        self.emit(event::HANDSHAKE_SUCCEEDED, 0);
         // A closing socket gets no new pipe: the session only delivers what
         // it already holds.
         if self.pipe.is_none() && !self.closing {

@@ -15,6 +15,7 @@ use crate::ctx::SocketId;
 use crate::error::Result;
 use crate::mailbox::Mailbox;
 use crate::pipe::{Command, OwnerMailbox, PipeEnd, PipeId};
+use crate::socket::monitor::{event, Endpoints, Monitor};
 
 const MAILBOX_TOKEN: Token = 0;
 
@@ -41,7 +42,12 @@ pub enum IoRequest {
     Disconnect { socket: SocketId, endpoint: String },
     /// The socket closed: its listeners stop; its sessions finish sending
     /// for at most `linger` ms (-1: until done; 0: drop what is queued).
-    SocketClosed { socket: SocketId, linger: i32 },
+    /// Then the socket's monitor stops (after the listeners' CLOSED events).
+    SocketClosed {
+        socket: SocketId,
+        linger: i32,
+        monitor: Arc<Monitor>,
+    },
     /// A background name resolution for a session finished.
     Resolved {
         token: Token,
@@ -70,6 +76,17 @@ struct ListenerEntry {
     endpoint: String,
     listener: Listener,
     cfg: Arc<SessionConfig>,
+}
+
+impl ListenerEntry {
+    /// The listener stops: CLOSED for its fd, as libzmq reports.
+    fn close(self, reactor: &Reactor) {
+        reactor.remove(self.listener.fd());
+        let fd = [self.listener.fd() as u64];
+        self.cfg
+            .monitor
+            .emit(event::CLOSED, &fd, Endpoints::bound(&self.endpoint));
+    }
 }
 
 struct SessionEntry {
@@ -217,20 +234,37 @@ impl IoThread {
             };
             let (stream, peer) = match entry.listener.accept() {
                 Ok(Some(x)) => x,
-                // Nothing pending, or a transient failure (EMFILE...): the
-                // listener stays registered and is retried.
-                Ok(None) | Err(_) => return,
+                // Nothing pending.
+                Ok(None) => return,
+                // A transient failure (EMFILE...): the listener stays
+                // registered and is retried.
+                Err(e) => {
+                    let value = [e.raw_os_error().unwrap_or(0) as u64];
+                    let ep = Endpoints::bound(&entry.endpoint);
+                    entry.cfg.monitor.emit(event::ACCEPT_FAILED, &value, ep);
+                    return;
+                }
             };
             if self.stopping {
                 continue; // refuse: drop the stream
             }
             let (socket, cfg) = (entry.socket, entry.cfg.clone());
+            let endpoint = entry.endpoint.clone();
+            if cfg.monitor.wants(event::ACCEPTED) {
+                let ep = Endpoints {
+                    local: &endpoint,
+                    remote: &peer,
+                    side: crate::socket::monitor::Side::Bind,
+                };
+                cfg.monitor.emit(event::ACCEPTED, &[stream.fd() as u64], ep);
+            }
             cfg.tuning.apply(
                 socket2::SockRef::from(&stream),
                 matches!(stream, super::transport::Stream::Tcp(_)),
             );
             let t = self.token();
-            let mut session = Session::accepted(cfg, self.mailbox.clone(), t, stream, peer);
+            let mut session =
+                Session::accepted(cfg, self.mailbox.clone(), t, stream, peer, endpoint);
             let next = session.start(&self.reactor);
             self.sessions.insert(
                 t,
@@ -288,7 +322,14 @@ impl IoThread {
                 cfg,
             } => {
                 let t = self.token();
-                let mut session = Session::connecting(cfg, self.mailbox.clone(), t, target, pipe);
+                let mut session = Session::connecting(
+                    cfg,
+                    self.mailbox.clone(),
+                    t,
+                    target,
+                    pipe,
+                    endpoint.clone(),
+                );
                 let next = session.start(&self.reactor);
                 self.sessions.insert(
                     t,
@@ -309,7 +350,7 @@ impl IoThread {
                     .collect();
                 for t in gone {
                     if let Some(l) = self.listeners.remove(&t) {
-                        self.reactor.remove(l.listener.fd());
+                        l.close(&self.reactor);
                     }
                 }
             }
@@ -329,7 +370,11 @@ impl IoThread {
                     }
                 }
             }
-            IoRequest::SocketClosed { socket, linger } => {
+            IoRequest::SocketClosed {
+                socket,
+                linger,
+                monitor,
+            } => {
                 let gone: Vec<Token> = self
                     .listeners
                     .iter()
@@ -338,9 +383,10 @@ impl IoThread {
                     .collect();
                 for t in gone {
                     if let Some(l) = self.listeners.remove(&t) {
-                        self.reactor.remove(l.listener.fd());
+                        l.close(&self.reactor);
                     }
                 }
+                monitor.stop(true);
                 let sessions: Vec<Token> = self
                     .sessions
                     .iter()
@@ -365,7 +411,7 @@ impl IoThread {
                 // LINGER; the loop ends when the last of them is done.
                 self.stopping = true;
                 for (_, l) in self.listeners.drain() {
-                    self.reactor.remove(l.listener.fd());
+                    l.close(&self.reactor);
                 }
             }
         }

@@ -10,6 +10,7 @@
 //!
 //! Transports implemented so far: inproc.
 
+pub mod monitor;
 pub mod options;
 pub mod pattern;
 pub mod pattern_options;
@@ -29,6 +30,7 @@ use crate::mailbox::Mailbox;
 use crate::msg::{flags, Msg};
 use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
 
+use monitor::{event, Endpoints, Monitor};
 use options::Options;
 use pattern::{Admission, Pattern};
 use pattern_options::{PatternAction, PatternOptions};
@@ -91,6 +93,8 @@ pub struct Socket {
     remote: Vec<Vec<u8>>,
     /// The I/O thread, once a tcp/ipc endpoint exists.
     io: Option<OwnerMailbox>,
+    /// Connection events (`zmq_socket_monitor`), shared with the sessions.
+    monitor: Arc<Monitor>,
     /// Scratch space for commands and terminated pipes (no allocation per call).
     commands: VecDeque<Command>,
     terminated: Vec<PipeId>,
@@ -120,6 +124,7 @@ impl Socket {
             bound: Vec::new(),
             remote: Vec::new(),
             io: None,
+            monitor: Monitor::new(),
             commands: VecDeque::new(),
             terminated: Vec::new(),
         })
@@ -385,8 +390,46 @@ impl Socket {
         }
     }
 
+    /// `zmq_socket_monitor[_versioned]`: starts a monitor publishing on
+    /// `addr`, or stops the running one (`None`).
+    pub fn monitor(
+        &mut self,
+        addr: Option<&[u8]>,
+        events: u64,
+        version: i32,
+        socket_type: i32,
+    ) -> Result<()> {
+        if self.stopped || self.ctx.is_terminating() {
+            return Err(Error::Terminated);
+        }
+        match addr {
+            None => {
+                self.monitor.stop(true);
+                Ok(())
+            }
+            Some(a) => self
+                .monitor
+                .start(&self.ctx, a, events, version, socket_type),
+        }
+    }
+
     pub fn bind(&mut self, addr: &[u8]) -> Result<()> {
         self.process_commands(None)?;
+        let result = self.bind_endpoint(addr);
+        // A tcp/ipc address that would not bind (libzmq: the listener's
+        // set_local_address failed).
+        // The event names the address without its transport, as libzmq's.
+        if let (Err(e), Ok(Endpoint::Tcp(a) | Endpoint::Ipc(a))) = (&result, Endpoint::parse(addr))
+        {
+            let ep = String::from_utf8_lossy(a);
+            let value = [e.errno() as u64];
+            self.monitor
+                .emit(event::BIND_FAILED, &value, Endpoints::bound(&ep));
+        }
+        result
+    }
+
+    fn bind_endpoint(&mut self, addr: &[u8]) -> Result<()> {
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => {
                 let pending =
@@ -432,6 +475,7 @@ impl Socket {
             immediate: o.immediate,
             tuning: self.tcp_tuning(),
             conflate: o.effective_conflate(),
+            monitor: self.monitor.clone(),
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
             app_metadata: o
                 .app_metadata
@@ -463,6 +507,11 @@ impl Socket {
     ) -> Result<()> {
         let io = self.io()?;
         let cfg = self.session_config();
+        self.monitor.emit(
+            event::LISTENING,
+            &[listener.fd() as u64],
+            Endpoints::bound(&resolved),
+        );
         io.send(Command::Io(Box::new(IoRequest::Listen {
             socket: self.id,
             endpoint: resolved.clone(),
@@ -608,11 +657,15 @@ impl Socket {
             let pipe = self.pipes.detach(self.pipes.len() - 1);
             pipe.close();
         }
-        if let Some(io) = &self.io {
-            io.send(Command::Io(Box::new(IoRequest::SocketClosed {
+        match &self.io {
+            // The I/O thread closes the listeners (CLOSED events), then
+            // stops the monitor.
+            Some(io) => io.send(Command::Io(Box::new(IoRequest::SocketClosed {
                 socket: self.id,
                 linger: self.options.linger,
-            })));
+                monitor: self.monitor.clone(),
+            }))),
+            None => self.monitor.stop(true),
         }
         self.ctx.unregister_socket(self.id);
     }

@@ -34,12 +34,16 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    /// The `ZMQ_PROTOCOL_ERROR_*` value for monitor events.
-    pub fn event_value(self) -> u32 {
-        match self {
-            ProtocolError::Unspecified
-            | ProtocolError::MessageTooLarge
-            | ProtocolError::BadFrame => 0x1000_0000,
+    /// The `ZMQ_PROTOCOL_ERROR_*` value for the monitor event, or None for
+    /// the errors libzmq 4.3 drops a connection for without that event: an
+    /// oversized or malformed frame, and bad or incompatible metadata in a
+    /// NULL READY (its `parse_metadata` fails with EPROTO/EINVAL).
+    pub fn event_value(self) -> Option<u32> {
+        Some(match self {
+            ProtocolError::MessageTooLarge
+            | ProtocolError::BadFrame
+            | ProtocolError::InvalidMetadata => return None,
+            ProtocolError::Unspecified => 0x1000_0000,
             ProtocolError::UnexpectedCommand => 0x1000_0001,
             ProtocolError::InvalidSequence => 0x1000_0002,
             ProtocolError::KeyExchange => 0x1000_0003,
@@ -50,9 +54,8 @@ impl ProtocolError {
             ProtocolError::MalformedCommandError => 0x1000_0015,
             ProtocolError::MalformedCommandReady => 0x1000_0016,
             ProtocolError::MalformedCommandWelcome => 0x1000_0017,
-            ProtocolError::InvalidMetadata => 0x1000_0018,
             ProtocolError::Cryptographic => 0x1100_0001,
             ProtocolError::MechanismMismatch => 0x1100_0002,
-        }
+        })
     }
 }
