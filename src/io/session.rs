@@ -55,6 +55,11 @@ pub struct SessionConfig {
     pub secure: bool,
     /// ZMQ_METADATA application properties, sent in the handshake.
     pub app_metadata: Vec<(Vec<u8>, Vec<u8>)>,
+    /// ZMQ_HEARTBEAT_IVL (ms, 0 = no PINGs), ZMQ_HEARTBEAT_TIMEOUT (ms, -1 =
+    /// the interval) and ZMQ_HEARTBEAT_TTL (deciseconds, sent in PING).
+    pub heartbeat_ivl: i32,
+    pub heartbeat_timeout: i32,
+    pub heartbeat_ttl_ds: u16,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
 }
@@ -199,6 +204,18 @@ pub struct Session {
     fail_errno: i32,
     /// HANDSHAKE_FAILED_PROTOCOL was reported for the current connection.
     protocol_failed: bool,
+    /// When the handshake must be done (HANDSHAKE_IVL), when a connecter
+    /// reconnects: timers that fire at other times are stale.
+    handshake_deadline: Option<Instant>,
+    reconnect_at: Option<Instant>,
+    /// Heartbeats (RFC 37 PING/PONG): our next PING; the deadline for
+    /// hearing from the peer after a PING (HEARTBEAT_TIMEOUT) and after
+    /// the peer's PING asked for a TTL. All None without heartbeats.
+    next_ping: Option<Instant>,
+    ping_timeout_at: Option<Instant>,
+    ttl_at: Option<Instant>,
+    /// A timer to ask the I/O thread for when the current event is done.
+    timer_request: Option<Instant>,
 }
 
 impl Session {
@@ -275,7 +292,73 @@ impl Session {
             endpoint,
             fail_errno: 0,
             protocol_failed: false,
+            handshake_deadline: None,
+            reconnect_at: None,
+            next_ping: None,
+            ping_timeout_at: None,
+            ttl_at: None,
+            timer_request: None,
         }
+    }
+
+    /// Asks for a timer at `when` once the current event is handled.
+    fn request_timer(&mut self, when: Instant) {
+        self.timer_request = Some(self.timer_request.map_or(when, |t| t.min(when)));
+    }
+
+    /// The connection is up: start sending PINGs if HEARTBEAT_IVL asks
+    /// (to ZMTP 3.1 peers: PING is a 3.1 command).
+    fn start_heartbeats(&mut self) {
+        if self.cfg.heartbeat_ivl > 0 && !self.peer_v2 && self.peer_minor >= 1 {
+            let at = Instant::now() + Duration::from_millis(self.cfg.heartbeat_ivl as u64);
+            self.next_ping = Some(at);
+            self.request_timer(at);
+        }
+    }
+
+    /// Something arrived from the peer: it is alive. `peer_ttl_ds` is the
+    /// TTL of a PING among what arrived (0: none asked).
+    fn heard_from_peer(&mut self, peer_ttl_ds: u16) {
+        self.ping_timeout_at = None;
+        self.ttl_at = None;
+        if peer_ttl_ds > 0 {
+            let at = Instant::now() + Duration::from_millis(peer_ttl_ds as u64 * 100);
+            self.ttl_at = Some(at);
+            self.request_timer(at);
+        }
+    }
+
+    /// A heartbeat timer may be due: a silent peer is disconnected, a PING
+    /// goes out on schedule.
+    fn heartbeat_timer(&mut self, reactor: &Reactor) -> Next {
+        let now = Instant::now();
+        let due = |t: Option<Instant>| t.is_some_and(|t| now >= t);
+        if due(self.ping_timeout_at) || due(self.ttl_at) {
+            self.fail_errno = libc::ETIMEDOUT;
+            return self.disconnected(reactor);
+        }
+        if due(self.next_ping) {
+            let ivl = Duration::from_millis(self.cfg.heartbeat_ivl.max(1) as u64);
+            self.next_ping = Some(now + ivl);
+            let mut body = Vec::new();
+            command::encode(b"PING", &self.cfg.heartbeat_ttl_ds.to_be_bytes(), &mut body);
+            push_frame(&body, false, true, &mut self.out);
+            if self.flush_out(reactor).is_err() {
+                return self.disconnected(reactor);
+            }
+            let timeout = match self.cfg.heartbeat_timeout {
+                -1 => self.cfg.heartbeat_ivl,
+                t => t,
+            };
+            if self.ping_timeout_at.is_none() && timeout > 0 {
+                self.ping_timeout_at = Some(now + Duration::from_millis(timeout as u64));
+            }
+        }
+        [self.next_ping, self.ping_timeout_at, self.ttl_at]
+            .into_iter()
+            .flatten()
+            .min()
+            .map_or(Next::Continue, Next::Timer)
     }
 
     /// Reports a connection event to the socket's monitor, if it wants it.
@@ -424,9 +507,9 @@ impl Session {
             return self.disconnected(reactor);
         }
         if self.cfg.handshake_ivl > 0 {
-            return Next::Timer(
-                Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64),
-            );
+            let at = Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64);
+            self.handshake_deadline = Some(at);
+            return Next::Timer(at);
         }
         Next::Continue
     }
@@ -447,6 +530,10 @@ impl Session {
         }
         self.protocol_failed = false;
         self.fail_errno = 0;
+        self.handshake_deadline = None;
+        self.next_ping = None;
+        self.ping_timeout_at = None;
+        self.ttl_at = None;
         if let Some(s) = self.stream.take() {
             reactor.remove(s.fd());
         }
@@ -482,7 +569,9 @@ impl Session {
             self.reconnect_delay = (self.reconnect_delay * 2).min(max);
         }
         self.emit(event::CONNECT_RETRIED, delay.as_millis() as u64);
-        Next::Timer(Instant::now() + delay)
+        let at = Instant::now() + delay;
+        self.reconnect_at = Some(at);
+        Next::Timer(at)
     }
 
     /// A timer fired: the handshake took too long, or it is time to reconnect.
@@ -490,14 +579,19 @@ impl Session {
         if self.linger_deadline.is_some_and(|d| Instant::now() >= d) {
             return self.close_now(reactor);
         }
+        let due = |t: Option<Instant>| t.is_some_and(|t| Instant::now() >= t);
         match self.phase {
-            Phase::Idle => self.connect(reactor),
-            Phase::Greeting | Phase::Handshake | Phase::Connecting => {
+            Phase::Idle if due(self.reconnect_at) => {
+                self.reconnect_at = None;
+                self.connect(reactor)
+            }
+            Phase::Greeting | Phase::Handshake if due(self.handshake_deadline) => {
                 self.fail_errno = libc::ETIMEDOUT;
                 self.disconnected(reactor)
             }
-            Phase::Resolving => Next::Continue,
-            Phase::Active => Next::Continue,
+            Phase::Active => self.heartbeat_timer(reactor),
+            // A timer of an earlier connection or phase.
+            _ => Next::Continue,
         }
     }
 
@@ -547,7 +641,10 @@ impl Session {
             }
             return Next::Close;
         }
-        Next::Continue
+        match self.timer_request.take() {
+            Some(at) => Next::Timer(at),
+            None => Next::Continue,
+        }
     }
 
     /// A command about the session's pipe, routed here by the I/O thread.
@@ -891,6 +988,7 @@ impl Session {
                     let mut failed = false;
                     let mut handshake_done = false;
                     let mut pong: Vec<Vec<u8>> = Vec::new();
+                    let mut peer_ttl_ds = 0u16;
                     let used = {
                         let phase = &mut self.phase;
                         let pipe_slot = &mut self.pipe;
@@ -907,8 +1005,9 @@ impl Session {
                             if msg.flags() & flags::COMMAND != 0 {
                                 match classify(msg.take()) {
                                     Inbound::Data(m) => *msg = m,
-                                    Inbound::Ping(ctx) => {
-                                        pong.push(ctx);
+                                    Inbound::Ping { ttl_ds, context } => {
+                                        pong.push(context);
+                                        peer_ttl_ds = ttl_ds;
                                         return true;
                                     }
                                     Inbound::Ignore => return true,
@@ -953,6 +1052,14 @@ impl Session {
                     if failed {
                         return Err(());
                     }
+                    // One check per decoded batch, not per message.
+                    if used > 0
+                        && (self.ping_timeout_at.is_some()
+                            || self.ttl_at.is_some()
+                            || peer_ttl_ds > 0)
+                    {
+                        self.heard_from_peer(peer_ttl_ds);
+                    }
                     for ctx in pong {
                         let mut body = Vec::new();
                         command::encode(b"PONG", &ctx, &mut body);
@@ -963,6 +1070,8 @@ impl Session {
                     }
                     if handshake_done {
                         self.phase = Phase::Active;
+                        self.handshake_deadline = None;
+                        self.start_heartbeats();
                         self.pump_out(reactor)?;
                         continue;
                     }
@@ -1182,7 +1291,7 @@ impl Session {
 /// An inbound frame, sorted.
 enum Inbound {
     Data(Msg),
-    Ping(Vec<u8>),
+    Ping { ttl_ds: u16, context: Vec<u8> },
     Ignore,
     Fatal,
 }
@@ -1196,7 +1305,12 @@ fn classify(msg: Msg) -> Inbound {
     let sub = match ZmtpCommand::parse(msg.data()) {
         Ok(ZmtpCommand::Subscribe(t)) => Some((true, t.to_vec())),
         Ok(ZmtpCommand::Cancel(t)) => Some((false, t.to_vec())),
-        Ok(ZmtpCommand::Ping { context, .. }) => return Inbound::Ping(context.to_vec()),
+        Ok(ZmtpCommand::Ping { ttl_ds, context }) => {
+            return Inbound::Ping {
+                ttl_ds,
+                context: context.to_vec(),
+            }
+        }
         _ => None,
     };
     match sub {

@@ -476,6 +476,9 @@ impl Socket {
             tuning: self.tcp_tuning(),
             conflate: o.effective_conflate(),
             monitor: self.monitor.clone(),
+            heartbeat_ivl: o.heartbeat_ivl,
+            heartbeat_timeout: o.heartbeat_timeout,
+            heartbeat_ttl_ds: o.heartbeat_ttl,
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
             app_metadata: o
                 .app_metadata
