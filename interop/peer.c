@@ -19,6 +19,20 @@
  *   connect   connect to the endpoint(s) printed by the binding side.
  *   scenario  basic | multipart | sizes          (non pub/sub pairs)
  *             filter | sizes                     (pub/sub pairs)
+ *             monitor | heartbeat | proxy        (features, on the "basic"
+ *                                                 exchange; proxy: req-rep)
+ *
+ * Feature scenarios (each checks this side's library against the other):
+ *   monitor   both sides monitor their socket (ZMQ_EVENT_ALL) and, after
+ *             the exchange, check the events of the connection: LISTENING
+ *             then ACCEPTED (bind side) or CONNECTED (connect side), then
+ *             HANDSHAKE_SUCCEEDED, with the socket's endpoint.
+ *   heartbeat side a alone sets ZMQ_HEARTBEAT_IVL 50 ms / TIMEOUT 250 ms;
+ *             it idles 1 s after the handshake (so only side b's PONGs keep
+ *             the connection) and must see no DISCONNECTED, then exchanges.
+ *   proxy     side b (REP) sits behind a zmq_proxy in its own process:
+ *             ROUTER frontend on the endpoint -> DEALER backend (inproc)
+ *             -> REP; side a's REQ talks to the other library's proxy.
  *
  * Pub/sub pairs use a REQ(subscriber) -> REP(publisher) back-channel on a
  * second endpoint so the publisher knows when the subscriber is ready (the
@@ -58,6 +72,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #define IO_TIMEOUT_MS 10000 /* per blocking send/recv */
@@ -527,6 +542,105 @@ static void free_script (script_t *sc)
 /* ------------------------------------------------------------------ */
 /* request/reply style patterns (everything except pub/sub)             */
 
+/* ------------------------------------------------------------------ */
+/* feature scenarios: monitor, heartbeat, proxy                          */
+
+#define MONITOR_EP "inproc://interop-monitor"
+
+/* Starts a monitor on s and returns the PAIR reading it. */
+static void *start_monitor (void *s)
+{
+    void *m;
+    if (zmq_socket_monitor (s, MONITOR_EP, ZMQ_EVENT_ALL) != 0)
+        die (2, "zmq_socket_monitor: %s", zmq_strerror (zmq_errno ()));
+    m = new_socket (ZMQ_PAIR, "monitor");
+    set_int (m, ZMQ_LINGER, 0, "ZMQ_LINGER");
+    if (zmq_connect (m, MONITOR_EP) != 0)
+        die (2, "zmq_connect(monitor): %s", zmq_strerror (zmq_errno ()));
+    return m;
+}
+
+/* The next event (value and endpoint into the outputs), or -1 when none
+ * arrives within timeout_ms. */
+static int monitor_event (void *m, int timeout_ms, char *ep, size_t cap)
+{
+    unsigned char head[6];
+    uint16_t ev;
+    int n;
+    set_int (m, ZMQ_RCVTIMEO, timeout_ms, "ZMQ_RCVTIMEO");
+    n = zmq_recv (m, head, sizeof head, 0);
+    if (n < 0)
+        return -1;
+    if (n != 6)
+        die (1, "monitor: event frame of %d bytes, want 6", n);
+    n = zmq_recv (m, ep, cap - 1, 0);
+    if (n < 0)
+        die (1, "monitor: no endpoint frame: %s", zmq_strerror (zmq_errno ()));
+    ep[(size_t) n < cap - 1 ? (size_t) n : cap - 1] = 0;
+    memcpy (&ev, head, 2);
+    return ev;
+}
+
+/* Checks the connection's events: bind side LISTENING, ACCEPTED; connect
+ * side (CONNECT_DELAYED,) CONNECTED; then HANDSHAKE_SUCCEEDED. */
+static void check_monitor_flow (void *m, int do_bind, const char *endpoint)
+{
+    static const int bind_flow[] = {ZMQ_EVENT_LISTENING, ZMQ_EVENT_ACCEPTED,
+                                    ZMQ_EVENT_HANDSHAKE_SUCCEEDED};
+    static const int connect_flow[] = {ZMQ_EVENT_CONNECTED,
+                                       ZMQ_EVENT_HANDSHAKE_SUCCEEDED};
+    const int *flow = do_bind ? bind_flow : connect_flow;
+    size_t n = do_bind ? 3 : 2, i;
+    char ep[512];
+    for (i = 0; i < n; i++) {
+        int ev = monitor_event (m, IO_TIMEOUT_MS, ep, sizeof ep);
+        if (ev == ZMQ_EVENT_CONNECT_DELAYED && !do_bind)
+            ev = monitor_event (m, IO_TIMEOUT_MS, ep, sizeof ep);
+        if (ev != flow[i])
+            die (1, "monitor: event #%zu is %#x, want %#x", i, ev, flow[i]);
+        if (flow[i] != ZMQ_EVENT_HANDSHAKE_SUCCEEDED && endpoint
+            && strcmp (ep, endpoint) != 0)
+            die (1, "monitor: event %#x names '%s', want '%s'", ev, ep,
+                 endpoint);
+    }
+    info ("monitor: %s events as expected", do_bind ? "bind" : "connect");
+}
+
+/* Side a of "heartbeat": waits for the handshake, idles 1 s on heartbeats
+ * alone and checks the connection stayed up. */
+static void heartbeat_idle (void *m)
+{
+    char ep[512];
+    int ev;
+    do {
+        ev = monitor_event (m, IO_TIMEOUT_MS, ep, sizeof ep);
+        if (ev < 0)
+            die (1, "heartbeat: no HANDSHAKE_SUCCEEDED");
+    } while (ev != ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    for (;;) {
+        ev = monitor_event (m, 1000, ep, sizeof ep);
+        if (ev < 0)
+            break;
+        if (ev == ZMQ_EVENT_DISCONNECTED)
+            die (1, "heartbeat: the peer was dropped (no PONG?)");
+    }
+    info ("heartbeat: connection kept for 1 s by PING/PONG");
+}
+
+typedef struct
+{
+    void *frontend, *backend;
+    int rc, err;
+} proxy_run_t;
+
+static void *proxy_main (void *arg)
+{
+    proxy_run_t *p = arg;
+    p->rc = zmq_proxy (p->frontend, p->backend, NULL);
+    p->err = zmq_errno ();
+    return NULL;
+}
+
 #define ID_A "peer-a-id"     /* REQ/DEALER routing id in "basic" */
 #define ID_RA "router-a"     /* ROUTER-ROUTER, side a */
 #define ID_RB "router-b"     /* ROUTER-ROUTER, side b */
@@ -905,7 +1019,10 @@ static void usage (void)
 
 int main (int argc, char **argv)
 {
-    const char *pair, *side, *mode, *eparg, *scenario;
+    const char *pair, *side, *mode, *eparg, *scenario, *feature = NULL;
+    void *mon = NULL, *proxy_back = NULL, *app = NULL;
+    pthread_t proxy_thread;
+    proxy_run_t proxy_run = {NULL, NULL, -2, 0};
     char pairbuf[32], *dash;
     int ta, tb, me, peer, side_a, do_bind, pubsub;
     size_t i;
@@ -980,6 +1097,13 @@ int main (int argc, char **argv)
     if (pubsub) {
         if (strcmp (scenario, "filter") != 0 && strcmp (scenario, "sizes") != 0)
             die (2, "unknown pub/sub scenario '%s' (filter|sizes)", scenario);
+    } else if (strcmp (scenario, "monitor") == 0
+               || strcmp (scenario, "heartbeat") == 0
+               || strcmp (scenario, "proxy") == 0) {
+        feature = scenario;
+        scenario = "basic";
+        if (strcmp (feature, "proxy") == 0 && (ta != ZMQ_REQ || tb != ZMQ_REP))
+            die (2, "the proxy scenario is for req-rep");
     } else if (strcmp (scenario, "basic") != 0
                && strcmp (scenario, "multipart") != 0
                && strcmp (scenario, "sizes") != 0)
@@ -989,7 +1113,29 @@ int main (int argc, char **argv)
     if (!g_ctx)
         die (2, "zmq_ctx_new: %s", zmq_strerror (zmq_errno ()));
 
-    s = new_socket (me, side_a ? pairbuf : dash + 1);
+    if (feature && strcmp (feature, "proxy") == 0 && !side_a) {
+        /* s (on the wire) is the proxy's ROUTER frontend; the REP that
+         * runs the exchange sits behind its DEALER backend. */
+        s = new_socket (ZMQ_ROUTER, "proxy frontend");
+        proxy_back = new_socket (ZMQ_DEALER, "proxy backend");
+        if (zmq_bind (proxy_back, "inproc://interop-proxy") != 0)
+            die (2, "zmq_bind(backend): %s", zmq_strerror (zmq_errno ()));
+        app = new_socket (me, "rep behind the proxy");
+        if (zmq_connect (app, "inproc://interop-proxy") != 0)
+            die (2, "zmq_connect(backend): %s", zmq_strerror (zmq_errno ()));
+        proxy_run.frontend = s;
+        proxy_run.backend = proxy_back;
+    } else
+        s = new_socket (me, side_a ? pairbuf : dash + 1);
+    /* (proxy: the monitor tells when side a has gone, so that the reply
+     * is on the wire before the proxy is stopped.) */
+    if (feature && (strcmp (feature, "monitor") == 0 || proxy_run.frontend
+                    || (strcmp (feature, "heartbeat") == 0 && side_a)))
+        mon = start_monitor (s);
+    if (feature && strcmp (feature, "heartbeat") == 0 && side_a) {
+        set_int (s, ZMQ_HEARTBEAT_IVL, 50, "ZMQ_HEARTBEAT_IVL");
+        set_int (s, ZMQ_HEARTBEAT_TIMEOUT, 250, "ZMQ_HEARTBEAT_TIMEOUT");
+    }
 
     /* identities / router options */
     if (me == ZMQ_ROUTER) {
@@ -1013,14 +1159,46 @@ int main (int argc, char **argv)
         fflush (stdout);
     }
 
+    if (proxy_run.frontend
+        && pthread_create (&proxy_thread, NULL, proxy_main, &proxy_run) != 0)
+        die (2, "pthread_create failed");
+    if (mon && feature && strcmp (feature, "heartbeat") == 0)
+        heartbeat_idle (mon);
+
     if (pubsub) {
         if (side_a)
             run_publisher (s, back, me, scenario);
         else
             run_subscriber (s, back, me, scenario);
     } else
-        run_exchange (s, me, peer, side_a, scenario);
+        run_exchange (app ? app : s, me, peer, side_a, scenario);
 
+    if (mon && strcmp (feature, "monitor") == 0) {
+        char last[512];
+        size_t l = sizeof last;
+        if (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, last, &l) != 0)
+            die (2, "ZMQ_LAST_ENDPOINT: %s", zmq_strerror (zmq_errno ()));
+        check_monitor_flow (mon, do_bind, last);
+    }
+    if (proxy_run.frontend) {
+        char ep[512];
+        int ev;
+        do {
+            ev = monitor_event (mon, IO_TIMEOUT_MS, ep, sizeof ep);
+            if (ev < 0)
+                die (1, "proxy: side a never disconnected");
+        } while (ev != ZMQ_EVENT_DISCONNECTED);
+        /* The proxy ends with ETERM once the context shuts down. */
+        zmq_ctx_shutdown (g_ctx);
+        pthread_join (proxy_thread, NULL);
+        if (proxy_run.rc != -1 || proxy_run.err != ETERM)
+            die (1, "zmq_proxy returned %d (errno %d), want -1/ETERM",
+                 proxy_run.rc, proxy_run.err);
+        info ("proxy: exchange went through, ended with ETERM");
+    }
+    close_socket (mon);
+    close_socket (app);
+    close_socket (proxy_back);
     close_socket (s);
     close_socket (back);
     if (zmq_ctx_term (g_ctx) != 0)

@@ -284,6 +284,10 @@ else
     ASSIGN="a:a a:b b:a b:b"
 fi
 
+# Feature scenarios (peer.c): which pairs run each one.
+FEATURES="monitor:dealer-router monitor:push-pull heartbeat:dealer-router heartbeat:pair-pair proxy:req-rep"
+[ "$QUICK" = 1 ] && FEATURES="monitor:dealer-router proxy:req-rep"
+
 START=$(date +%s)
 for tr in $TRANSPORTS; do
     for pair in $PAIRS_REQREP $PAIRS_PUBSUB; do
@@ -292,6 +296,11 @@ for tr in $TRANSPORTS; do
             for as in $ASSIGN; do
                 run_case "$pair" "$sc" "$tr" "${as%%:*}" "${as##*:}"
             done
+        done
+    done
+    for f in $FEATURES; do
+        for as in $ASSIGN; do
+            run_case "${f#*:}" "${f%%:*}" "$tr" "${as%%:*}" "${as##*:}"
         done
     done
 done
