@@ -60,6 +60,14 @@ pub struct SessionConfig {
     pub heartbeat_ivl: i32,
     pub heartbeat_timeout: i32,
     pub heartbeat_ttl_ds: u16,
+    /// STREAM: raw bytes, no ZMTP (no greeting, no framing); with
+    /// `raw_notify` (ZMQ_STREAM_NOTIFY) an empty message tells the socket
+    /// a connection opened or closed.
+    pub raw: bool,
+    pub raw_notify: bool,
+    /// ZMQ_CONNECT_ROUTING_ID of the connect this session is for: the
+    /// routing id its pipe gets instead of the peer's (ROUTER, STREAM).
+    pub connect_routing_id: Vec<u8>,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
 }
@@ -488,6 +496,9 @@ impl Session {
         if self.phase != Phase::Connecting && reactor.add(fd, self.token, true, false).is_err() {
             return self.disconnected(reactor);
         }
+        if self.cfg.raw {
+            return self.start_raw(reactor);
+        }
         self.phase = Phase::Greeting;
         self.mechanism = Some(self.new_mechanism());
         self.greeting_len = 0;
@@ -514,12 +525,51 @@ impl Session {
         Next::Continue
     }
 
+    /// A STREAM connection is up: no handshake; the pipe attaches at once,
+    /// announced by an empty message (ZMQ_STREAM_NOTIFY).
+    fn start_raw(&mut self, reactor: &Reactor) -> Next {
+        self.phase = Phase::Active;
+        self.decoder = Decoder::new(None);
+        self.clear_out();
+        if self.finish_handshake(Vec::new(), Metadata::new()).is_err() {
+            return self.disconnected(reactor);
+        }
+        if self.cfg.raw_notify {
+            if let Some(p) = self.pipe.as_mut() {
+                p.write(Msg::new());
+                p.flush();
+            }
+        }
+        // Reading the (new, empty) pipe tells its writer we wait for
+        // activation; then whatever the peer already sent.
+        if self.pump_out(reactor).is_err() || self.read_input(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        self.after_io(reactor)
+    }
+
+    /// A STREAM connection ended: an empty message tells the socket (with
+    /// ZMQ_STREAM_NOTIFY), and the pipe closes: a reconnect is a new peer.
+    fn end_raw(&mut self) {
+        if let Some(mut p) = self.pipe.take() {
+            if self.cfg.raw_notify && self.phase == Phase::Active {
+                p.write(Msg::new());
+            }
+            p.flush();
+            p.close();
+        }
+    }
+
     /// The connection is gone (or never came): clean up and decide what next.
     fn disconnected(&mut self, reactor: &Reactor) -> Next {
+        if self.cfg.raw {
+            self.end_raw();
+        }
         let fd = self.stream_fd();
         match self.phase {
             // The connecter's socket never connected (libzmq: CLOSED).
             Phase::Connecting => self.emit(event::CLOSED, fd),
+            Phase::Active if self.cfg.raw => self.emit(event::DISCONNECTED, fd),
             Phase::Greeting | Phase::Handshake | Phase::Active => {
                 if self.phase != Phase::Active && !self.protocol_failed {
                     self.emit(event::HANDSHAKE_FAILED_NO_DETAIL, self.fail_errno as u64);
@@ -820,6 +870,15 @@ impl Session {
     /// of `msg`).
     #[inline]
     fn queue_out(&mut self, msg: &mut Msg, v31: bool) {
+        if self.cfg.raw {
+            // STREAM: the bytes alone, large ones straight from the message.
+            if msg.size() >= OUT_ZERO_COPY_MIN {
+                self.out_bodies.push(self.out.len(), msg.take());
+            } else {
+                self.out.extend_from_slice(msg.data());
+            }
+            return;
+        }
         if msg.size() >= OUT_ZERO_COPY_MIN && msg.flags() & flags::SUBSCRIPTION == 0 {
             let mut header = [0u8; frame::MAX_HEADER];
             let n = frame::encode_header(
@@ -965,6 +1024,25 @@ impl Session {
                 break;
             }
             match self.phase {
+                Phase::Active if self.cfg.raw => {
+                    // Raw bytes: what one read brought is one message.
+                    let chunk = &filled[self.in_pos..];
+                    let mut msg = Msg::new();
+                    let n = chunk.len();
+                    match self.inbuf.as_ref() {
+                        Some(buf) if buf.slice_into(self.in_pos, n, 0, &mut msg) => {}
+                        _ => msg = Msg::from_slice(chunk).map_err(|_| ())?,
+                    }
+                    self.in_pos += n;
+                    msg.set_metadata(self.metadata.clone());
+                    let delivered = self.deliver(msg);
+                    if let Some(p) = self.pipe.as_mut() {
+                        p.flush();
+                    }
+                    if !delivered {
+                        return Ok(false);
+                    }
+                }
                 Phase::Greeting => {
                     // Read no further than the greeting this peer sends: the
                     // signature and revision first, then 12 bytes in all for
@@ -1270,7 +1348,15 @@ impl Session {
             meta.set(b"__fd", stream.fd().to_string().as_bytes());
         }
         self.metadata = Some(Arc::new(meta));
-        self.emit(event::HANDSHAKE_SUCCEEDED, 0);
+        if !self.cfg.raw {
+            self.emit(event::HANDSHAKE_SUCCEEDED, 0);
+        }
+        // A connect may name the peer (ZMQ_CONNECT_ROUTING_ID).
+        let identity = if self.target.is_some() && !self.cfg.connect_routing_id.is_empty() {
+            self.cfg.connect_routing_id.clone()
+        } else {
+            identity
+        };
         // A closing socket gets no new pipe: the session only delivers what
         // it already holds.
         if self.pipe.is_none() && !self.closing {

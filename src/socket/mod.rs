@@ -254,8 +254,14 @@ impl Socket {
     fn attach(&mut self, mut end: PipeEnd) {
         end.set_owner(self.mailbox.clone());
         let id = end.id();
+        let generated = end.routing_id.is_empty();
         match self.pattern.attach(id, &mut end.routing_id) {
             Admission::Accept => {
+                // libzmq's STREAM leaves the id it generated for the newest
+                // peer in ZMQ_ROUTING_ID (its tests read it back there).
+                if generated && self.socket_type == pattern::kind::STREAM {
+                    self.options.routing_id = end.routing_id.clone();
+                }
                 let index = self.pipes.attach(end);
                 self.pattern.attached(&mut self.pipes, index);
             }
@@ -479,6 +485,9 @@ impl Socket {
             heartbeat_ivl: o.heartbeat_ivl,
             heartbeat_timeout: o.heartbeat_timeout,
             heartbeat_ttl_ds: o.heartbeat_ttl,
+            raw: self.socket_type == pattern::kind::STREAM,
+            raw_notify: self.pattern_options.stream_notify,
+            connect_routing_id: Vec::new(),
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
             app_metadata: o
                 .app_metadata
@@ -529,11 +538,25 @@ impl Socket {
 
     fn connect_remote(&mut self, addr: &[u8], target: Target) -> Result<()> {
         let io = self.io()?;
-        let cfg = self.session_config();
+        let mut cfg = self.session_config();
+        // ZMQ_CONNECT_ROUTING_ID names this connect's peer, once.
+        if matches!(
+            self.socket_type,
+            pattern::kind::ROUTER | pattern::kind::STREAM
+        ) {
+            if let Some(c) = Arc::get_mut(&mut cfg) {
+                c.connect_routing_id = std::mem::take(&mut self.pattern_options.connect_routing_id);
+            }
+        }
         // Messages may queue before the connection exists, unless IMMEDIATE.
-        // A ROUTER learns the peer's routing id in the handshake, so its pipe
-        // is created then too.
-        let pipe = if self.options.immediate || self.socket_type == pattern::kind::ROUTER {
+        // A ROUTER learns the peer's routing id in the handshake, and a
+        // STREAM peer exists only while connected, so their pipes are
+        // created then.
+        let pipe = if self.options.immediate
+            || matches!(
+                self.socket_type,
+                pattern::kind::ROUTER | pattern::kind::STREAM
+            ) {
             None
         } else {
             let hwm = |v: i32| v.max(0) as u64;

@@ -1,8 +1,9 @@
 //! Socket patterns: each socket type as a small state machine over the
 //! routing blocks of [`PipeSet`] (RFC 28/30/31 semantics).
 //!
-//! Implemented so far: PAIR, PUSH, PULL, DEALER, REQ, REP, ROUTER. The
-//! remaining types arrive as their own variants.
+//! Implemented: PAIR, PUSH, PULL, DEALER, REQ, REP, ROUTER, PUB, XPUB, SUB,
+//! XSUB here; STREAM in `pattern/stream.rs`. New types get a file of their
+//! own under `pattern/`.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -12,6 +13,9 @@ use crate::pipe::{IdMap, PipeId};
 
 use super::pipes::PipeSet;
 use super::subscriptions::{self, Subscriptions};
+
+mod stream;
+pub use stream::Stream;
 
 /// Socket type numbers (zmq.h): the one table the socket module uses.
 pub mod kind {
@@ -138,6 +142,7 @@ pub enum Pattern {
     Router(Router),
     Pub(Publisher),
     Sub(Subscriber),
+    Stream(Stream),
 }
 
 impl Pattern {
@@ -160,6 +165,7 @@ impl Pattern {
                 ..Publisher::default()
             }),
             kind::SUB => Pattern::Sub(Subscriber::default()),
+            kind::STREAM => Pattern::Stream(Stream::new(initial_routing_counter())),
             kind::XSUB => Pattern::Sub(Subscriber {
                 xsub: true,
                 ..Subscriber::default()
@@ -193,6 +199,10 @@ impl Pattern {
                 p.subs.insert(id, Subscriptions::default());
                 Admission::Accept
             }
+            Pattern::Stream(s) => match s.attach(id, routing_id) {
+                true => Admission::Accept,
+                false => Admission::Refuse,
+            },
             _ => Admission::Accept,
         }
     }
@@ -248,6 +258,7 @@ impl Pattern {
                 }
             }
             Pattern::Pub(p) => p.pipe_gone(id),
+            Pattern::Stream(s) => s.detached(id),
             Pattern::Req(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
             Pattern::Rep(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
             _ => {}
@@ -290,6 +301,7 @@ impl Pattern {
                 Ok(())
             }
             Pattern::Sub(s) if s.xsub => s.xsend_from(pipes, msg),
+            Pattern::Stream(s) => s.send_from(pipes, msg),
             _ => Err(Error::NotSupported),
         }
     }
@@ -328,6 +340,7 @@ impl Pattern {
             Pattern::Router(r) => r.recv_into(pipes, terminated, out),
             Pattern::Sub(s) => s.recv_into(pipes, terminated, out),
             Pattern::Pub(p) => p.recv_into(out),
+            Pattern::Stream(s) => s.recv_into(pipes, terminated, out),
             _ => Err(Error::NotSupported),
         }
     }
@@ -345,6 +358,7 @@ impl Pattern {
             Pattern::Router(r) => r.prefetched.is_some() || r.in_more || pipes.fq_has_in(),
             Pattern::Pub(p) => !p.pending.is_empty(),
             Pattern::Sub(s) => s.has_in(pipes),
+            Pattern::Stream(s) => s.has_in(pipes),
             _ => pipes.fq_has_in(),
         }
     }
@@ -355,7 +369,7 @@ impl Pattern {
             Pattern::Req(r) => !r.awaiting_reply && pipes.lb_has_out(),
             Pattern::Rep(r) => r.sending_reply,
             // A ROUTER can always try: unroutable messages are dropped.
-            Pattern::Router(_) => true,
+            Pattern::Router(_) | Pattern::Stream(_) => true,
             // PUB never blocks: a full subscriber loses messages instead.
             Pattern::Pub(_) => true,
             Pattern::Sub(s) => s.xsub,
