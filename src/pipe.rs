@@ -130,6 +130,8 @@ pub struct PipeEnd {
     in_terminated: bool,
     /// Optional routing id of the peer (ROUTER, SERVER).
     pub routing_id: Vec<u8>,
+    /// The session already sent this connection's PROBE_ROUTER message.
+    pub probed: bool,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -178,6 +180,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         in_more: false,
         in_terminated: false,
         routing_id: Vec::new(),
+        probed: false,
     };
     (end(0, w0, r0), end(1, w1, r1))
 }

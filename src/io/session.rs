@@ -68,6 +68,9 @@ pub struct SessionConfig {
     /// ZMQ_CONNECT_ROUTING_ID of the connect this session is for: the
     /// routing id its pipe gets instead of the peer's (ROUTER, STREAM).
     pub connect_routing_id: Vec<u8>,
+    /// ZMQ_PROBE_ROUTER on a ROUTER: its connecting sessions send the empty
+    /// probe themselves, the socket's pipe existing only from the handshake.
+    pub probe_router: bool,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
 }
@@ -1365,6 +1368,11 @@ impl Session {
             let (mut socket_end, session_end) =
                 conflating_pipe_pair([hwm(self.cfg.sndhwm), hwm(self.cfg.rcvhwm)], [c, c]);
             socket_end.routing_id = identity;
+            if self.cfg.probe_router && self.target.is_some() && !self.cfg.raw {
+                let mut probe = Msg::new();
+                self.queue_out(&mut probe, self.peer_minor >= 1);
+                socket_end.probed = true;
+            }
             session_end.set_owner(self.io_mailbox.clone());
             socket_end.set_owner(self.cfg.socket_mailbox.clone());
             self.cfg.socket_mailbox.send(Command::Attach(socket_end));

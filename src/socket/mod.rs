@@ -142,6 +142,9 @@ impl Socket {
     /// then the socket-type table (the two cover disjoint option numbers).
     pub fn set_option(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
         if self.options.set(option, value)? {
+            if option == options::INVERT_MATCHING {
+                self.apply_pattern_options();
+            }
             return Ok(());
         }
         match self.pattern_options.set(self.socket_type, option, value)? {
@@ -166,9 +169,22 @@ impl Socket {
     /// Copies the socket-type options the patterns act on into their state.
     fn apply_pattern_options(&mut self) {
         let po = &self.pattern_options;
+        let invert = self.options.invert_matching;
         match &mut self.pattern {
-            Pattern::Router(r) => r.mandatory = po.router_mandatory,
-            Pattern::Pub(p) => p.verbose = po.xpub_verbose_subs,
+            Pattern::Router(r) => {
+                r.mandatory = po.router_mandatory;
+                r.handover = po.router_handover;
+            }
+            Pattern::Pub(p) => {
+                p.verbose = po.xpub_verbose_subs;
+                p.nodrop = po.xpub_nodrop && p.is_xpub();
+                p.invert = invert;
+            }
+            Pattern::Sub(s) => s.invert = invert,
+            Pattern::Req(r) => {
+                r.correlate = po.req_correlate;
+                r.relaxed = po.req_relaxed;
+            }
             _ => {}
         }
     }
@@ -256,17 +272,55 @@ impl Socket {
         let id = end.id();
         let generated = end.routing_id.is_empty();
         match self.pattern.attach(id, &mut end.routing_id) {
-            Admission::Accept => {
+            admission @ (Admission::Accept | Admission::Replace(_)) => {
                 // libzmq's STREAM leaves the id it generated for the newest
                 // peer in ZMQ_ROUTING_ID (its tests read it back there).
                 if generated && self.socket_type == pattern::kind::STREAM {
                     self.options.routing_id = end.routing_id.clone();
                 }
+                // ROUTER_HANDOVER: the earlier peer with this id goes.
+                if let Admission::Replace(old) = admission {
+                    if let Some(i) = self.pipes.index_of(old) {
+                        let pipe = self.pipes.detach(i);
+                        self.connected.retain(|(_, id)| *id != old);
+                        pipe.close();
+                    }
+                }
                 let index = self.pipes.attach(end);
                 self.pattern.attached(&mut self.pipes, index);
+                self.greet(index);
             }
             Admission::Refuse => end.close(),
         }
+    }
+
+    /// What a new pipe gets first: PROBE_ROUTER's empty message (ROUTER,
+    /// DEALER), XPUB_WELCOME_MSG (XPUB).
+    fn greet(&mut self, index: usize) {
+        let po = &self.pattern_options;
+        let probe = po.probe_router
+            && matches!(
+                self.socket_type,
+                pattern::kind::ROUTER | pattern::kind::DEALER
+            );
+        let welcome = self.socket_type == pattern::kind::XPUB && !po.xpub_welcome_msg.is_empty();
+        if !probe && !welcome {
+            return;
+        }
+        let msg = if probe {
+            Msg::new()
+        } else {
+            match Msg::from_slice(&po.xpub_welcome_msg) {
+                Ok(m) => m,
+                Err(_) => return,
+            }
+        };
+        let pipe = self.pipes.get_mut(index);
+        if probe && pipe.probed {
+            return; // its session sent the probe
+        }
+        pipe.write(msg);
+        pipe.flush();
     }
 
     fn drop_pipe(&mut self, index: usize) {
@@ -488,6 +542,8 @@ impl Socket {
             raw: self.socket_type == pattern::kind::STREAM,
             raw_notify: self.pattern_options.stream_notify,
             connect_routing_id: Vec::new(),
+            probe_router: self.pattern_options.probe_router
+                && self.socket_type == pattern::kind::ROUTER,
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
             app_metadata: o
                 .app_metadata

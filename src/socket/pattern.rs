@@ -49,6 +49,9 @@ pub enum Admission {
     Accept,
     /// PAIR already has its peer: the pipe is closed at once.
     Refuse,
+    /// ROUTER_HANDOVER: accepted, taking over the routing id of this pipe,
+    /// which is to be closed.
+    Replace(PipeId),
 }
 
 /// REQ (RFC 28): strict send-request / receive-reply alternation.
@@ -62,6 +65,15 @@ pub struct Req {
     out_more: bool,
     /// Mid-reply: the delimiter was checked, body frames follow.
     in_body: bool,
+    /// ZMQ_REQ_CORRELATE: each request starts with a 4-byte request id
+    /// (host order, as libzmq), and only a reply carrying it is accepted.
+    pub correlate: bool,
+    /// ZMQ_REQ_RELAXED: a new request may be sent before the reply came;
+    /// the old reply is then not delivered (with CORRELATE: dropped by id).
+    pub relaxed: bool,
+    request_id: u32,
+    /// Mid-reply, CORRELATE: the request id frame was checked.
+    id_checked: bool,
 }
 
 /// REP (RFC 28): receive a request, then send exactly one reply, which goes
@@ -87,6 +99,9 @@ pub struct Router {
     next_id: u32,
     /// ZMQ_ROUTER_MANDATORY: unroutable sends fail instead of dropping.
     pub mandatory: bool,
+    /// ZMQ_ROUTER_HANDOVER: a new peer with a routing id in use takes it
+    /// over (the old connection is closed) instead of being refused.
+    pub handover: bool,
     /// The first frame of a message, held back while its routing id is
     /// returned.
     prefetched: Option<Msg>,
@@ -109,6 +124,12 @@ pub struct Publisher {
     pending: VecDeque<Msg>,
     /// ZMQ_XPUB_VERBOSE: pass up every subscription, not just new topics.
     pub verbose: bool,
+    /// ZMQ_XPUB_NODROP: a matching subscriber's full pipe makes the send
+    /// fail with EAGAIN instead of losing the message for it.
+    pub nodrop: bool,
+    /// ZMQ_INVERT_MATCHING: send to the pipes whose subscriptions do *not*
+    /// match.
+    pub invert: bool,
     /// Pipes receiving the message being sent (chosen at its first frame).
     targets: Vec<PipeId>,
     /// Their indexes in the pipe set, valid while the first frame is sent
@@ -129,6 +150,8 @@ pub struct Subscriber {
     in_more: bool,
     /// XSUB: forwarding the rest of a multipart message upstream.
     out_more: bool,
+    /// ZMQ_INVERT_MATCHING: deliver what does *not* match.
+    pub invert: bool,
 }
 
 #[derive(Debug)]
@@ -188,9 +211,13 @@ impl Pattern {
             Pattern::Router(r) => {
                 if routing_id.is_empty() {
                     *routing_id = r.generate_id();
-                } else if r.peers.contains_key(routing_id.as_slice()) {
-                    // The id is taken (no ROUTER_HANDOVER yet): refuse.
-                    return Admission::Refuse;
+                } else if let Some(&old) = r.peers.get(routing_id.as_slice()) {
+                    // The id is taken: refused, or handed over.
+                    if !r.handover {
+                        return Admission::Refuse;
+                    }
+                    r.peers.insert(routing_id.clone(), id);
+                    return Admission::Replace(old);
                 }
                 r.peers.insert(routing_id.clone(), id);
                 Admission::Accept
@@ -296,10 +323,7 @@ impl Pattern {
             Pattern::Req(r) => r.send_from(pipes, msg),
             Pattern::Rep(r) => r.send_from(pipes, msg),
             Pattern::Router(r) => r.send_from(pipes, msg),
-            Pattern::Pub(p) => {
-                p.send_from(pipes, msg);
-                Ok(())
-            }
+            Pattern::Pub(p) => p.send_from(pipes, msg),
             Pattern::Sub(s) if s.xsub => s.xsend_from(pipes, msg),
             Pattern::Stream(s) => s.send_from(pipes, msg),
             _ => Err(Error::NotSupported),
@@ -401,13 +425,31 @@ impl Req {
     #[inline(never)]
     fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         if self.awaiting_reply {
-            return Err(Error::State);
+            if !self.relaxed {
+                return Err(Error::State);
+            }
+            // REQ_RELAXED: give up on the reply.
+            self.awaiting_reply = false;
+            self.in_body = false;
+            self.id_checked = false;
         }
         if !self.out_more {
-            // Start of a request: the empty delimiter goes first, to the pipe
-            // load balancing picks; the rest of the request follows on it.
+            // Start of a request: the empty delimiter (after the request id,
+            // with CORRELATE) goes first, to the pipe load balancing picks;
+            // the rest of the request follows on it.
+            if self.correlate {
+                self.request_id = self.request_id.wrapping_add(1);
+                let mut id = with_more(
+                    Msg::from_slice(&self.request_id.to_ne_bytes()).map_err(|_| Error::NoMemory)?,
+                    true,
+                );
+                self.reply_pipe = Some(pipes.lb_send_from(&mut id)?);
+            }
             let mut delimiter = with_more(Msg::new(), true);
-            self.reply_pipe = Some(pipes.lb_send_from(&mut delimiter)?);
+            let pipe = pipes.lb_send_from(&mut delimiter)?;
+            if !self.correlate {
+                self.reply_pipe = Some(pipe);
+            }
         }
         let more = msg.more();
         pipes.lb_send_from(msg)?;
@@ -436,12 +478,20 @@ impl Req {
                 return Err(Error::Again);
             }
             if !self.in_body {
-                // A reply starts with the empty delimiter; anything else is a
-                // malformed reply and is dropped whole, as libzmq does.
-                if out.size() == 0 && out.more() {
+                // With CORRELATE a reply starts with our request id.
+                if self.correlate && !self.id_checked {
+                    if out.more() && out.data() == self.request_id.to_ne_bytes() {
+                        self.id_checked = true;
+                        continue;
+                    }
+                } else if out.size() == 0 && out.more() {
+                    // Then the empty delimiter; anything else is a malformed
+                    // (or, CORRELATE, stale) reply and is dropped whole, as
+                    // libzmq does.
                     self.in_body = true;
                     continue;
                 }
+                self.id_checked = false;
                 let mut more = out.more();
                 while more && pipe.read_into(out) {
                     more = out.more();
@@ -451,6 +501,7 @@ impl Req {
             if !out.more() {
                 self.awaiting_reply = false;
                 self.in_body = false;
+                self.id_checked = false;
             }
             return Ok(());
         }
@@ -683,12 +734,13 @@ impl Publisher {
         Ok(())
     }
 
-    /// Sends to every matching subscriber; never fails (a full pipe loses
-    /// the message) and always consumes `msg`. All copies are made in one
-    /// go: one reference-count add for the lot, then each pipe's copy is
-    /// written straight into its queue.
+    /// Sends to every matching subscriber and consumes `msg`. A full pipe
+    /// loses the message, unless XPUB_NODROP: then the send fails with
+    /// EAGAIN (and `msg` stays) while any matching pipe is full. All copies
+    /// are made in one go: one reference-count add for the lot, then each
+    /// pipe's copy is written straight into its queue.
     #[inline(never)]
-    fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) {
+    fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
         let more = msg.more();
         let first = !self.out_more;
         if first {
@@ -696,16 +748,27 @@ impl Publisher {
             // message follows to the same pipes. Full pipes lose it.
             self.targets.clear();
             self.target_index.clear();
+            let mut full = false;
             for (id, subs) in &self.subs {
-                if subs.matches(msg.data()) {
+                if subs.matches(msg.data()) != self.invert {
                     if let Some(i) = pipes.index_of(*id) {
                         let pipe = pipes.get_mut(i);
-                        if !pipe.peer_closed() && pipe.check_write() {
+                        if pipe.peer_closed() {
+                            continue;
+                        }
+                        if pipe.check_write() {
                             self.targets.push(*id);
                             self.target_index.push(i);
+                        } else {
+                            full = true;
                         }
                     }
                 }
+            }
+            if full && self.nodrop {
+                self.targets.clear();
+                self.target_index.clear();
+                return Err(Error::Again);
             }
         }
         let n = self.targets.len();
@@ -745,6 +808,7 @@ impl Publisher {
         if !more {
             self.targets.clear();
         }
+        Ok(())
     }
 }
 
@@ -791,7 +855,7 @@ impl Subscriber {
             return true;
         }
         while let Some((msg, index)) = pipes.fq_recv(terminated) {
-            if self.subs.matches(msg.data()) {
+            if self.subs.matches(msg.data()) != self.invert {
                 self.prefetched = Some(msg);
                 return true;
             }
@@ -828,7 +892,7 @@ impl Subscriber {
             return Ok(());
         }
         while let Some(index) = pipes.fq_recv_into(terminated, out) {
-            if self.subs.matches(out.data()) {
+            if self.subs.matches(out.data()) != self.invert {
                 self.in_more = out.more();
                 return Ok(());
             }
