@@ -71,8 +71,41 @@ pub struct SessionConfig {
     /// ZMQ_PROBE_ROUTER on a ROUTER: its connecting sessions send the empty
     /// probe themselves, the socket's pipe existing only from the handshake.
     pub probe_router: bool,
+    /// ZMQ_CONNECT_TIMEOUT (ms, 0 = the OS's): how long a tcp connect may
+    /// take before it counts as failed.
+    pub connect_timeout: i32,
+    /// ZMQ_RECONNECT_STOP bits: which failures end reconnecting.
+    pub reconnect_stop: i32,
+    /// ZMQ_TCP_ACCEPT_FILTER: accepted tcp peers must match one (if any).
+    pub accept_filters: Vec<crate::socket::options::TcpAcceptFilter>,
+    /// ZMQ_IPC_FILTER_UID/GID/PID: accepted ipc peers must match one.
+    pub ipc_filters: IpcFilters,
+    /// ZMQ_HELLO_MSG (sent to each new peer), ZMQ_DISCONNECT_MSG (delivered
+    /// when a peer goes), where the socket type has them.
+    pub hello_msg: Option<Vec<u8>>,
+    pub disconnect_msg: Option<Vec<u8>>,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
+}
+
+/// ZMQ_IPC_FILTER_*: the credentials an accepted ipc peer may have.
+#[derive(Debug, Clone, Default)]
+pub struct IpcFilters {
+    pub uids: std::collections::BTreeSet<u32>,
+    pub gids: std::collections::BTreeSet<u32>,
+    pub pids: std::collections::BTreeSet<i32>,
+}
+
+impl IpcFilters {
+    pub fn is_empty(&self) -> bool {
+        self.uids.is_empty() && self.gids.is_empty() && self.pids.is_empty()
+    }
+
+    /// Whether a peer with these credentials may connect: a matching uid,
+    /// pid or primary gid (libzmq also admits supplementary group members).
+    pub fn admits(&self, uid: u32, gid: u32, pid: i32) -> bool {
+        self.uids.contains(&uid) || self.pids.contains(&pid) || self.gids.contains(&gid)
+    }
 }
 
 /// The name a socket type announces in READY (RFC 37).
@@ -136,6 +169,10 @@ pub enum Next {
     /// Run `on_timer` at this instant.
     Timer(Instant),
 }
+
+/// ZMQ_RECONNECT_STOP bits (zmq.h, draft).
+const RECONNECT_STOP_CONN_REFUSED: i32 = 0x1;
+const RECONNECT_STOP_HANDSHAKE_FAILED: i32 = 0x2;
 
 /// Receive buffer size. Frame bodies above 33 bytes that arrive whole in
 /// one buffer are delivered as references into it (no copy, no allocation
@@ -219,6 +256,8 @@ pub struct Session {
     /// reconnects: timers that fire at other times are stale.
     handshake_deadline: Option<Instant>,
     reconnect_at: Option<Instant>,
+    /// When a tcp connect in progress counts as failed (CONNECT_TIMEOUT).
+    connect_deadline: Option<Instant>,
     /// Heartbeats (RFC 37 PING/PONG): our next PING; the deadline for
     /// hearing from the peer after a PING (HEARTBEAT_TIMEOUT) and after
     /// the peer's PING asked for a TTL. All None without heartbeats.
@@ -305,6 +344,7 @@ impl Session {
             protocol_failed: false,
             handshake_deadline: None,
             reconnect_at: None,
+            connect_deadline: None,
             next_ping: None,
             ping_timeout_at: None,
             ttl_at: None,
@@ -483,10 +523,19 @@ impl Session {
                 // reports; a Unix-domain one completes at once.
                 if matches!(target, Target::Tcp { .. }) {
                     self.emit(event::CONNECT_DELAYED, libc::EINPROGRESS as u64);
+                    if self.cfg.connect_timeout > 0 {
+                        let ms = self.cfg.connect_timeout as u64;
+                        let at = Instant::now() + Duration::from_millis(ms);
+                        self.connect_deadline = Some(at);
+                        return Next::Timer(at);
+                    }
                 }
                 Next::Continue
             }
-            Err(_) => self.disconnected(reactor),
+            Err(e) => {
+                self.fail_errno = e.errno();
+                self.disconnected(reactor)
+            }
         }
     }
 
@@ -569,6 +618,29 @@ impl Session {
             self.end_raw();
         }
         let fd = self.stream_fd();
+        // ZMQ_DISCONNECT_MSG: the socket hears of a lost peer it had.
+        if let (Phase::Active, Some(text), Some(p)) =
+            (self.phase, &self.cfg.disconnect_msg, self.pipe.as_mut())
+        {
+            if let Ok(m) = Msg::from_slice(text) {
+                p.rollback();
+                p.write(m);
+                p.flush();
+            }
+        }
+        // Which failures end a connecter for good: a protocol error in the
+        // handshake (libzmq's session terminates on those), and what
+        // ZMQ_RECONNECT_STOP adds: a refused connect, any failed handshake.
+        let stop = self.cfg.reconnect_stop;
+        let stop_now = match self.phase {
+            Phase::Connecting | Phase::Idle => {
+                stop & RECONNECT_STOP_CONN_REFUSED != 0 && self.fail_errno == libc::ECONNREFUSED
+            }
+            Phase::Greeting | Phase::Handshake => {
+                self.protocol_failed || stop & RECONNECT_STOP_HANDSHAKE_FAILED != 0
+            }
+            Phase::Active | Phase::Resolving => false,
+        };
         match self.phase {
             // The connecter's socket never connected (libzmq: CLOSED).
             Phase::Connecting => self.emit(event::CLOSED, fd),
@@ -584,6 +656,7 @@ impl Session {
         self.protocol_failed = false;
         self.fail_errno = 0;
         self.handshake_deadline = None;
+        self.connect_deadline = None;
         self.next_ping = None;
         self.ping_timeout_at = None;
         self.ttl_at = None;
@@ -606,7 +679,18 @@ impl Session {
         // An accepted connection ends here, and so does a closing socket's
         // connecter once nothing is left to send.
         let nothing_queued = self.pipe.is_none() && self.backlog.is_empty();
-        if self.target.is_none() || (self.closing && nothing_queued) || self.cfg.reconnect_ivl < 0 {
+        if self.target.is_none()
+            || (self.closing && nothing_queued)
+            || self.cfg.reconnect_ivl < 0
+            || stop_now
+        {
+            if let Some(p) = self.pipe.take() {
+                if stop_now {
+                    p.close();
+                } else {
+                    self.pipe = Some(p);
+                }
+            }
             return Next::Close;
         }
         // A connecter keeps its pipe across reconnects. With IMMEDIATE the
@@ -638,6 +722,10 @@ impl Session {
                 self.reconnect_at = None;
                 self.connect(reactor)
             }
+            Phase::Connecting if due(self.connect_deadline) => {
+                self.fail_errno = libc::ETIMEDOUT;
+                self.disconnected(reactor)
+            }
             Phase::Greeting | Phase::Handshake if due(self.handshake_deadline) => {
                 self.fail_errno = libc::ETIMEDOUT;
                 self.disconnected(reactor)
@@ -660,13 +748,14 @@ impl Session {
             if !(writable || error) {
                 return Next::Continue;
             }
-            let ok = self
-                .stream
-                .as_ref()
-                .is_some_and(|s| s.connect_result().is_ok());
-            if !ok {
+            let result = self.stream.as_ref().map(Stream::connect_result);
+            if let Some(Err(e)) = &result {
+                self.fail_errno = e.raw_os_error().unwrap_or(0);
+            }
+            if !matches!(result, Some(Ok(()))) {
                 return self.disconnected(reactor);
             }
+            self.connect_deadline = None;
             self.emit(event::CONNECTED, self.stream_fd());
             self.reconnect_delay = Duration::from_millis(self.cfg.reconnect_ivl.max(0) as u64);
             let fd = self.stream.as_ref().map(Stream::fd).unwrap_or(-1);
@@ -1353,6 +1442,12 @@ impl Session {
         self.metadata = Some(Arc::new(meta));
         if !self.cfg.raw {
             self.emit(event::HANDSHAKE_SUCCEEDED, 0);
+        }
+        // ZMQ_HELLO_MSG: the first message every new peer gets.
+        if let Some(text) = &self.cfg.hello_msg {
+            if let Ok(mut hello) = Msg::from_slice(text) {
+                self.queue_out(&mut hello, self.peer_minor >= 1);
+            }
         }
         // A connect may name the peer (ZMQ_CONNECT_ROUTING_ID).
         let identity = if self.target.is_some() && !self.cfg.connect_routing_id.is_empty() {

@@ -96,6 +96,25 @@ struct SessionEntry {
     session: Session,
 }
 
+/// ZMQ_TCP_ACCEPT_FILTER and ZMQ_IPC_FILTER_*: whether an accepted peer
+/// may stay (libzmq closes the others at once).
+fn admitted(cfg: &SessionConfig, stream: &super::transport::Stream, peer: &str) -> bool {
+    match stream {
+        super::transport::Stream::Tcp(_) => {
+            cfg.accept_filters.is_empty()
+                || peer
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| cfg.accept_filters.iter().any(|f| f.matches(&ip)))
+        }
+        super::transport::Stream::Ipc(_) => {
+            cfg.ipc_filters.is_empty()
+                || stream
+                    .peer_credentials()
+                    .is_some_and(|(uid, gid, pid)| cfg.ipc_filters.admits(uid, gid, pid))
+        }
+    }
+}
+
 /// Handle kept by the context.
 pub struct IoThreadHandle {
     pub mailbox: OwnerMailbox,
@@ -245,7 +264,7 @@ impl IoThread {
                     return;
                 }
             };
-            if self.stopping {
+            if self.stopping || !admitted(&entry.cfg, &stream, &peer) {
                 continue; // refuse: drop the stream
             }
             let (socket, cfg) = (entry.socket, entry.cfg.clone());

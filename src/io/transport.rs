@@ -14,7 +14,30 @@ use crate::error::{Error, Result};
 #[derive(Debug)]
 pub enum Listener {
     Tcp(TcpListener),
-    Ipc(UnixListener, Option<PathBuf>),
+    Ipc(UnixListener, Option<SocketFile>),
+}
+
+/// The file a path-bound ipc listener created, identified by inode: only
+/// that file is removed when the listener closes, not one a later bind of
+/// the same path made meanwhile (close is asynchronous).
+#[derive(Debug)]
+pub struct SocketFile {
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+}
+
+impl SocketFile {
+    fn new(path: PathBuf) -> SocketFile {
+        let id = file_id(&path);
+        SocketFile { path, id }
+    }
+}
+
+fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }
 
 /// A connected byte stream.
@@ -63,6 +86,20 @@ pub struct TcpTuning {
     pub keepalive_idle: i32,
     pub keepalive_intvl: i32,
     pub backlog: i32,
+    /// ZMQ_TCP_MAXRT (ms, 0 = the OS default): TCP_USER_TIMEOUT.
+    pub maxrt: i32,
+    /// ZMQ_BINDTODEVICE (empty: none): SO_BINDTODEVICE on tcp sockets,
+    /// which fails without CAP_NET_RAW, as in libzmq.
+    pub device: Vec<u8>,
+}
+
+impl TcpTuning {
+    fn bind_device(&self, sock: &socket2::Socket) -> Result<()> {
+        if !self.device.is_empty() {
+            sock.bind_device(Some(&self.device))?;
+        }
+        Ok(())
+    }
 }
 
 impl TcpTuning {
@@ -81,6 +118,10 @@ impl TcpTuning {
         }
         if self.tos != 0 {
             let _ = sock.set_tos(self.tos as u32);
+        }
+        if self.maxrt > 0 {
+            let _ = sock
+                .set_tcp_user_timeout(Some(std::time::Duration::from_millis(self.maxrt as u64)));
         }
         if self.keepalive != -1 {
             let _ = sock.set_keepalive(self.keepalive == 1);
@@ -179,6 +220,7 @@ pub fn bind_tcp(addr: &[u8], ipv6: bool, tuning: &TcpTuning) -> Result<(Listener
         let _ = sock.set_only_v6(false);
     }
     tuning.apply(socket2::SockRef::from(&sock), true);
+    tuning.bind_device(&sock)?;
     sock.bind(&addr.into()).map_err(addr_in_use_or)?;
     sock.listen(if tuning.backlog > 0 {
         tuning.backlog
@@ -257,6 +299,36 @@ fn unix_addr(path: &[u8]) -> Result<UnixAddr> {
 }
 
 /// Binds an ipc listener. `*` creates a unique path under the temp dir.
+/// ZMQ_USE_FD: a listener on a socket the application already bound (and
+/// put in listening state); it is ours from now on, closed with the
+/// listener, as libzmq does. The endpoint is what the fd is bound to.
+pub fn listener_from_fd(fd: RawFd, ipc: bool) -> Result<(Listener, String)> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the fd is a valid socket by ZMQ_USE_FD's contract (a bad one
+    // fails local_addr below with EBADF/ENOTSOCK; the listener only calls
+    // socket syscalls on it); ownership passes to the listener.
+    let sock = unsafe { socket2::Socket::from_raw_fd(fd) };
+    sock.set_nonblocking(true)?;
+    let local = sock.local_addr()?;
+    if ipc {
+        let path = local
+            .as_pathname()
+            .map(|p| p.to_string_lossy().into_owned());
+        let endpoint = format!("ipc://{}", path.unwrap_or_default());
+        return Ok((Listener::Ipc(sock.into(), None), endpoint));
+    }
+    let endpoint = match local.as_socket() {
+        Some(SocketAddr::V4(a)) => format!("tcp://{}:{}", a.ip(), a.port()),
+        Some(SocketAddr::V6(a)) => format!("tcp://[{}]:{}", a.ip(), a.port()),
+        None => {
+            // Not an IP socket: give it back untouched.
+            std::mem::forget(sock);
+            return Err(Error::Invalid);
+        }
+    };
+    Ok((Listener::Tcp(sock.into()), endpoint))
+}
+
 pub fn bind_ipc(path: &[u8]) -> Result<(Listener, String)> {
     use std::os::linux::net::SocketAddrExt;
     if path == b"*" {
@@ -271,7 +343,7 @@ pub fn bind_ipc(path: &[u8]) -> Result<(Listener, String)> {
             if let Ok(l) = UnixListener::bind(&p) {
                 l.set_nonblocking(true)?;
                 let ep = format!("ipc://{}", p.display());
-                return Ok((Listener::Ipc(l, Some(p)), ep));
+                return Ok((Listener::Ipc(l, Some(SocketFile::new(p))), ep));
             }
         }
         return Err(Error::Os(libc::EADDRINUSE));
@@ -282,7 +354,7 @@ pub fn bind_ipc(path: &[u8]) -> Result<(Listener, String)> {
             // bound) would make bind fail: libzmq removes whatever is at
             // the path first, and so do we.
             let _ = std::fs::remove_file(&p);
-            UnixListener::bind(&p).map(|l| (l, Some(p)))
+            UnixListener::bind(&p).map(|l| (l, Some(SocketFile::new(p))))
         }
         UnixAddr::Abstract(name) => std::os::unix::net::SocketAddr::from_abstract_name(&name)
             .and_then(|a| UnixListener::bind_addr(&a))
@@ -350,10 +422,39 @@ impl Listener {
     }
 }
 
+impl Stream {
+    /// The peer's (uid, gid, pid) on a Unix-domain stream (SO_PEERCRED).
+    pub fn peer_credentials(&self) -> Option<(u32, u32, i32)> {
+        let Stream::Ipc(u) = self else {
+            return None;
+        };
+        let mut cred = libc::ucred {
+            pid: 0,
+            uid: 0,
+            gid: 0,
+        };
+        let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into `cred`, a
+        // ucred as SO_PEERCRED defines, on an fd this stream owns.
+        let rc = unsafe {
+            libc::getsockopt(
+                u.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_PEERCRED,
+                (&mut cred as *mut libc::ucred).cast(),
+                &mut len,
+            )
+        };
+        (rc == 0).then_some((cred.uid, cred.gid, cred.pid))
+    }
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
-        if let Listener::Ipc(_, Some(path)) = self {
-            let _ = std::fs::remove_file(path);
+        if let Listener::Ipc(_, Some(file)) = self {
+            if file.id.is_some() && file_id(&file.path) == file.id {
+                let _ = std::fs::remove_file(&file.path);
+            }
         }
     }
 }
@@ -376,6 +477,7 @@ impl Stream {
                 sock.set_nonblocking(true)?;
                 sock.set_nodelay(true)?;
                 tuning.apply(socket2::SockRef::from(&sock), true);
+                tuning.bind_device(&sock)?;
                 if let Some(src) = source {
                     sock.set_reuse_address(true)?;
                     sock.bind(&SockAddr::from(*src))?;

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::{Ctx, InprocPeer, InprocTarget, PendingPipe, SocketId};
 use crate::error::{Error, Result};
-use crate::io::session::SessionConfig;
+use crate::io::session::{IpcFilters, SessionConfig};
 use crate::io::thread::IoRequest;
 use crate::io::transport::{self, Target};
 use crate::mailbox::Mailbox;
@@ -501,6 +501,11 @@ impl Socket {
                 self.last_endpoint = addr.to_vec();
                 Ok(())
             }
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) if self.options.use_fd >= 0 => {
+                let ipc = matches!(Endpoint::parse(addr)?, Endpoint::Ipc(_));
+                let (listener, resolved) = transport::listener_from_fd(self.options.use_fd, ipc)?;
+                self.listen(addr, listener, resolved)
+            }
             Endpoint::Tcp(a) => {
                 let (listener, resolved) =
                     transport::bind_tcp(a, self.options.ipv6, &self.tcp_tuning())?;
@@ -544,6 +549,18 @@ impl Socket {
             connect_routing_id: Vec::new(),
             probe_router: self.pattern_options.probe_router
                 && self.socket_type == pattern::kind::ROUTER,
+            connect_timeout: o.connect_timeout,
+            reconnect_stop: o.reconnect_stop,
+            accept_filters: o.tcp_accept_filters.clone(),
+            ipc_filters: IpcFilters {
+                uids: o.ipc_uid_accept_filters.clone(),
+                gids: o.ipc_gid_accept_filters.clone(),
+                pids: o.ipc_pid_accept_filters.clone(),
+            },
+            hello_msg: (o.can_send_hello_msg && !o.hello_msg.is_empty())
+                .then(|| o.hello_msg.clone()),
+            disconnect_msg: (o.can_recv_disconnect_msg && !o.disconnect_msg.is_empty())
+                .then(|| o.disconnect_msg.clone()),
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
             app_metadata: o
                 .app_metadata
@@ -564,6 +581,8 @@ impl Socket {
             keepalive_idle: o.tcp_keepalive_idle,
             keepalive_intvl: o.tcp_keepalive_intvl,
             backlog: o.backlog,
+            maxrt: o.tcp_maxrt,
+            device: o.bound_device.clone(),
         }
     }
 

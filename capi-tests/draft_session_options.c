@@ -1,0 +1,109 @@
+/* Draft session options: ZMQ_HELLO_MSG (each new peer's first message),
+ * ZMQ_DISCONNECT_MSG (delivered when a peer goes), ZMQ_RECONNECT_STOP with
+ * ZMQ_RECONNECT_STOP_CONN_REFUSED (a refused connect is not retried). */
+#include "testutil.h"
+
+static void *ctx;
+
+static void *make (int type)
+{
+    if (!ctx)
+        ctx = zmq_ctx_new ();
+    void *s = zmq_socket (ctx, type);
+    CHECK_NOT_NULL (s);
+    int t = 5000;
+    CHECK_ZMQ (zmq_setsockopt (s, ZMQ_RCVTIMEO, &t, sizeof t));
+    t = 0;
+    CHECK_ZMQ (zmq_setsockopt (s, ZMQ_LINGER, &t, sizeof t));
+    return s;
+}
+
+static void expect (void *s, const char *want)
+{
+    char buf[64];
+    int n = CHECK_ZMQ (zmq_recv (s, buf, sizeof buf - 1, 0));
+    buf[n] = 0;
+    CHECK_EQ_STR (buf, want);
+}
+
+static void bind_tcp (void *s, char *ep, size_t len)
+{
+    CHECK_ZMQ (zmq_bind (s, "tcp://127.0.0.1:*"));
+    CHECK_ZMQ (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &len));
+}
+
+TEST (hello_msg_is_the_first_message_of_every_new_peer)
+{
+    void *router = make (ZMQ_ROUTER);
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_HELLO_MSG, "HELLO", 5));
+    char ep[64];
+    bind_tcp (router, ep, sizeof ep);
+    for (int i = 0; i < 2; i++) {
+        void *dealer = make (ZMQ_DEALER);
+        CHECK_ZMQ (zmq_connect (dealer, ep));
+        expect (dealer, "HELLO");
+        zmq_close (dealer);
+    }
+    zmq_close (router);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+TEST (disconnect_msg_is_delivered_when_a_peer_goes)
+{
+    void *router = make (ZMQ_ROUTER);
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_DISCONNECT_MSG, "GONE", 4));
+    char ep[64];
+    bind_tcp (router, ep, sizeof ep);
+    void *dealer = make (ZMQ_DEALER);
+    CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "D", 1));
+    CHECK_ZMQ (zmq_connect (dealer, ep));
+    CHECK_EQ_INT (zmq_send (dealer, "hi", 2, 0), 2);
+    expect (router, "D");
+    expect (router, "hi");
+    zmq_close (dealer);
+    expect (router, "D");
+    expect (router, "GONE");
+    zmq_close (router);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+/*  The next monitor event, -1 on timeout.  */
+static int next_event (void *m)
+{
+    unsigned char head[6];
+    if (zmq_recv (m, head, sizeof head, 0) != 6)
+        return -1;
+    char ep[256];
+    CHECK_ZMQ (zmq_recv (m, ep, sizeof ep, 0));
+    uint16_t ev;
+    memcpy (&ev, head, 2);
+    return ev;
+}
+
+TEST (reconnect_stop_conn_refused_ends_the_connecter)
+{
+    void *probe = make (ZMQ_PULL);
+    char ep[64];
+    bind_tcp (probe, ep, sizeof ep);
+    zmq_close (probe);
+    void *push = make (ZMQ_PUSH);
+    int v = ZMQ_RECONNECT_STOP_CONN_REFUSED;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_RECONNECT_STOP, &v, sizeof v));
+    v = 20;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_RECONNECT_IVL, &v, sizeof v));
+    CHECK_ZMQ (zmq_socket_monitor (push, "inproc://stop", ZMQ_EVENT_ALL));
+    void *mon = make (ZMQ_PAIR);
+    CHECK_ZMQ (zmq_connect (mon, "inproc://stop"));
+    CHECK_ZMQ (zmq_connect (push, ep));
+    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_CONNECT_DELAYED);
+    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_CLOSED);
+    /* No CONNECT_RETRIED, no second attempt. */
+    int t = 300;
+    CHECK_ZMQ (zmq_setsockopt (mon, ZMQ_RCVTIMEO, &t, sizeof t));
+    CHECK_EQ_INT (next_event (mon), -1);
+    zmq_close (push);
+    zmq_close (mon);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+TEST_MAIN ()
