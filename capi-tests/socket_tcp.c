@@ -538,4 +538,81 @@ TEST (tos_reaches_the_connection_socket)
     CHECK_ZMQ (zmq_msg_close (&msg));
 }
 
+/*  Waits (bounded) for one DISCONNECTED event on a monitor PAIR.  */
+static void wait_disconnected (void *mon)
+{
+    for (;;) {
+        unsigned char head[6];
+        CHECK_EQ_INT (zmq_recv (mon, head, sizeof head, 0), 6);
+        char ep[256];
+        CHECK_ZMQ (zmq_recv (mon, ep, sizeof ep, 0));
+        uint16_t ev;
+        memcpy (&ev, head, 2);
+        if (ev == ZMQ_EVENT_DISCONNECTED)
+            return;
+    }
+}
+
+TEST (a_router_takes_back_a_routing_id_once_its_peer_left)
+{
+    void *router = make (ZMQ_ROUTER);
+    CHECK_ZMQ (zmq_socket_monitor (router, "inproc://router-mon", ZMQ_EVENT_DISCONNECTED));
+    void *mon = make (ZMQ_PAIR);
+    CHECK_ZMQ (zmq_connect (mon, "inproc://router-mon"));
+    CHECK_ZMQ (zmq_bind (router, "tcp://127.0.0.1:*"));
+    char ep[64];
+    endpoint_of (router, ep, sizeof ep);
+    char buf[16];
+    int zero = 0;
+    for (int round = 0; round < 2; round++) {
+        void *dealer = make (ZMQ_DEALER);
+        CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "same", 4));
+        CHECK_ZMQ (zmq_connect (dealer, ep));
+        CHECK_EQ_INT (zmq_send (dealer, "hi", 2, 0), 2);
+        CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 4);
+        CHECK_EQ_MEM (buf, "same", 4);
+        CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 2);
+        CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero));
+        CHECK_ZMQ (zmq_close (dealer));
+        wait_disconnected (mon);
+    }
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_LINGER, &zero, sizeof zero));
+    zmq_close (router);
+    zmq_close (mon);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+TEST (unbind_also_ends_the_connections_it_accepted)
+{
+    void *push = make (ZMQ_PUSH), *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (push, "tcp://127.0.0.1:*"));
+    char ep[64];
+    endpoint_of (push, ep, sizeof ep);
+    CHECK_ZMQ (zmq_connect (pull, ep));
+    char buf[8];
+    CHECK_EQ_INT (zmq_send (push, "a", 1, 0), 1);
+    CHECK_EQ_INT (zmq_recv (pull, buf, sizeof buf, 0), 1);
+    CHECK_ZMQ (zmq_unbind (push, ep));
+    /* The only peer goes with the listener (libzmq's test_term_endpoint):
+     * soon the socket is not writable and a send has nowhere to go. */
+    int writable = 1;
+    for (int k = 0; k < 200 && writable; k++) {
+        zmq_pollitem_t item = {push, 0, ZMQ_POLLOUT, 0};
+        CHECK_ZMQ (zmq_poll (&item, 1, 0));
+        writable = item.revents & ZMQ_POLLOUT;
+        if (writable) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep (&ts, NULL); /* the termination is asynchronous */
+        }
+    }
+    CHECK (!writable);
+    CHECK_ZMQ_FAILS (zmq_send (push, "b", 1, ZMQ_DONTWAIT), EAGAIN);
+    int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+    zmq_close (pull);
+    zmq_close (push);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

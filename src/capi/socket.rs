@@ -259,8 +259,9 @@ pub unsafe extern "C" fn zmq_recvmsg(s: *mut c_void, msg: *mut zmq_msg_t, flags:
     unsafe { zmq_msg_recv(msg, s, flags) }
 }
 
-/// Sends `count` buffers as one multipart message (every part but the last
-/// with SNDMORE; the last with `flags`).
+/// Sends `count` buffers, each with `flags` except the last, which goes
+/// without SNDMORE (libzmq's rule: pass ZMQ_SNDMORE for one multipart
+/// message). Returns the last part's size, as libzmq does.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_sendiov(
     s: *mut c_void,
@@ -275,6 +276,7 @@ pub unsafe extern "C" fn zmq_sendiov(
             }
             // SAFETY: the caller provides count iovecs.
             let parts = unsafe { super::c_slice(iov, count) }.ok_or(Error::Invalid)?;
+            let mut last = 0;
             for (i, part) in parts.iter().enumerate() {
                 let data = if part.iov_len == 0 || part.iov_base.is_null() {
                     &[][..]
@@ -283,16 +285,17 @@ pub unsafe extern "C" fn zmq_sendiov(
                     unsafe { super::c_slice(part.iov_base.cast::<u8>(), part.iov_len) }
                         .ok_or(Error::NoMemory)?
                 };
-                let f = if i + 1 < count { flags | crate::socket::SNDMORE } else { flags };
-                send_msg(sock, Msg::from_slice(data)?, f)?;
+                let f = if i + 1 < count { flags } else { flags & !crate::socket::SNDMORE };
+                last = send_msg(sock, Msg::from_slice(data)?, f)?;
             }
-            Ok(size_result(count))
+            Ok(last)
         })
     }
 }
 
 /// Receives up to `*count` parts of a message into buffers allocated with
-/// malloc (the caller frees them); sets `*count` to the parts received.
+/// malloc (the caller frees them); sets `*count` to the parts received and
+/// returns that count, as libzmq does.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_recviov(
     s: *mut c_void,
@@ -307,9 +310,11 @@ pub unsafe extern "C" fn zmq_recviov(
             }
             // SAFETY: the caller provides *count iovecs.
             let max = unsafe { *count };
+            if max == 0 {
+                return Err(Error::Invalid);
+            }
             let parts = unsafe { super::c_slice_mut(iov, max) }.ok_or(Error::Invalid)?;
             let mut received = 0;
-            let mut total = 0usize;
             let mut more = true;
             while more && received < max {
                 let msg = sock.recv(flags)?;
@@ -322,12 +327,11 @@ pub unsafe extern "C" fn zmq_recviov(
                 // SAFETY: buf has msg.size() writable bytes.
                 unsafe { std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf.cast::<u8>(), msg.size()) };
                 parts[received] = iovec { iov_base: buf, iov_len: msg.size() };
-                total += msg.size();
                 received += 1;
             }
             // SAFETY: checked non-null above.
             unsafe { *count = received };
-            Ok(size_result(total))
+            Ok(size_result(received))
         })
     }
 }

@@ -13,6 +13,14 @@ fn put_int(out: &mut [u8], v: i32) -> Result<usize> {
     Ok(4)
 }
 
+/// A socket-state int (libzmq's `do_getsockopt<int>`): any buffer of at
+/// least 4 bytes, of which 4 are written.
+fn put_state_int(out: &mut [u8], v: i32) -> Result<usize> {
+    let out = out.get_mut(..4).ok_or(Error::Invalid)?;
+    out.copy_from_slice(&v.to_ne_bytes());
+    Ok(4)
+}
+
 /// A string option: value plus NUL; the buffer must hold both.
 fn put_str(out: &mut [u8], s: &[u8]) -> Result<usize> {
     if out.len() < s.len() + 1 {
@@ -30,18 +38,18 @@ pub fn set(sock: &mut Socket, option: i32, value: Option<&[u8]>) -> Result<()> {
 pub fn get(sock: &mut Socket, option: i32, out: &mut [u8]) -> Result<usize> {
     match option {
         ZMQ_TYPE => put_int(out, sock.socket_type()),
-        ZMQ_RCVMORE => put_int(out, sock.rcvmore() as i32),
-        ZMQ_FD => put_int(out, sock.fd()),
+        ZMQ_RCVMORE => put_state_int(out, sock.rcvmore() as i32),
+        ZMQ_FD => put_state_int(out, sock.fd()),
         ZMQ_EVENTS => {
             let (has_in, has_out) = sock.events()?;
-            put_int(
+            put_state_int(
                 out,
                 (has_in as i32 * ZMQ_POLLIN) | (has_out as i32 * ZMQ_POLLOUT),
             )
         }
         ZMQ_LAST_ENDPOINT => put_str(out, sock.last_endpoint()),
         // Classic socket types are not thread-safe (the draft types are).
-        ZMQ_THREAD_SAFE => put_int(out, 0),
+        ZMQ_THREAD_SAFE => put_state_int(out, 0),
         _ => sock.get_option(option, out)?.ok_or(Error::Invalid),
     }
 }

@@ -618,6 +618,23 @@ impl Session {
             self.end_raw();
         }
         let fd = self.stream_fd();
+        // An accepted connection ends for good: its pipe closes before the
+        // events go out, so whoever acts on DISCONNECTED finds the socket
+        // no longer routing to this peer.
+        if self.target.is_none() {
+            if let Some(p) = self.pipe.as_mut() {
+                if let (Phase::Active, Some(text)) = (self.phase, &self.cfg.disconnect_msg) {
+                    if let Ok(m) = Msg::from_slice(text) {
+                        p.rollback();
+                        p.write(m);
+                        p.flush();
+                    }
+                }
+            }
+            if let Some(p) = self.pipe.take() {
+                p.close();
+            }
+        }
         // ZMQ_DISCONNECT_MSG: the socket hears of a lost peer it had.
         if let (Phase::Active, Some(text), Some(p)) =
             (self.phase, &self.cfg.disconnect_msg, self.pipe.as_mut())
@@ -855,7 +872,9 @@ impl Session {
     }
 
     fn close_now(&mut self, reactor: &Reactor) -> Next {
-        self.pipe = None;
+        if let Some(p) = self.pipe.take() {
+            p.close();
+        }
         if let Some(s) = self.stream.take() {
             reactor.remove(s.fd());
         }
@@ -1474,6 +1493,18 @@ impl Session {
             self.pipe = Some(session_end);
         }
         Ok(())
+    }
+}
+
+impl Drop for Session {
+    /// A session that ends (its connection gone for good, or the socket
+    /// closed) closes its pipe, so the socket stops routing to it: a bound
+    /// PUSH otherwise kept load-balancing onto a departed peer's pipe, and
+    /// a ROUTER kept its routing id.
+    fn drop(&mut self) {
+        if let Some(p) = self.pipe.take() {
+            p.close();
+        }
     }
 }
 

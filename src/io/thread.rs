@@ -93,6 +93,9 @@ struct SessionEntry {
     socket: SocketId,
     /// The endpoint a connecting session was created for.
     endpoint: Option<String>,
+    /// The listener an accepted session came from (unbinding it ends the
+    /// session too, as in libzmq).
+    listener: Option<Token>,
     session: Session,
 }
 
@@ -290,6 +293,7 @@ impl IoThread {
                 SessionEntry {
                     socket,
                     endpoint: None,
+                    listener: Some(token),
                     session,
                 },
             );
@@ -355,6 +359,7 @@ impl IoThread {
                     SessionEntry {
                         socket,
                         endpoint: Some(endpoint),
+                        listener: None,
                         session,
                     },
                 );
@@ -370,6 +375,19 @@ impl IoThread {
                 for t in gone {
                     if let Some(l) = self.listeners.remove(&t) {
                         l.close(&self.reactor);
+                    }
+                    // Its accepted connections go with it.
+                    let accepted: Vec<Token> = self
+                        .sessions
+                        .iter()
+                        .filter(|(_, s)| s.listener == Some(t))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    for k in accepted {
+                        if let Some(entry) = self.sessions.get_mut(&k) {
+                            let next = entry.session.linger(&self.reactor, 0);
+                            self.apply(k, next, seq);
+                        }
                     }
                 }
             }

@@ -290,7 +290,12 @@ fn unix_addr(path: &[u8]) -> Result<UnixAddr> {
     if path.is_empty() {
         return Err(Error::Invalid);
     }
+    // sun_path holds 108 bytes: a path and its NUL, or '\0' and a name.
+    if path.len() >= 108 {
+        return Err(Error::Os(libc::ENAMETOOLONG));
+    }
     match path.strip_prefix(b"@") {
+        Some([]) => Err(Error::Invalid),
         Some(name) => Ok(UnixAddr::Abstract(name.to_vec())),
         None => Ok(UnixAddr::Path(PathBuf::from(
             std::ffi::OsStr::from_encoded_bytes_checked(path)?,
@@ -298,7 +303,6 @@ fn unix_addr(path: &[u8]) -> Result<UnixAddr> {
     }
 }
 
-/// Binds an ipc listener. `*` creates a unique path under the temp dir.
 /// ZMQ_USE_FD: a listener on a socket the application already bound (and
 /// put in listening state); it is ours from now on, closed with the
 /// listener, as libzmq does. The endpoint is what the fd is bound to.
@@ -329,6 +333,7 @@ pub fn listener_from_fd(fd: RawFd, ipc: bool) -> Result<(Listener, String)> {
     Ok((Listener::Tcp(sock.into()), endpoint))
 }
 
+/// Binds an ipc listener. `*` creates a unique path under the temp dir.
 pub fn bind_ipc(path: &[u8]) -> Result<(Listener, String)> {
     use std::os::linux::net::SocketAddrExt;
     if path == b"*" {
