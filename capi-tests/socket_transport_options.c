@@ -28,8 +28,9 @@ static void set_int (void *s, int opt, int v)
 }
 
 /*  Sends "x" from a new PUSH connected to ep and returns the fd the
- *  receiving pull saw it on (ZMQ_SRCFD).  */
-static int probe_fd (void *pull, const char *ep)
+ *  receiving pull saw it on (ZMQ_SRCFD). With keep, the PUSH stays
+ *  connected (so the fd stays open) and is returned there.  */
+static int probe_fd_keep (void *pull, const char *ep, void **keep)
 {
     void *push = make (ZMQ_PUSH);
     CHECK_ZMQ (zmq_connect (push, ep));
@@ -39,8 +40,16 @@ static int probe_fd (void *pull, const char *ep)
     CHECK_EQ_INT (zmq_msg_recv (&m, pull, 0), 1);
     int fd = zmq_msg_get (&m, ZMQ_SRCFD);
     zmq_msg_close (&m);
-    zmq_close (push);
+    if (keep)
+        *keep = push;
+    else
+        zmq_close (push);
     return fd;
+}
+
+static int probe_fd (void *pull, const char *ep)
+{
+    return probe_fd_keep (pull, ep, NULL);
 }
 
 TEST (tcp_accept_filter_admits_only_matching_peers)
@@ -134,12 +143,14 @@ TEST (tcp_maxrt_sets_the_connections_user_timeout)
     set_int (pull, ZMQ_TCP_MAXRT, 1234);
     char ep[64];
     hu_bind_tcp (pull, ep, sizeof ep);
-    int fd = probe_fd (pull, ep);
+    void *push;
+    int fd = probe_fd_keep (pull, ep, &push);
     CHECK (fd >= 0);
     unsigned int v = 0;
     socklen_t l = sizeof v;
     CHECK (getsockopt (fd, IPPROTO_TCP, 18 /* TCP_USER_TIMEOUT */, &v, &l) == 0);
     CHECK_EQ_INT ((int) v, 1234);
+    zmq_close (push);
     zmq_close (pull);
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
@@ -158,11 +169,13 @@ TEST (bindtodevice_binds_tcp_sockets_to_the_interface)
         return;
     }
     CHECK_ZMQ (zmq_getsockopt (pull, ZMQ_LAST_ENDPOINT, ep, &len));
-    int fd = probe_fd (pull, ep);
+    void *push;
+    int fd = probe_fd_keep (pull, ep, &push);
     char dev[IF_NAMESIZE] = {0};
     socklen_t l = sizeof dev;
     CHECK (getsockopt (fd, SOL_SOCKET, 25 /* SO_BINDTODEVICE */, dev, &l) == 0);
     CHECK_EQ_STR (dev, "lo");
+    zmq_close (push);
     zmq_close (pull);
     /* An interface that does not exist: the bind fails. */
     void *bad = make (ZMQ_PULL);

@@ -296,7 +296,17 @@ impl PipeEnd {
                 return true;
             }
         }
-        self.inp.has_next_or_sleep()
+        if !self.inp.has_next_or_sleep() {
+            return false;
+        }
+        // A closed peer's delimiter is no message: take it now, so that a
+        // poll does not report input a receive then cannot find.
+        if self.inp.peek().is_some_and(Msg::is_delimiter) {
+            self.inp.read();
+            self.in_terminated = true;
+            return false;
+        }
+        true
     }
 
     /// The newest message of a conflating direction, announcing sleep on

@@ -287,6 +287,27 @@ impl<T: Send> Reader<T> {
         true
     }
 
+    /// The next published item, left in the queue.
+    #[inline]
+    pub fn peek(&mut self) -> Option<&T> {
+        if !self.has_next() {
+            return None;
+        }
+        // SAFETY: as in `take_slot`: the next item is below `committed`, so
+        // it is initialised and its chunk (the head, or the head's `next`
+        // once the head is spent, stored before the item was published) is
+        // live; the writer never touches a published slot, and the shared
+        // borrow ends before this reader consumes it (`&mut self`).
+        unsafe {
+            let (chunk, pos) = if self.pos == CHUNK {
+                ((*self.chunk).next.load(Ordering::Acquire), 0)
+            } else {
+                (self.chunk, self.pos)
+            };
+            Some((*(*chunk).slots[pos].get()).assume_init_ref())
+        }
+    }
+
     /// The slot of the next published item, which the caller must consume
     /// exactly once; `has_next` returned true.
     #[inline]

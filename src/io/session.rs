@@ -357,10 +357,11 @@ impl Session {
         self.timer_request = Some(self.timer_request.map_or(when, |t| t.min(when)));
     }
 
-    /// The connection is up: start sending PINGs if HEARTBEAT_IVL asks
-    /// (to ZMTP 3.1 peers: PING is a 3.1 command).
+    /// The connection is up: start sending PINGs if HEARTBEAT_IVL asks (to
+    /// any 3.x peer, as libzmq: a 3.0 peer ignores the command, and its
+    /// traffic, if any, keeps it alive).
     fn start_heartbeats(&mut self) {
-        if self.cfg.heartbeat_ivl > 0 && !self.peer_v2 && self.peer_minor >= 1 {
+        if self.cfg.heartbeat_ivl > 0 && !self.peer_v2 {
             let at = Instant::now() + Duration::from_millis(self.cfg.heartbeat_ivl as u64);
             self.next_ping = Some(at);
             self.request_timer(at);
@@ -588,7 +589,10 @@ impl Session {
         }
         if self.cfg.raw_notify {
             if let Some(p) = self.pipe.as_mut() {
-                p.write(Msg::new());
+                // With the connection's properties (Peer-Address...).
+                let mut hello = Msg::new();
+                hello.set_metadata(self.metadata.clone());
+                p.write(hello);
                 p.flush();
             }
         }
@@ -605,7 +609,9 @@ impl Session {
     fn end_raw(&mut self) {
         if let Some(mut p) = self.pipe.take() {
             if self.cfg.raw_notify && self.phase == Phase::Active {
-                p.write(Msg::new());
+                let mut bye = Msg::new();
+                bye.set_metadata(self.metadata.clone());
+                p.write(bye);
             }
             p.flush();
             p.close();
@@ -961,8 +967,10 @@ impl Session {
                 }
             }
             if terminated {
-                // The socket closed: what it sent is now all queued here.
+                // The socket closed the pipe: what it sent is now all queued
+                // here; the connection ends once that is written.
                 self.pipe = None;
+                self.closing = true;
             }
             if self.out_drained() {
                 return Ok(());

@@ -58,12 +58,14 @@ impl<'a> Command<'a> {
             b"WELCOME" => Command::Welcome(data),
             b"INITIATE" => Command::Initiate(data),
             b"PING" => {
-                if data.len() < 2 || data.len() > 2 + 16 {
+                if data.len() < 2 {
                     return Err(ProtocolError::MalformedCommandUnspecified);
                 }
+                // RFC 37 allows 16 context bytes; libzmq answers a longer
+                // context with its first 16, and so do we.
                 Command::Ping {
                     ttl_ds: u16::from_be_bytes([data[0], data[1]]),
-                    context: &data[2..],
+                    context: &data[2..data.len().min(2 + 16)],
                 }
             }
             b"PONG" => Command::Pong(data),
@@ -197,6 +199,18 @@ mod tests {
                 context: b"ctx"
             }
         );
+    }
+
+    #[test]
+    fn a_ping_context_over_16_bytes_is_cut_to_16_as_libzmq_does() {
+        let mut b = Vec::new();
+        let mut data = vec![0u8, 0];
+        data.extend_from_slice(&[b'z'; 60]);
+        encode(b"PING", &data, &mut b);
+        match Command::parse(&b).unwrap() {
+            Command::Ping { context, .. } => assert_eq!(context, &[b'z'; 16][..]),
+            other => panic!("not a PING: {other:?}"),
+        }
     }
 
     #[test]
