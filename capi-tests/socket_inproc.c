@@ -168,6 +168,47 @@ TEST (inproc_hwm_is_sum_of_sndhwm_and_rcvhwm)
     CHECK_ZMQ (zmq_close (pull));
 }
 
+/*  Sends empty messages without waiting until the first EAGAIN.  */
+static int sends_until_full (void *s)
+{
+    int n = 0;
+    while (n < 10000 && zmq_send (s, NULL, 0, ZMQ_DONTWAIT) == 0)
+        n++;
+    return n;
+}
+
+TEST (connect_before_bind_sizes_the_pipe_with_both_sockets_marks)
+{
+    /* libzmq's test_sockopt_hwm: 2 + 2 whichever side came first. */
+    void *push = make (ZMQ_PUSH), *pull = make (ZMQ_PULL);
+    int two = 2;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVHWM, &two, sizeof two));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_SNDHWM, &two, sizeof two));
+    CHECK_ZMQ (zmq_connect (pull, "inproc://late-binder"));
+    CHECK_ZMQ (zmq_bind (push, "inproc://late-binder"));
+    CHECK_EQ_INT (sends_until_full (push), 4);
+    zmq_close (push);
+    zmq_close (pull);
+}
+
+TEST (connect_before_bind_to_an_unlimited_receiver_is_unlimited)
+{
+    /* libzmq's test_hwm: SNDHWM 1 against RCVHWM 0 (no limit). */
+    void *push = make (ZMQ_PUSH), *pull = make (ZMQ_PULL);
+    int one = 1, zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_SNDHWM, &one, sizeof one));
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVHWM, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_connect (push, "inproc://unlimited"));
+    CHECK_ZMQ (zmq_bind (pull, "inproc://unlimited"));
+    CHECK_EQ_INT (sends_until_full (push), 10000);
+    int got = 0;
+    while (zmq_recv (pull, NULL, 0, ZMQ_DONTWAIT) == 0)
+        got++;
+    CHECK_EQ_INT (got, 10000);
+    zmq_close (push);
+    zmq_close (pull);
+}
+
 TEST (bind_twice_is_eaddrinuse_and_unbind_frees_the_name)
 {
     void *a = make (ZMQ_PAIR), *b = make (ZMQ_PAIR);

@@ -191,6 +191,9 @@ pub struct InprocPeer {
 #[derive(Debug)]
 pub struct PendingPipe {
     pub end: PipeEnd,
+    /// The connecting socket's SNDHWM and RCVHWM, for the binder to size
+    /// the pipe with both sockets' marks.
+    pub peer_hwm: (u64, u64),
 }
 
 /// The result of looking up an inproc endpoint to connect to.
@@ -471,7 +474,10 @@ mod tests {
     fn inproc_bind_twice_is_eaddrinuse_and_early_connects_wait_for_bind() {
         let ctx = Ctx::new();
         let (a, b) = crate::pipe::pipe_pair([0, 0]);
-        let parked = ctx.inproc_connect(b"x", || PendingPipe { end: b });
+        let parked = ctx.inproc_connect(b"x", || PendingPipe {
+            end: b,
+            peer_hwm: (0, 0),
+        });
         assert!(matches!(parked, InprocTarget::NotBound));
         let pending = ctx
             .inproc_bind(b"x", 1, mailbox(), InprocPeer::default())

@@ -105,6 +105,11 @@ struct Shared {
     slot: [Option<Mutex<Option<Msg>>>; 2],
     /// The reader of a conflating direction sleeps on its slot.
     slot_reader_asleep: [AtomicBool; 2],
+    /// A new HWM for each side's writer, set from the other side (an inproc
+    /// bind completing a connect made before it: libzmq's sum of both
+    /// sockets' marks); 0 = none, else the HWM + 1. The writer looks only
+    /// when it finds itself full, so the fast path never reads it.
+    new_hwm: [AtomicU64; 2],
 }
 
 /// One end of a pipe.
@@ -163,6 +168,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         ids,
         slot: conflate.map(|c| c.then(|| Mutex::new(None))),
         slot_reader_asleep: [AtomicBool::new(false), AtomicBool::new(false)],
+        new_hwm: [AtomicU64::new(0), AtomicU64::new(0)],
     });
     let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
     let end = |side: usize, out, inp| PipeEnd {
@@ -215,6 +221,11 @@ impl PipeEnd {
         let peer_read = &self.shared.read[self.peer()];
         if self.msgs_written - peer_read.load(Ordering::Acquire) < self.hwm {
             return true;
+        }
+        let changed = self.shared.new_hwm[self.side].swap(0, Ordering::Acquire);
+        if changed != 0 {
+            self.hwm = changed - 1;
+            return self.check_write();
         }
         // Announce, then re-check (pairs with the reader's publish in `read`).
         self.shared.writer_blocked[self.side].store(true, Ordering::SeqCst);
@@ -406,6 +417,13 @@ impl PipeEnd {
         self.out.write(Msg::delimiter(), false);
         self.out.flush();
         self.notify_peer(Command::PipeTerm(self.shared.ids[self.peer()]));
+    }
+
+    /// Sets the HWMs of both directions after the pipe was made: this end's
+    /// at once, the peer's for its writer to pick up (see `new_hwm`).
+    pub fn set_hwms(&mut self, ours: u64, peers: u64) {
+        self.hwm = ours;
+        self.shared.new_hwm[self.peer()].store(peers + 1, Ordering::Release);
     }
 
     /// The peer end has been closed (its delimiter may not be read yet).

@@ -495,7 +495,13 @@ impl Socket {
                 let pending =
                     self.ctx
                         .inproc_bind(name, self.id, self.mailbox.clone(), self.inproc_hwm())?;
-                for p in pending {
+                let ours = self.inproc_hwm();
+                for mut p in pending {
+                    // Both sides' marks, as for a connect to a bound name.
+                    let sum = inproc_capacity;
+                    let (their_snd, their_rcv) = p.peer_hwm;
+                    p.end
+                        .set_hwms(sum(ours.sndhwm, their_rcv), sum(their_snd, ours.rcvhwm));
                     self.attach(p.end);
                 }
                 self.last_endpoint = addr.to_vec();
@@ -666,16 +672,17 @@ impl Socket {
                     let (a, mut b) = conflating_pipe_pair([ours.sndhwm, ours.rcvhwm], [c, c]);
                     b.routing_id = ours.routing_id.clone();
                     created = Some(a);
-                    PendingPipe { end: b }
+                    PendingPipe {
+                        end: b,
+                        peer_hwm: (ours.sndhwm, ours.rcvhwm),
+                    }
                 });
                 let ours_end = match target {
                     InprocTarget::Bound {
                         mailbox,
                         hwm: theirs,
                     } => {
-                        // Queue capacity is the sum of both sides' marks, and
-                        // unlimited if either side's is (libzmq's rule).
-                        let sum = |a: u64, b: u64| if a == 0 || b == 0 { 0 } else { a + b };
+                        let sum = inproc_capacity;
                         // A direction conflates if its writer or its reader asks.
                         let c = ours.conflate || theirs.conflate;
                         let (mut a, mut b) = conflating_pipe_pair(
@@ -769,6 +776,16 @@ impl Socket {
             None => self.monitor.stop(true),
         }
         self.ctx.unregister_socket(self.id);
+    }
+}
+
+/// An inproc direction's queue capacity from the writer's SNDHWM and the
+/// reader's RCVHWM: their sum, unlimited (0) if either is (libzmq's rule).
+fn inproc_capacity(sndhwm: u64, rcvhwm: u64) -> u64 {
+    if sndhwm == 0 || rcvhwm == 0 {
+        0
+    } else {
+        sndhwm + rcvhwm
     }
 }
 
