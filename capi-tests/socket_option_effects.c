@@ -322,4 +322,47 @@ TEST (strict_req_refuses_a_second_request_with_efsm)
     done ();
 }
 
+/*  The next subscription message XPUB passes up within 300 ms, or "".  */
+static const char *next_sub (void *pub, char *buf)
+{
+    int t = 300;
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_RCVTIMEO, &t, sizeof t));
+    int n = zmq_recv (pub, buf, 7, 0);
+    if (n < 0) {
+        CHECK_EQ_INT (zmq_errno (), EAGAIN);
+        n = 0;
+    }
+    for (int k = 0; k < n; k++)
+        if (buf[k] == 0 || buf[k] == 1)
+            buf[k] = (char) ('0' + buf[k]);
+    buf[n] = 0;
+    return buf;
+}
+
+TEST (xpub_passes_first_subscriptions_and_last_cancels_and_verboser_all)
+{
+    void *pub = make (ZMQ_XPUB), *sub = make (ZMQ_SUB);
+    CHECK_ZMQ (zmq_bind (pub, "inproc://verboser"));
+    CHECK_ZMQ (zmq_connect (sub, "inproc://verboser"));
+    char buf[8];
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1));
+    CHECK_EQ_STR (next_sub (pub, buf), "1A");
+    /* A repeated subscribe reaches XPUB but is not passed up... */
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1));
+    CHECK_EQ_STR (next_sub (pub, buf), "");
+    /* ...and SUB cancels only on its last unsubscribe, which XPUB passes. */
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_UNSUBSCRIBE, "A", 1));
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_UNSUBSCRIBE, "A", 1));
+    CHECK_EQ_STR (next_sub (pub, buf), "0A");
+    /* VERBOSER: repeated subscribes pass up too. */
+    set_int (pub, ZMQ_XPUB_VERBOSER, 1);
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1));
+    CHECK_EQ_STR (next_sub (pub, buf), "1A");
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1));
+    CHECK_EQ_STR (next_sub (pub, buf), "1A");
+    zmq_close (pub);
+    zmq_close (sub);
+    done ();
+}
+
 TEST_MAIN ()

@@ -177,6 +177,7 @@ impl Socket {
             }
             Pattern::Pub(p) => {
                 p.verbose = po.xpub_verbose_subs;
+                p.verbose_unsubs = po.xpub_verbose_unsubs;
                 p.nodrop = po.xpub_nodrop && p.is_xpub();
                 p.invert = invert;
             }

@@ -124,6 +124,9 @@ pub struct Publisher {
     pending: VecDeque<Msg>,
     /// ZMQ_XPUB_VERBOSE: pass up every subscription, not just new topics.
     pub verbose: bool,
+    /// ZMQ_XPUB_VERBOSER: every unsubscription too, not just a topic's last
+    /// (even one the subscriber never had, as libzmq's trie reports it).
+    pub verbose_unsubs: bool,
     /// ZMQ_XPUB_NODROP: a matching subscriber's full pipe makes the send
     /// fail with EAGAIN instead of losing the message for it.
     pub nodrop: bool,
@@ -686,12 +689,24 @@ impl Publisher {
                 continue;
             };
             let subs = self.subs.entry(id).or_default();
+            // Each pipe's subscriptions are a set, as in libzmq's XPUB: a
+            // subscriber repeating a subscribe has it once, and one cancel
+            // ends it (a SUB counts locally and cancels on its last).
             let changed = if on {
-                subs.add(topic)
+                subs.insert(topic)
             } else {
-                subs.remove(topic)
+                subs.remove_all(topic)
             };
-            if !changed && !on {
+            if !changed {
+                // Nothing changed for this pipe: passed up only verbosely.
+                let verbose = if on {
+                    self.verbose
+                } else {
+                    self.verbose_unsubs
+                };
+                if self.xpub && verbose {
+                    self.pending.push_back(msg);
+                }
                 continue;
             }
             if self.xpub {
@@ -700,7 +715,12 @@ impl Publisher {
                 } else {
                     self.all.remove(topic)
                 };
-                if first_or_last || (on && self.verbose) {
+                let verbose = if on {
+                    self.verbose
+                } else {
+                    self.verbose_unsubs
+                };
+                if first_or_last || verbose {
                     self.pending.push_back(msg);
                 }
             }

@@ -43,6 +43,21 @@ impl Subscriptions {
         false
     }
 
+    /// Adds `topic` unless present (a set, as libzmq's XPUB keeps each
+    /// pipe's subscriptions); true if it is new.
+    pub fn insert(&mut self, topic: &[u8]) -> bool {
+        !self.entries.iter().any(|(t, _)| t == topic) && self.add(topic)
+    }
+
+    /// Removes `topic` whatever its count; true if it was there.
+    pub fn remove_all(&mut self, topic: &[u8]) -> bool {
+        let Some(i) = self.entries.iter().position(|(t, _)| t == topic) else {
+            return false;
+        };
+        self.entries.swap_remove(i);
+        true
+    }
+
     #[inline]
     pub fn matches(&self, data: &[u8]) -> bool {
         self.entries.iter().any(|(t, _)| {
