@@ -209,6 +209,22 @@ TEST (connect_before_bind_to_an_unlimited_receiver_is_unlimited)
     zmq_close (pull);
 }
 
+TEST (changing_sndhwm_after_connect_resizes_the_pipe)
+{
+    /* libzmq's test_sockopt_hwm: SNDHWM 5 + the peer's RCVHWM 1. */
+    void *push = make (ZMQ_PUSH), *pull = make (ZMQ_PULL);
+    int one = 1, five = 5;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_RCVHWM, &one, sizeof one));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_SNDHWM, &one, sizeof one));
+    /* (libzmq's order: the connect first.) */
+    CHECK_ZMQ (zmq_connect (pull, "inproc://resize"));
+    CHECK_ZMQ (zmq_bind (push, "inproc://resize"));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_SNDHWM, &five, sizeof five));
+    CHECK_EQ_INT (sends_until_full (push), 6);
+    zmq_close (push);
+    zmq_close (pull);
+}
+
 TEST (bind_twice_is_eaddrinuse_and_unbind_frees_the_name)
 {
     void *a = make (ZMQ_PAIR), *b = make (ZMQ_PAIR);

@@ -72,8 +72,9 @@ pub enum Command {
     /// The peer end was closed.
     PipeTerm(PipeId),
     /// A new pipe end for this owner (inproc connect/bind, a session that
-    /// completed its handshake).
-    Attach(PipeEnd),
+    /// completed its handshake); boxed: rare, and large next to the
+    /// activations every wake-up carries.
+    Attach(Box<PipeEnd>),
     /// The context is shutting down: blocking calls return ETERM.
     Stop,
     /// Work for an I/O thread (listen, connect, unbind ...).
@@ -137,6 +138,10 @@ pub struct PipeEnd {
     pub routing_id: Vec<u8>,
     /// The session already sent this connection's PROBE_ROUTER message.
     pub probed: bool,
+    /// Inproc: the other socket's (RCVHWM, SNDHWM), which add to this
+    /// socket's SNDHWM and RCVHWM in the two directions' capacities; None
+    /// for a session's pipe.
+    pub peer_marks: Option<(u64, u64)>,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -187,6 +192,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         in_terminated: false,
         routing_id: Vec::new(),
         probed: false,
+        peer_marks: None,
     };
     (end(0, w0, r0), end(1, w1, r1))
 }

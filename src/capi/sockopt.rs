@@ -14,10 +14,13 @@ fn put_int(out: &mut [u8], v: i32) -> Result<usize> {
 }
 
 /// A socket-state int (libzmq's `do_getsockopt<int>`): any buffer of at
-/// least 4 bytes, of which 4 are written.
+/// least 4 bytes, zeroed, then the value in its first 4.
 fn put_state_int(out: &mut [u8], v: i32) -> Result<usize> {
-    let out = out.get_mut(..4).ok_or(Error::Invalid)?;
-    out.copy_from_slice(&v.to_ne_bytes());
+    if out.len() < 4 {
+        return Err(Error::Invalid);
+    }
+    out.fill(0);
+    out[..4].copy_from_slice(&v.to_ne_bytes());
     Ok(4)
 }
 

@@ -1497,7 +1497,9 @@ impl Session {
             }
             session_end.set_owner(self.io_mailbox.clone());
             socket_end.set_owner(self.cfg.socket_mailbox.clone());
-            self.cfg.socket_mailbox.send(Command::Attach(socket_end));
+            self.cfg
+                .socket_mailbox
+                .send(Command::Attach(Box::new(socket_end)));
             self.pipe = Some(session_end);
         }
         Ok(())

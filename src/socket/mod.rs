@@ -142,8 +142,10 @@ impl Socket {
     /// then the socket-type table (the two cover disjoint option numbers).
     pub fn set_option(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
         if self.options.set(option, value)? {
-            if option == options::INVERT_MATCHING {
-                self.apply_pattern_options();
+            match option {
+                options::INVERT_MATCHING => self.apply_pattern_options(),
+                options::SNDHWM | options::RCVHWM => self.resize_pipes(),
+                _ => {}
             }
             return Ok(());
         }
@@ -164,6 +166,24 @@ impl Socket {
             return Ok(Some(n));
         }
         self.pattern_options.get(self.socket_type, option, out)
+    }
+
+    /// SNDHWM/RCVHWM changed: the pipes already attached take the new marks
+    /// (with the other socket's for inproc ones), as libzmq's do.
+    fn resize_pipes(&mut self) {
+        let snd = self.options.sndhwm.max(0) as u64;
+        let rcv = self.options.rcvhwm.max(0) as u64;
+        for i in 0..self.pipes.len() {
+            let pipe = self.pipes.get_mut(i);
+            let (out, inp) = match pipe.peer_marks {
+                Some((peer_rcv, peer_snd)) => (
+                    inproc_capacity(snd, peer_rcv),
+                    inproc_capacity(peer_snd, rcv),
+                ),
+                None => (snd, rcv),
+            };
+            pipe.set_hwms(out, inp);
+        }
     }
 
     /// Copies the socket-type options the patterns act on into their state.
@@ -262,7 +282,7 @@ impl Socket {
                     }
                 }
             }
-            Command::Attach(end) => self.attach(end),
+            Command::Attach(end) => self.attach(*end),
             Command::Stop => self.stopped = true,
             Command::Io(_) => {}
         }
@@ -503,6 +523,7 @@ impl Socket {
                     let (their_snd, their_rcv) = p.peer_hwm;
                     p.end
                         .set_hwms(sum(ours.sndhwm, their_rcv), sum(their_snd, ours.rcvhwm));
+                    p.end.peer_marks = Some((their_rcv, their_snd));
                     self.attach(p.end);
                 }
                 self.last_endpoint = addr.to_vec();
@@ -622,29 +643,31 @@ impl Socket {
         let io = self.io()?;
         let mut cfg = self.session_config();
         // ZMQ_CONNECT_ROUTING_ID names this connect's peer, once.
-        if matches!(
+        let routed = matches!(
             self.socket_type,
             pattern::kind::ROUTER | pattern::kind::STREAM
-        ) {
-            if let Some(c) = Arc::get_mut(&mut cfg) {
-                c.connect_routing_id = std::mem::take(&mut self.pattern_options.connect_routing_id);
-            }
+        );
+        let named = if routed {
+            std::mem::take(&mut self.pattern_options.connect_routing_id)
+        } else {
+            Vec::new()
+        };
+        if let Some(c) = Arc::get_mut(&mut cfg) {
+            c.connect_routing_id = named.clone();
         }
         // Messages may queue before the connection exists, unless IMMEDIATE.
         // A ROUTER learns the peer's routing id in the handshake, and a
         // STREAM peer exists only while connected, so their pipes are
-        // created then.
-        let pipe = if self.options.immediate
-            || matches!(
-                self.socket_type,
-                pattern::kind::ROUTER | pattern::kind::STREAM
-            ) {
+        // created then, unless the connect named the peer: then messages
+        // to that name queue from now on, as in libzmq.
+        let pipe = if self.options.immediate || (routed && named.is_empty()) {
             None
         } else {
             let hwm = |v: i32| v.max(0) as u64;
             let c = self.options.effective_conflate();
-            let (ours, theirs) =
+            let (mut ours, theirs) =
                 conflating_pipe_pair([hwm(self.options.sndhwm), hwm(self.options.rcvhwm)], [c, c]);
+            ours.routing_id = named;
             self.connected.push((addr.to_vec(), ours.id()));
             self.attach(ours);
             Some(theirs)
@@ -695,8 +718,10 @@ impl Socket {
                         );
                         a.routing_id = theirs.routing_id;
                         b.routing_id = ours.routing_id;
+                        a.peer_marks = Some((theirs.rcvhwm, theirs.sndhwm));
+                        b.peer_marks = Some((ours.rcvhwm, ours.sndhwm));
                         b.set_owner(mailbox.clone());
-                        mailbox.send(Command::Attach(b));
+                        mailbox.send(Command::Attach(Box::new(b)));
                         a
                     }
                     InprocTarget::NotBound => created.ok_or(Error::Invalid)?,
@@ -722,11 +747,13 @@ impl Socket {
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
             Endpoint::Tcp(_) | Endpoint::Ipc(_) => {
-                // Either the address as bound or the resolved endpoint.
+                // Either the address as bound or the resolved endpoint; a
+                // wildcard names no endpoint (libzmq: ENOENT).
+                let wildcard = addr.contains(&b'*');
                 let i = self
                     .bound
                     .iter()
-                    .position(|(given, resolved)| given == addr || resolved == addr);
+                    .position(|(given, resolved)| (given == addr && !wildcard) || resolved == addr);
                 let (_, resolved) = self.bound.remove(i.ok_or(Error::Os(libc::ENOENT))?);
                 if let Some(io) = &self.io {
                     io.send(Command::Io(Box::new(IoRequest::Unbind {
