@@ -365,4 +365,25 @@ TEST (xpub_passes_first_subscriptions_and_last_cancels_and_verboser_all)
     done ();
 }
 
+TEST (xpub_manual_lets_the_application_choose_the_subscription)
+{
+    void *pub = make (ZMQ_XPUB), *sub = make (ZMQ_XSUB);
+    set_int (pub, ZMQ_XPUB_MANUAL, 1);
+    CHECK_ZMQ (zmq_bind (pub, "inproc://manual"));
+    CHECK_ZMQ (zmq_connect (sub, "inproc://manual"));
+    CHECK_EQ_INT (zmq_send (sub, "\1A", 2, 0), 2);
+    char buf[8];
+    CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+    CHECK_EQ_MEM (buf, "\1A", 2);
+    /* The subscriber asked for A; it gets B instead. */
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_SUBSCRIBE, "B", 1));
+    send_str (pub, "A", 0);
+    send_str (pub, "B", 0);
+    expect (sub, "B", 0);
+    /* An XSUB does not filter what it receives (libzmq's sub_t does). */
+    zmq_close (pub);
+    zmq_close (sub);
+    done ();
+}
+
 TEST_MAIN ()

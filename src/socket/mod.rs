@@ -198,6 +198,7 @@ impl Socket {
             Pattern::Pub(p) => {
                 p.verbose = po.xpub_verbose_subs;
                 p.verbose_unsubs = po.xpub_verbose_unsubs;
+                p.manual = po.xpub_manual && p.is_xpub();
                 p.nodrop = po.xpub_nodrop && p.is_xpub();
                 p.invert = invert;
             }

@@ -121,7 +121,15 @@ pub struct Publisher {
     /// last cancel are passed up (unless verbose).
     all: Subscriptions,
     /// XPUB: subscription messages waiting for `recv`.
-    pending: VecDeque<Msg>,
+    pending: VecDeque<(Msg, Option<PipeId>)>,
+    /// ZMQ_XPUB_MANUAL: subscriptions are passed up and not applied; the
+    /// application's ZMQ_SUBSCRIBE/UNSUBSCRIBE apply to the pipe of the
+    /// subscription message it received last.
+    pub manual: bool,
+    last_pipe: Option<PipeId>,
+    /// XPUB_MANUAL: what each subscriber asked for (not applied), so that
+    /// its leaving cancels those topics upstream, as libzmq does.
+    asked: IdMap<Subscriptions>,
     /// ZMQ_XPUB_VERBOSE: pass up every subscription, not just new topics.
     pub verbose: bool,
     /// ZMQ_XPUB_VERBOSER: every unsubscription too, not just a topic's last
@@ -272,6 +280,10 @@ impl Pattern {
         match self {
             Pattern::Sub(s) => {
                 s.change(pipes, topic, on);
+                Ok(())
+            }
+            Pattern::Pub(p) if p.manual => {
+                p.manual_subscribe(topic, on);
                 Ok(())
             }
             _ => Err(Error::Invalid),
@@ -684,10 +696,22 @@ impl Publisher {
         while let Some(msg) = pipe.read() {
             let Some((on, topic)) = subscriptions::parse(msg.data()) else {
                 if self.xpub {
-                    self.pending.push_back(msg);
+                    self.pending.push_back((msg, Some(id)));
                 }
                 continue;
             };
+            if self.manual && self.xpub {
+                // Every (un)subscription goes up, for the application to
+                // apply (or not) with ZMQ_SUBSCRIBE/UNSUBSCRIBE.
+                let asked = self.asked.entry(id).or_default();
+                if on {
+                    asked.insert(topic);
+                } else {
+                    asked.remove_all(topic);
+                }
+                self.pending.push_back((msg, Some(id)));
+                continue;
+            }
             let subs = self.subs.entry(id).or_default();
             // Each pipe's subscriptions are a set, as in libzmq's XPUB: a
             // subscriber repeating a subscribe has it once, and one cancel
@@ -705,7 +729,7 @@ impl Publisher {
                     self.verbose_unsubs
                 };
                 if self.xpub && verbose {
-                    self.pending.push_back(msg);
+                    self.pending.push_back((msg, Some(id)));
                 }
                 continue;
             }
@@ -721,7 +745,7 @@ impl Publisher {
                     self.verbose_unsubs
                 };
                 if first_or_last || verbose {
-                    self.pending.push_back(msg);
+                    self.pending.push_back((msg, Some(id)));
                 }
             }
         }
@@ -735,10 +759,24 @@ impl Publisher {
         if !self.xpub {
             return;
         }
+        if self.manual {
+            // Cancel what the subscriber asked for and nobody else did.
+            if let Some(asked) = self.asked.remove(&id) {
+                for topic in asked.topics() {
+                    let shared = self.asked.values().any(|a| a.topics().any(|t| t == topic));
+                    if !shared {
+                        if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
+                            self.pending.push_back((m, None));
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for topic in subs.topics() {
             if self.all.remove(topic) {
                 if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
-                    self.pending.push_back(m);
+                    self.pending.push_back((m, None));
                 }
             }
         }
@@ -750,8 +788,27 @@ impl Publisher {
         if !self.xpub {
             return Err(Error::NotSupported);
         }
-        *out = self.pending.pop_front().ok_or(Error::Again)?;
+        let (msg, pipe) = self.pending.pop_front().ok_or(Error::Again)?;
+        *out = msg;
+        if pipe.is_some() {
+            self.last_pipe = pipe;
+        }
         Ok(())
+    }
+
+    /// XPUB_MANUAL's ZMQ_SUBSCRIBE/UNSUBSCRIBE: a subscription of the pipe
+    /// whose subscription message was received last.
+    fn manual_subscribe(&mut self, topic: &[u8], on: bool) {
+        let Some(id) = self.last_pipe else {
+            return;
+        };
+        if let Some(subs) = self.subs.get_mut(&id) {
+            if on {
+                subs.insert(topic);
+            } else {
+                subs.remove_all(topic);
+            }
+        }
     }
 
     /// Sends to every matching subscriber and consumes `msg`. A full pipe
@@ -875,7 +932,7 @@ impl Subscriber {
             return true;
         }
         while let Some((msg, index)) = pipes.fq_recv(terminated) {
-            if self.subs.matches(msg.data()) != self.invert {
+            if self.xsub || self.subs.matches(msg.data()) != self.invert {
                 self.prefetched = Some(msg);
                 return true;
             }
@@ -912,7 +969,7 @@ impl Subscriber {
             return Ok(());
         }
         while let Some(index) = pipes.fq_recv_into(terminated, out) {
-            if self.subs.matches(out.data()) != self.invert {
+            if self.xsub || self.subs.matches(out.data()) != self.invert {
                 self.in_more = out.more();
                 return Ok(());
             }
