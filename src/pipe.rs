@@ -228,10 +228,14 @@ impl PipeEnd {
         if self.msgs_written - peer_read.load(Ordering::Acquire) < self.hwm {
             return true;
         }
-        let changed = self.shared.new_hwm[self.side].swap(0, Ordering::Acquire);
-        if changed != 0 {
-            self.hwm = changed - 1;
-            return self.check_write();
+        // A plain load first: a full pipe is checked once per message, and
+        // a locked swap each time would cost more than the check.
+        if self.shared.new_hwm[self.side].load(Ordering::Relaxed) != 0 {
+            let changed = self.shared.new_hwm[self.side].swap(0, Ordering::Acquire);
+            if changed != 0 {
+                self.hwm = changed - 1;
+                return self.check_write();
+            }
         }
         // Announce, then re-check (pairs with the reader's publish in `read`).
         self.shared.writer_blocked[self.side].store(true, Ordering::SeqCst);

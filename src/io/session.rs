@@ -266,6 +266,8 @@ pub struct Session {
     ttl_at: Option<Instant>,
     /// A timer to ask the I/O thread for when the current event is done.
     timer_request: Option<Instant>,
+    /// `cfg.raw`, kept here: it is read per outbound message.
+    raw: bool,
 }
 
 impl Session {
@@ -308,7 +310,9 @@ impl Session {
     ) -> Session {
         let max = (cfg.maxmsgsize >= 0).then_some(cfg.maxmsgsize as u64);
         let reconnect = Duration::from_millis(cfg.reconnect_ivl.max(0) as u64);
+        let raw = cfg.raw;
         Session {
+            raw,
             cfg,
             io_mailbox,
             token,
@@ -989,14 +993,8 @@ impl Session {
     /// of `msg`).
     #[inline]
     fn queue_out(&mut self, msg: &mut Msg, v31: bool) {
-        if self.cfg.raw {
-            // STREAM: the bytes alone, large ones straight from the message.
-            if msg.size() >= OUT_ZERO_COPY_MIN {
-                self.out_bodies.push(self.out.len(), msg.take());
-            } else {
-                self.out.extend_from_slice(msg.data());
-            }
-            return;
+        if self.raw {
+            return self.queue_out_raw(msg);
         }
         if msg.size() >= OUT_ZERO_COPY_MIN && msg.flags() & flags::SUBSCRIPTION == 0 {
             let mut header = [0u8; frame::MAX_HEADER];
@@ -1011,6 +1009,17 @@ impl Session {
             return;
         }
         encode_outbound(msg, v31, &mut self.out);
+    }
+
+    /// STREAM: the bytes alone, large ones straight from the message.
+    #[cold]
+    #[inline(never)]
+    fn queue_out_raw(&mut self, msg: &mut Msg) {
+        if msg.size() >= OUT_ZERO_COPY_MIN {
+            self.out_bodies.push(self.out.len(), msg.take());
+        } else {
+            self.out.extend_from_slice(msg.data());
+        }
     }
 
     /// Everything queued for output has been written.

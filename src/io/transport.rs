@@ -265,7 +265,18 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
             let ip = match h {
                 "*" if ipv6 => std::net::Ipv6Addr::UNSPECIFIED.into(),
                 "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
-                h => h.parse::<std::net::IpAddr>().map_err(|_| Error::Invalid)?,
+                h => match h.parse::<std::net::IpAddr>() {
+                    Ok(ip) => ip,
+                    // A name (libzmq resolves the source as a local
+                    // address, at once): the first address of a usable
+                    // family.
+                    Err(_) => (h, p)
+                        .to_socket_addrs()
+                        .ok()
+                        .and_then(|mut a| a.find(|a| ipv6 || a.is_ipv4()))
+                        .map(|a| a.ip())
+                        .ok_or(Error::Invalid)?,
+                },
             };
             Some(SocketAddr::new(ip, p))
         }
