@@ -463,6 +463,17 @@ impl Session {
     pub fn start(&mut self, reactor: &Reactor) -> Next {
         if let Some(p) = &self.pipe {
             p.set_owner(self.io_mailbox.clone());
+            // The socket may have closed the pipe before it had an owner to
+            // tell (connect, then close at once): its PipeTerm is lost, so
+            // act on the close now. (A PipeTerm that does arrive later finds
+            // the session done.)
+            if p.peer_closed() {
+                let id = p.id();
+                if self.on_pipe_command(reactor, Command::PipeTerm(id)) == Next::Close {
+                    return Next::Close;
+                }
+                // What the socket left is in the backlog: connect to send it.
+            }
         }
         match self.stream {
             Some(_) => self.begin_handshake(reactor),
