@@ -640,4 +640,26 @@ TEST (close_right_after_connect_to_nobody_does_not_hold_up_term)
     }
 }
 
+TEST (interface_names_work_for_bind_and_as_a_connect_source)
+{
+    void *pull = make (ZMQ_PULL), *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://lo:*"));
+    char ep[64];
+    endpoint_of (pull, ep, sizeof ep);
+    CHECK_EQ_MEM (ep, "tcp://127.0.0.1:", 16);
+    char src_dst[128];
+    snprintf (src_dst, sizeof src_dst, "tcp://lo:0;%s", ep + 6);
+    CHECK_ZMQ (zmq_connect (push, src_dst));
+    CHECK_EQ_INT (zmq_send (push, "x", 1, 0), 1);
+    char buf[4];
+    CHECK_EQ_INT (zmq_recv (pull, buf, sizeof buf, 0), 1);
+    /* A host name no resolver could answer is refused at once. */
+    CHECK_EQ_INT (zmq_connect (push, "tcp://in val id:1234"), -1);
+    int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+    zmq_close (push);
+    zmq_close (pull);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -199,12 +199,7 @@ pub fn bind_tcp(addr: &[u8], ipv6: bool, tuning: &TcpTuning) -> Result<(Listener
             Ok(ip) => ip,
             // An interface name or host name: resolve it as libzmq does for
             // local addresses; unknown names are ENODEV.
-            Err(_) => (h, port)
-                .to_socket_addrs()
-                .ok()
-                .and_then(|mut a| a.find(|a| ipv6 || a.is_ipv4()))
-                .map(|a| a.ip())
-                .ok_or(Error::Os(libc::ENODEV))?,
+            Err(_) => local_address(h, ipv6).ok_or(Error::Os(libc::ENODEV))?,
         },
     };
     let addr = SocketAddr::new(ip, port);
@@ -239,6 +234,57 @@ pub fn bind_tcp(addr: &[u8], ipv6: bool, tuning: &TcpTuning) -> Result<(Listener
 
 /// Resolves a tcp connect address: `host:port`, or `source;host:port` to
 /// connect from a given local address (`ip`, `ip:port` or `*:port`).
+/// A local address named by an interface ("lo", "eth0") or a host name,
+/// the way libzmq resolves the local side of a bind or a `src;dst` pair:
+/// interfaces first (getifaddrs), then the resolver.
+fn local_address(name: &str, ipv6: bool) -> Option<std::net::IpAddr> {
+    interface_address(name, ipv6).or_else(|| {
+        (name, 0)
+            .to_socket_addrs()
+            .ok()?
+            .find(|a| ipv6 || a.is_ipv4())
+            .map(|a| a.ip())
+    })
+}
+
+/// The first address of interface `name` of a usable family.
+fn interface_address(name: &str, ipv6: bool) -> Option<std::net::IpAddr> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a linked list we walk read-only
+    // and free once with freeifaddrs; every pointer is checked for NULL and
+    // each sockaddr is read as the family it declares.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return None;
+        }
+        let mut found = None;
+        let mut p = list;
+        while !p.is_null() && found.is_none() {
+            let ifa = &*p;
+            p = ifa.ifa_next;
+            if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
+                continue;
+            }
+            if std::ffi::CStr::from_ptr(ifa.ifa_name).to_bytes() != name.as_bytes() {
+                continue;
+            }
+            match i32::from((*ifa.ifa_addr).sa_family) {
+                libc::AF_INET => {
+                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in);
+                    found = Some(std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)).into());
+                }
+                libc::AF_INET6 if ipv6 => {
+                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
+                    found = Some(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr).into());
+                }
+                _ => {}
+            }
+        }
+        libc::freeifaddrs(list);
+        found
+    }
+}
+
 pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
     let addr = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
     let (source, addr) = match addr.split_once(';') {
@@ -270,12 +316,7 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
                     // A name (libzmq resolves the source as a local
                     // address, at once): the first address of a usable
                     // family.
-                    Err(_) => (h, p)
-                        .to_socket_addrs()
-                        .ok()
-                        .and_then(|mut a| a.find(|a| ipv6 || a.is_ipv4()))
-                        .map(|a| a.ip())
-                        .ok_or(Error::Invalid)?,
+                    Err(_) => local_address(h, ipv6).ok_or(Error::Invalid)?,
                 },
             };
             Some(SocketAddr::new(ip, p))
@@ -288,6 +329,13 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
             addr: SocketAddr::new(ip, port),
             source,
         }),
+        // A name that could never resolve fails now, as libzmq's does.
+        _ if !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:[]%".contains(&b)) =>
+        {
+            Err(Error::Invalid)
+        }
         _ => Ok(Target::TcpHost {
             host: host.to_string(),
             port,
