@@ -296,6 +296,11 @@ TEST (req_relaxed_sends_a_new_request_before_the_reply)
     set_int (req, ZMQ_REQ_CORRELATE, 1);
     CHECK_ZMQ (zmq_connect (req, "inproc://relaxed"));
     send_str (req, "first", 0);
+    /* Still writable while the reply is outstanding. */
+    int events = 0;
+    size_t len = sizeof events;
+    CHECK_ZMQ (zmq_getsockopt (req, ZMQ_EVENTS, &events, &len));
+    CHECK_EQ_INT (events, ZMQ_POLLOUT);
     send_str (req, "second", 0); /* no EFSM */
     unsigned char first_id[4], second_id[4];
     recv_correlated (router, first_id, "first");

@@ -405,7 +405,7 @@ impl Pattern {
     pub fn has_out(&mut self, pipes: &mut PipeSet) -> bool {
         match self {
             Pattern::Pull => false,
-            Pattern::Req(r) => !r.awaiting_reply && pipes.lb_has_out(),
+            Pattern::Req(r) => (!r.awaiting_reply || r.relaxed) && pipes.lb_has_out(),
             Pattern::Rep(r) => r.sending_reply,
             // A ROUTER can always try: unroutable messages are dropped.
             Pattern::Router(_) | Pattern::Stream(_) => true,
