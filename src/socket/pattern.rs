@@ -760,14 +760,13 @@ impl Publisher {
             return;
         }
         if self.manual {
-            // Cancel what the subscriber asked for and nobody else did.
+            // Cancel what the subscriber asked for, each topic (libzmq:
+            // whether or not another subscriber asked for it too; the
+            // application decides).
             if let Some(asked) = self.asked.remove(&id) {
                 for topic in asked.topics() {
-                    let shared = self.asked.values().any(|a| a.topics().any(|t| t == topic));
-                    if !shared {
-                        if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
-                            self.pending.push_back((m, None));
-                        }
+                    if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
+                        self.pending.push_back((m, None));
                     }
                 }
             }
