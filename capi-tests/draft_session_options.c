@@ -106,4 +106,26 @@ TEST (reconnect_stop_conn_refused_ends_the_connecter)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (router_notify_announces_peers_connecting_and_leaving)
+{
+    void *router = make (ZMQ_ROUTER);
+    int v = ZMQ_NOTIFY_CONNECT | ZMQ_NOTIFY_DISCONNECT;
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_ROUTER_NOTIFY, &v, sizeof v));
+    char ep[64];
+    bind_tcp (router, ep, sizeof ep);
+    void *dealer = make (ZMQ_DEALER);
+    CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "D", 1));
+    CHECK_ZMQ (zmq_connect (dealer, ep));
+    expect (router, "D");
+    expect (router, "");
+    CHECK_EQ_INT (zmq_send (dealer, "hi", 2, 0), 2);
+    expect (router, "D");
+    expect (router, "hi");
+    zmq_close (dealer);
+    expect (router, "D");
+    expect (router, "");
+    zmq_close (router);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -84,6 +84,9 @@ pub struct SessionConfig {
     /// when a peer goes), where the socket type has them.
     pub hello_msg: Option<Vec<u8>>,
     pub disconnect_msg: Option<Vec<u8>>,
+    /// ZMQ_ROUTER_NOTIFY bits (ROUTER only): an empty message from the
+    /// peer when it connects (1) and when it disconnects (2).
+    pub router_notify: i32,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
 }
@@ -173,6 +176,9 @@ pub enum Next {
 /// ZMQ_RECONNECT_STOP bits (zmq.h, draft).
 const RECONNECT_STOP_CONN_REFUSED: i32 = 0x1;
 const RECONNECT_STOP_HANDSHAKE_FAILED: i32 = 0x2;
+/// ZMQ_NOTIFY_CONNECT / ZMQ_NOTIFY_DISCONNECT (zmq.h, draft).
+const ROUTER_NOTIFY_CONNECT: i32 = 1;
+const ROUTER_NOTIFY_DISCONNECT: i32 = 2;
 
 /// Receive buffer size. Frame bodies above 33 bytes that arrive whole in
 /// one buffer are delivered as references into it (no copy, no allocation
@@ -353,6 +359,21 @@ impl Session {
             ping_timeout_at: None,
             ttl_at: None,
             timer_request: None,
+        }
+    }
+
+    /// ZMQ_ROUTER_NOTIFY: an empty message from the peer tells the ROUTER
+    /// it connected or left (`bit`), for an established connection.
+    fn notify_router(&mut self, bit: i32) {
+        if self.cfg.router_notify & bit == 0 || self.phase != Phase::Active {
+            return;
+        }
+        if let Some(p) = self.pipe.as_mut() {
+            p.rollback();
+            let mut m = Msg::new();
+            m.set_metadata(self.metadata.clone());
+            p.write(m);
+            p.flush();
         }
     }
 
@@ -643,6 +664,7 @@ impl Session {
         // events go out, so whoever acts on DISCONNECTED finds the socket
         // no longer routing to this peer.
         if self.target.is_none() {
+            self.notify_router(ROUTER_NOTIFY_DISCONNECT);
             if let Some(p) = self.pipe.as_mut() {
                 if let (Phase::Active, Some(text)) = (self.phase, &self.cfg.disconnect_msg) {
                     if let Ok(m) = Msg::from_slice(text) {
@@ -666,6 +688,7 @@ impl Session {
                 p.flush();
             }
         }
+        self.notify_router(ROUTER_NOTIFY_DISCONNECT);
         // Which failures end a connecter for good: a protocol error in the
         // handshake (libzmq's session terminates on those), and what
         // ZMQ_RECONNECT_STOP adds: a refused connect, any failed handshake.
@@ -1288,6 +1311,7 @@ impl Session {
                     if handshake_done {
                         self.phase = Phase::Active;
                         self.handshake_deadline = None;
+                        self.notify_router(ROUTER_NOTIFY_CONNECT);
                         self.start_heartbeats();
                         self.pump_out(reactor)?;
                         continue;

@@ -579,6 +579,11 @@ impl Socket {
             probe_router: self.pattern_options.probe_router
                 && self.socket_type == pattern::kind::ROUTER,
             connect_timeout: o.connect_timeout,
+            router_notify: if self.socket_type == pattern::kind::ROUTER {
+                self.pattern_options.router_notify
+            } else {
+                0
+            },
             reconnect_stop: o.reconnect_stop,
             accept_filters: o.tcp_accept_filters.clone(),
             ipc_filters: IpcFilters {
