@@ -4,5 +4,6 @@
 
 pub mod reactor;
 pub mod session;
+pub mod socks;
 pub mod thread;
 pub mod transport;

@@ -87,6 +87,9 @@ pub struct SessionConfig {
     /// ZMQ_ROUTER_NOTIFY bits (ROUTER only): an empty message from the
     /// peer when it connects (1) and when it disconnects (2).
     pub router_notify: i32,
+    /// ZMQ_SOCKS_PROXY: the connection goes to the proxy, which is asked
+    /// to connect here.
+    pub socks: Option<super::socks::SocksRequest>,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
 }
@@ -159,6 +162,8 @@ enum Phase {
     Active,
     /// Disconnected; a connecter waits for its reconnect timer.
     Idle,
+    /// Connected to a SOCKS proxy; its handshake runs.
+    Socks,
     /// Waiting for a background name resolution.
     Resolving,
 }
@@ -274,6 +279,10 @@ pub struct Session {
     timer_request: Option<Instant>,
     /// `cfg.raw`, kept here: it is read per outbound message.
     raw: bool,
+    /// The SOCKS5 handshake in progress, and the bytes of its next reply
+    /// read so far.
+    socks: Option<super::socks::Socks5>,
+    socks_in: Vec<u8>,
 }
 
 impl Session {
@@ -359,6 +368,8 @@ impl Session {
             ping_timeout_at: None,
             ttl_at: None,
             timer_request: None,
+            socks: None,
+            socks_in: Vec::new(),
         }
     }
 
@@ -654,6 +665,87 @@ impl Session {
         }
     }
 
+    /// Connected to the SOCKS proxy: greet it (bounded by HANDSHAKE_IVL).
+    fn start_socks(&mut self, reactor: &Reactor, req: super::socks::SocksRequest) -> Next {
+        let socks = super::socks::Socks5::new(req);
+        self.clear_out();
+        self.out.extend_from_slice(&socks.greeting());
+        self.socks = Some(socks);
+        self.socks_in.clear();
+        self.phase = Phase::Socks;
+        if self.flush_out(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        if self.cfg.handshake_ivl > 0 {
+            let at = Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64);
+            self.handshake_deadline = Some(at);
+            return Next::Timer(at);
+        }
+        Next::Continue
+    }
+
+    /// Reads the proxy's replies, exactly as many bytes as each needs (what
+    /// follows the last one is the peer's ZMTP greeting).
+    fn socks_read(&mut self, reactor: &Reactor) -> Next {
+        use super::socks::Step;
+        loop {
+            let Some(socks) = self.socks.as_mut() else {
+                return self.disconnected(reactor);
+            };
+            let need = socks.wants();
+            let have = self.socks_in.len();
+            self.socks_in.resize(need, 0);
+            let read = match self.stream.as_mut() {
+                Some(s) => s.read(&mut self.socks_in[have..]),
+                None => return self.disconnected(reactor),
+            };
+            match read {
+                Ok(0) => {
+                    self.fail_errno = libc::EPIPE;
+                    return self.disconnected(reactor);
+                }
+                Ok(n) => self.socks_in.truncate(have + n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    self.socks_in.truncate(have);
+                    return Next::Continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    self.socks_in.truncate(have);
+                    continue;
+                }
+                Err(e) => {
+                    self.fail_errno = e.raw_os_error().unwrap_or(0);
+                    return self.disconnected(reactor);
+                }
+            }
+            if self.socks_in.len() < need {
+                continue;
+            }
+            let step = socks.feed(&self.socks_in);
+            self.socks_in.clear();
+            match step {
+                Ok(Step::Send(bytes)) => {
+                    self.out.extend_from_slice(&bytes);
+                    if self.flush_out(reactor).is_err() {
+                        return self.disconnected(reactor);
+                    }
+                }
+                Ok(Step::Read) => {}
+                Ok(Step::Done) => {
+                    self.socks = None;
+                    // The ZMTP handshake on the proxied connection, which
+                    // is already registered with the reactor.
+                    self.phase = Phase::Connecting;
+                    return self.begin_handshake(reactor);
+                }
+                Err(()) => {
+                    self.fail_errno = libc::ECONNREFUSED;
+                    return self.disconnected(reactor);
+                }
+            }
+        }
+    }
+
     /// The connection is gone (or never came): clean up and decide what next.
     fn disconnected(&mut self, reactor: &Reactor) -> Next {
         if self.cfg.raw {
@@ -694,7 +786,7 @@ impl Session {
         // ZMQ_RECONNECT_STOP adds: a refused connect, any failed handshake.
         let stop = self.cfg.reconnect_stop;
         let stop_now = match self.phase {
-            Phase::Connecting | Phase::Idle => {
+            Phase::Connecting | Phase::Idle | Phase::Socks => {
                 stop & RECONNECT_STOP_CONN_REFUSED != 0 && self.fail_errno == libc::ECONNREFUSED
             }
             Phase::Greeting | Phase::Handshake => {
@@ -704,7 +796,7 @@ impl Session {
         };
         match self.phase {
             // The connecter's socket never connected (libzmq: CLOSED).
-            Phase::Connecting => self.emit(event::CLOSED, fd),
+            Phase::Connecting | Phase::Socks => self.emit(event::CLOSED, fd),
             Phase::Active if self.cfg.raw => self.emit(event::DISCONNECTED, fd),
             Phase::Greeting | Phase::Handshake | Phase::Active => {
                 if self.phase != Phase::Active && !self.protocol_failed {
@@ -787,7 +879,7 @@ impl Session {
                 self.fail_errno = libc::ETIMEDOUT;
                 self.disconnected(reactor)
             }
-            Phase::Greeting | Phase::Handshake if due(self.handshake_deadline) => {
+            Phase::Greeting | Phase::Handshake | Phase::Socks if due(self.handshake_deadline) => {
                 self.fail_errno = libc::ETIMEDOUT;
                 self.disconnected(reactor)
             }
@@ -823,7 +915,19 @@ impl Session {
             if reactor.modify(fd, self.token, true, false).is_err() {
                 return self.disconnected(reactor);
             }
+            if let Some(req) = &self.cfg.socks {
+                return self.start_socks(reactor, req.clone());
+            }
             return self.begin_handshake(reactor);
+        }
+        if self.phase == Phase::Socks {
+            if writable && self.flush_out(reactor).is_err() {
+                return self.disconnected(reactor);
+            }
+            if readable || error {
+                return self.socks_read(reactor);
+            }
+            return Next::Continue;
         }
         if writable && self.flush_out(reactor).is_err() {
             return self.disconnected(reactor);
@@ -1320,7 +1424,9 @@ impl Session {
                         return Ok(false);
                     }
                 }
-                Phase::Connecting | Phase::Idle | Phase::Resolving => return Ok(true),
+                Phase::Connecting | Phase::Idle | Phase::Resolving | Phase::Socks => {
+                    return Ok(true)
+                }
             }
         }
         if !self.out_drained() {

@@ -285,6 +285,30 @@ fn interface_address(name: &str, ipv6: bool) -> Option<std::net::IpAddr> {
     }
 }
 
+/// ZMQ_SOCKS_PROXY: the proxy to connect to, and what to ask it for (the
+/// endpoint's host as written and its port).
+pub fn socks_target(
+    endpoint: &[u8],
+    proxy: &[u8],
+    ipv6: bool,
+    username: &[u8],
+    password: &[u8],
+) -> Result<(Target, super::socks::SocksRequest)> {
+    let text = std::str::from_utf8(endpoint).map_err(|_| Error::Invalid)?;
+    // A source address (src;dst) applies to the connection to the proxy.
+    let dst = text.rsplit(';').next().unwrap_or(text);
+    let (host, port) = split_host_port(dst)?;
+    let port = explicit_port(port)?;
+    let target = resolve_tcp(proxy, ipv6)?;
+    let req = super::socks::SocksRequest {
+        host: host.to_string(),
+        port,
+        username: username.to_vec(),
+        password: password.to_vec(),
+    };
+    Ok((target, req))
+}
+
 pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
     let addr = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
     let (source, addr) = match addr.split_once(';') {

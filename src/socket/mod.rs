@@ -579,6 +579,7 @@ impl Socket {
             probe_router: self.pattern_options.probe_router
                 && self.socket_type == pattern::kind::ROUTER,
             connect_timeout: o.connect_timeout,
+            socks: None,
             router_notify: if self.socket_type == pattern::kind::ROUTER {
                 self.pattern_options.router_notify
             } else {
@@ -645,7 +646,12 @@ impl Socket {
         Ok(())
     }
 
-    fn connect_remote(&mut self, addr: &[u8], target: Target) -> Result<()> {
+    fn connect_remote(
+        &mut self,
+        addr: &[u8],
+        target: Target,
+        socks: Option<crate::io::socks::SocksRequest>,
+    ) -> Result<()> {
         let io = self.io()?;
         let mut cfg = self.session_config();
         // ZMQ_CONNECT_ROUTING_ID names this connect's peer, once.
@@ -660,6 +666,7 @@ impl Socket {
         };
         if let Some(c) = Arc::get_mut(&mut cfg) {
             c.connect_routing_id = named.clone();
+            c.socks = socks;
         }
         // Messages may queue before the connection exists, unless IMMEDIATE.
         // A ROUTER learns the peer's routing id in the handshake, and a
@@ -737,13 +744,24 @@ impl Socket {
                 self.last_endpoint = addr.to_vec();
                 Ok(())
             }
+            Endpoint::Tcp(a) if !self.options.socks_proxy_address.is_empty() => {
+                let o = &self.options;
+                let (target, req) = transport::socks_target(
+                    a,
+                    &o.socks_proxy_address,
+                    o.ipv6,
+                    &o.socks_proxy_username,
+                    &o.socks_proxy_password,
+                )?;
+                self.connect_remote(addr, target, Some(req))
+            }
             Endpoint::Tcp(a) => {
                 let target = transport::resolve_tcp(a, self.options.ipv6)?;
-                self.connect_remote(addr, target)
+                self.connect_remote(addr, target, None)
             }
             Endpoint::Ipc(a) => {
                 let target = Target::Ipc(transport::resolve_ipc(a)?);
-                self.connect_remote(addr, target)
+                self.connect_remote(addr, target, None)
             }
         }
     }
