@@ -738,7 +738,7 @@ impl Session {
                     self.phase = Phase::Connecting;
                     return self.begin_handshake(reactor);
                 }
-                Err(()) => {
+                Err(super::socks::Refused) => {
                     self.fail_errno = libc::ECONNREFUSED;
                     return self.disconnected(reactor);
                 }

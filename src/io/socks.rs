@@ -41,6 +41,10 @@ pub enum Step {
     Done,
 }
 
+/// The proxy refused, or answered what SOCKS5 does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
 #[derive(Debug)]
 pub struct Socks5 {
     req: SocksRequest,
@@ -77,9 +81,9 @@ impl Socks5 {
     }
 
     /// Takes exactly `wants()` bytes.
-    pub fn feed(&mut self, input: &[u8]) -> Result<Step, ()> {
+    pub fn feed(&mut self, input: &[u8]) -> Result<Step, Refused> {
         if input.len() != self.wants {
-            return Err(());
+            return Err(Refused);
         }
         match self.state {
             State::Method => {
@@ -89,12 +93,12 @@ impl Socks5 {
                     USER_PASS
                 };
                 if input[0] != VERSION || input[1] != expected {
-                    return Err(());
+                    return Err(Refused);
                 }
                 if expected == USER_PASS {
                     let (u, p) = (&self.req.username, &self.req.password);
                     if u.len() > 255 || p.len() > 255 {
-                        return Err(());
+                        return Err(Refused);
                     }
                     let mut out = vec![1, u.len() as u8];
                     out.extend_from_slice(u);
@@ -108,13 +112,13 @@ impl Socks5 {
             }
             State::Auth => {
                 if input[0] != 1 || input[1] != 0 {
-                    return Err(());
+                    return Err(Refused);
                 }
                 Ok(Step::Send(self.connect_request()?))
             }
             State::ReplyHead => {
                 if input[0] != VERSION || input[1] != 0 {
-                    return Err(());
+                    return Err(Refused);
                 }
                 (self.wants, self.state) = match input[3] {
                     1 => (4 + 2, State::Done),
@@ -138,7 +142,7 @@ impl Socks5 {
         }
     }
 
-    fn connect_request(&mut self) -> Result<Vec<u8>, ()> {
+    fn connect_request(&mut self) -> Result<Vec<u8>, Refused> {
         let mut out = vec![VERSION, 1, 0];
         match self.req.host.parse::<std::net::IpAddr>() {
             Ok(std::net::IpAddr::V4(a)) => {
@@ -152,7 +156,7 @@ impl Socks5 {
             Err(_) => {
                 let name = self.req.host.as_bytes();
                 if name.is_empty() || name.len() > 255 {
-                    return Err(());
+                    return Err(Refused);
                 }
                 out.push(3);
                 out.push(name.len() as u8);
