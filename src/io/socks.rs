@@ -125,7 +125,7 @@ impl Socks5 {
                     4 => (16 + 2, State::Done),
                     // A domain name: its length byte first.
                     3 => (1, State::ReplyTail),
-                    _ => return Err(()),
+                    _ => return Err(Refused),
                 };
                 Ok(Step::Read)
             }
