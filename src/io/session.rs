@@ -454,6 +454,7 @@ impl Session {
         if !self.cfg.monitor.wants(ev) {
             return;
         }
+        let remote = self.stream.as_ref().map(Stream::peer_endpoint);
         let endpoints = if self.target.is_some() {
             Endpoints {
                 local: "",
@@ -463,7 +464,7 @@ impl Session {
         } else {
             Endpoints {
                 local: &self.endpoint,
-                remote: &self.peer_address,
+                remote: remote.as_deref().unwrap_or(""),
                 side: Side::Bind,
             }
         };

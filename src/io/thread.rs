@@ -273,9 +273,10 @@ impl IoThread {
             let (socket, cfg) = (entry.socket, entry.cfg.clone());
             let endpoint = entry.endpoint.clone();
             if cfg.monitor.wants(event::ACCEPTED) {
+                let remote = stream.peer_endpoint();
                 let ep = Endpoints {
                     local: &endpoint,
-                    remote: &peer,
+                    remote: &remote,
                     side: crate::socket::monitor::Side::Bind,
                 };
                 cfg.monitor.emit(event::ACCEPTED, &[stream.fd() as u64], ep);

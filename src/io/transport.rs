@@ -511,6 +511,19 @@ impl Listener {
 }
 
 impl Stream {
+    /// The peer as a monitor's v2 remote endpoint names it
+    /// (`tcp://ip:port`; empty for ipc).
+    pub fn peer_endpoint(&self) -> String {
+        match self {
+            Stream::Tcp(t) => match t.peer_addr() {
+                Ok(SocketAddr::V4(a)) => format!("tcp://{}:{}", a.ip(), a.port()),
+                Ok(SocketAddr::V6(a)) => format!("tcp://[{}]:{}", a.ip(), a.port()),
+                Err(_) => String::new(),
+            },
+            Stream::Ipc(_) => String::new(),
+        }
+    }
+
     /// The peer's (uid, gid, pid) on a Unix-domain stream (SO_PEERCRED).
     pub fn peer_credentials(&self) -> Option<(u32, u32, i32)> {
         let Stream::Ipc(u) = self else {
