@@ -176,18 +176,8 @@ TEST (the_ttl_in_a_peers_ping_is_honoured)
 TEST (a_connecter_reconnects_after_a_heartbeat_timeout)
 {
     /* A raw listener that completes the handshake and then goes silent. */
-    int lfd = socket (AF_INET, SOCK_STREAM, 0);
-    CHECK (lfd >= 0);
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    CHECK (bind (lfd, (struct sockaddr *) &addr, sizeof addr) == 0);
-    CHECK (listen (lfd, 4) == 0);
-    socklen_t alen = sizeof addr;
-    CHECK (getsockname (lfd, (struct sockaddr *) &addr, &alen) == 0);
     char ep[64];
-    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", ntohs (addr.sin_port));
+    int lfd = hu_listen_raw (ep, sizeof ep);
 
     void *client = make (ZMQ_PUSH);
     set_int (client, ZMQ_HEARTBEAT_IVL, 50);

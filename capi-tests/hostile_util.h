@@ -345,6 +345,24 @@ hu_wait_closed (int fd_, int timeout_ms_, hu_close_t *out_)
                      hu_c_.reset ? "reset" : "EOF", hu_c_.elapsed_ms);         \
     } while (0)
 
+/*  A plain TCP listener on 127.0.0.1 (ephemeral port) playing a raw peer
+ *  that zmq sockets connect to; its tcp:// endpoint goes to ep_.  */
+__attribute__ ((unused)) static int hu_listen_raw (char *ep_, size_t cap_)
+{
+    int lfd = socket (AF_INET, SOCK_STREAM, 0);
+    CHECK (lfd >= 0);
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    CHECK (bind (lfd, (struct sockaddr *) &addr, sizeof addr) == 0);
+    CHECK (listen (lfd, 4) == 0);
+    socklen_t alen = sizeof addr;
+    CHECK (getsockname (lfd, (struct sockaddr *) &addr, &alen) == 0);
+    snprintf (ep_, cap_, "tcp://127.0.0.1:%d", ntohs (addr.sin_port));
+    return lfd;
+}
+
 /*  Half-closes our side (we send FIN) and waits for the server to close its
  *  side in turn: proves the server has processed the disconnect.  */
 __attribute__ ((unused)) static void hu_disconnect_and_wait (int fd_)

@@ -181,18 +181,8 @@ TEST (large_writes_and_reads_go_through_whole)
 
 TEST (stream_client_of_a_raw_listener_uses_connect_routing_id)
 {
-    int lfd = socket (AF_INET, SOCK_STREAM, 0);
-    CHECK (lfd >= 0);
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    CHECK (bind (lfd, (struct sockaddr *) &addr, sizeof addr) == 0);
-    CHECK (listen (lfd, 4) == 0);
-    socklen_t alen = sizeof addr;
-    CHECK (getsockname (lfd, (struct sockaddr *) &addr, &alen) == 0);
     char ep[64];
-    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", ntohs (addr.sin_port));
+    int lfd = hu_listen_raw (ep, sizeof ep);
 
     void *client = make (ZMQ_STREAM);
     CHECK_ZMQ (zmq_setsockopt (client, ZMQ_CONNECT_ROUTING_ID, "conn1", 5));

@@ -615,15 +615,7 @@ impl Session {
         self.major_sent = false;
         self.out
             .extend_from_slice(&self.our_greeting()[..SIGNATURE_SIZE]);
-        if self.flush_out(reactor).is_err() {
-            return self.disconnected(reactor);
-        }
-        if self.cfg.handshake_ivl > 0 {
-            let at = Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64);
-            self.handshake_deadline = Some(at);
-            return Next::Timer(at);
-        }
-        Next::Continue
+        self.send_handshake_start(reactor)
     }
 
     /// A STREAM connection is up: no handshake; the pipe attaches at once,
@@ -674,15 +666,7 @@ impl Session {
         self.socks = Some(socks);
         self.socks_in.clear();
         self.phase = Phase::Socks;
-        if self.flush_out(reactor).is_err() {
-            return self.disconnected(reactor);
-        }
-        if self.cfg.handshake_ivl > 0 {
-            let at = Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64);
-            self.handshake_deadline = Some(at);
-            return Next::Timer(at);
-        }
-        Next::Continue
+        self.send_handshake_start(reactor)
     }
 
     /// Reads the proxy's replies, exactly as many bytes as each needs (what
@@ -745,6 +729,20 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Sends the first handshake bytes queued in `out` (ZMTP signature, or
+    /// SOCKS greeting) and arms the HANDSHAKE_IVL deadline.
+    fn send_handshake_start(&mut self, reactor: &Reactor) -> Next {
+        if self.flush_out(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        if self.cfg.handshake_ivl > 0 {
+            let at = Instant::now() + Duration::from_millis(self.cfg.handshake_ivl as u64);
+            self.handshake_deadline = Some(at);
+            return Next::Timer(at);
+        }
+        Next::Continue
     }
 
     /// The connection is gone (or never came): clean up and decide what next.

@@ -599,16 +599,22 @@ impl Rep {
     }
 }
 
+/// A routing id for a peer that brought none, as libzmq makes them for
+/// ROUTER and STREAM: 0x00 + a u32 counter (big-endian), skipping ids in use.
+pub(crate) fn generate_routing_id(next_id: &mut u32, peers: &HashMap<Vec<u8>, PipeId>) -> Vec<u8> {
+    loop {
+        let mut id = vec![0u8];
+        id.extend_from_slice(&next_id.to_be_bytes());
+        *next_id = next_id.wrapping_add(1);
+        if !peers.contains_key(&id) {
+            return id;
+        }
+    }
+}
+
 impl Router {
     fn generate_id(&mut self) -> Vec<u8> {
-        loop {
-            let mut id = vec![0u8];
-            id.extend_from_slice(&self.next_id.to_be_bytes());
-            self.next_id = self.next_id.wrapping_add(1);
-            if !self.peers.contains_key(&id) {
-                return id;
-            }
-        }
+        generate_routing_id(&mut self.next_id, &self.peers)
     }
 
     /// Receives a frame into `out`: first the sender's routing id, then the

@@ -41,15 +41,7 @@ impl Stream {
     /// A new connection's pipe: a generated id unless the connect named one.
     pub fn attach(&mut self, id: PipeId, routing_id: &mut Vec<u8>) -> bool {
         if routing_id.is_empty() {
-            loop {
-                let mut candidate = vec![0u8];
-                candidate.extend_from_slice(&self.next_id.to_be_bytes());
-                self.next_id = self.next_id.wrapping_add(1);
-                if !self.peers.contains_key(&candidate) {
-                    *routing_id = candidate;
-                    break;
-                }
-            }
+            *routing_id = super::generate_routing_id(&mut self.next_id, &self.peers);
         } else if self.peers.contains_key(routing_id.as_slice()) {
             // libzmq asserts on a duplicate CONNECT_ROUTING_ID; we refuse.
             return false;
