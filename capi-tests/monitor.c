@@ -178,6 +178,49 @@ TEST (refused_connect_reports_closed_and_retried_with_the_interval)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (connect_timeout_gives_up_on_a_connect_that_never_completes)
+{
+    /* A listener whose accept queue is full: further SYNs go unanswered,
+     * so a connect stays in progress until CONNECT_TIMEOUT ends it. */
+    int lfd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset (&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    CHECK (bind (lfd, (struct sockaddr *) &a, sizeof a) == 0);
+    CHECK (listen (lfd, 0) == 0);
+    socklen_t alen = sizeof a;
+    CHECK (getsockname (lfd, (struct sockaddr *) &a, &alen) == 0);
+    int fillers[4];
+    for (int k = 0; k < 4; k++) {
+        fillers[k] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect (fillers[k], (struct sockaddr *) &a, sizeof a);
+    }
+    char ep[64];
+    snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", ntohs (a.sin_port));
+    void *push = make (ZMQ_PUSH);
+    set_int (push, ZMQ_CONNECT_TIMEOUT, 200);
+    set_int (push, ZMQ_RECONNECT_IVL, 5000);
+    void *mon = monitor (push, "connect-timeout",
+                         ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CLOSED
+                           | ZMQ_EVENT_CONNECTED);
+    /* The fillers' connects complete (the kernel queues them) before ours. */
+    for (int k = 0; k < 2; k++) {
+        struct pollfd p = {fillers[k], POLLOUT, 0};
+        CHECK (poll (&p, 1, HU_PROMPT_MS) == 1);
+    }
+    CHECK_ZMQ (zmq_connect (push, ep));
+    CHECK_EQ_INT (next_event (mon, NULL, NULL, 0), ZMQ_EVENT_CONNECT_DELAYED);
+    CHECK_EQ_INT (next_event (mon, NULL, NULL, 0), ZMQ_EVENT_CLOSED);
+    set_int (push, ZMQ_LINGER, 0);
+    zmq_close (push);
+    zmq_close (mon);
+    for (int k = 0; k < 4; k++)
+        close (fillers[k]);
+    close (lfd);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST (incompatible_socket_types_disconnect_without_a_protocol_event)
 {
     /* libzmq 4.3 drops the connection (EINVAL from its metadata check)
