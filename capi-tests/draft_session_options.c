@@ -128,4 +128,27 @@ TEST (router_notify_announces_peers_connecting_and_leaving)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (only_first_subscribe_reads_later_frames_as_data)
+{
+    void *pub = make (ZMQ_XPUB), *sub = make (ZMQ_XSUB);
+    int one = 1;
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_ONLY_FIRST_SUBSCRIBE, &one, sizeof one));
+    CHECK_ZMQ (zmq_bind (pub, "inproc://first-only"));
+    CHECK_ZMQ (zmq_connect (sub, "inproc://first-only"));
+    /* [subscribe A][looks like subscribe B] in one message. */
+    CHECK_EQ_INT (zmq_send (sub, "\1A", 2, ZMQ_SNDMORE), 2);
+    CHECK_EQ_INT (zmq_send (sub, "\1B", 2, 0), 2);
+    char buf[8];
+    CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+    CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+    /* Only A took effect. */
+    CHECK_EQ_INT (zmq_send (pub, "B", 1, 0), 1);
+    CHECK_EQ_INT (zmq_send (pub, "A", 1, 0), 1);
+    CHECK_EQ_INT (zmq_recv (sub, buf, sizeof buf, 0), 1);
+    CHECK_EQ_MEM (buf, "A", 1);
+    zmq_close (pub);
+    zmq_close (sub);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

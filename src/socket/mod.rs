@@ -199,6 +199,7 @@ impl Socket {
                 p.verbose = po.xpub_verbose_subs;
                 p.verbose_unsubs = po.xpub_verbose_unsubs;
                 p.manual = po.xpub_manual && p.is_xpub();
+                p.only_first = po.only_first_subscribe;
                 p.nodrop = po.xpub_nodrop && p.is_xpub();
                 p.invert = invert;
             }

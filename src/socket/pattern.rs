@@ -126,6 +126,9 @@ pub struct Publisher {
     /// application's ZMQ_SUBSCRIBE/UNSUBSCRIBE apply to the pipe of the
     /// subscription message it received last.
     pub manual: bool,
+    /// ZMQ_ONLY_FIRST_SUBSCRIBE: only a message's first frame can be a
+    /// (un)subscription; later frames are user data.
+    pub only_first: bool,
     last_pipe: Option<PipeId>,
     /// XPUB_MANUAL: what each subscriber asked for (not applied), so that
     /// its leaving cancels those topics upstream, as libzmq does.
@@ -699,8 +702,17 @@ impl Publisher {
     fn read_subscriptions(&mut self, pipes: &mut PipeSet, index: usize) {
         let pipe = pipes.get_mut(index);
         let id = pipe.id();
+        // Messages arrive whole, so a multipart one is read in one go here.
+        let mut in_more = false;
         while let Some(msg) = pipe.read() {
-            let Some((on, topic)) = subscriptions::parse(msg.data()) else {
+            let later_part = in_more;
+            in_more = msg.more();
+            let parsed = if later_part && self.only_first {
+                None
+            } else {
+                subscriptions::parse(msg.data())
+            };
+            let Some((on, topic)) = parsed else {
                 if self.xpub {
                     self.pending.push_back((msg, Some(id)));
                 }
