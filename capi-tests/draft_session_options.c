@@ -151,4 +151,34 @@ TEST (only_first_subscribe_reads_later_frames_as_data)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (xpub_manual_last_value_sends_the_next_message_to_the_new_subscriber_only)
+{
+    void *pub = make (ZMQ_XPUB), *old_sub = make (ZMQ_XSUB), *new_sub = make (ZMQ_XSUB);
+    int one = 1;
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_XPUB_MANUAL_LAST_VALUE, &one, sizeof one));
+    CHECK_ZMQ (zmq_bind (pub, "inproc://last-value"));
+    char buf[8];
+    void *subs[2] = {old_sub, new_sub};
+    for (int k = 0; k < 2; k++) {
+        CHECK_ZMQ (zmq_connect (subs[k], "inproc://last-value"));
+        CHECK_EQ_INT (zmq_send (subs[k], "\1A", 2, 0), 2);
+        CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+        CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_SUBSCRIBE, "A", 1));
+        /* The last value goes to the subscriber just admitted... */
+        CHECK_EQ_INT (zmq_send (pub, "A1", 2, 0), 2);
+        CHECK_EQ_INT (zmq_recv (subs[k], buf, sizeof buf, 0), 2);
+    }
+    /* ...so the first subscriber did not get the second last value, and
+     * later messages go to both. */
+    CHECK_EQ_INT (zmq_send (pub, "A2", 2, 0), 2);
+    CHECK_EQ_INT (zmq_recv (old_sub, buf, sizeof buf, 0), 2);
+    CHECK_EQ_MEM (buf, "A2", 2);
+    CHECK_EQ_INT (zmq_recv (new_sub, buf, sizeof buf, 0), 2);
+    CHECK_EQ_MEM (buf, "A2", 2);
+    zmq_close (pub);
+    zmq_close (old_sub);
+    zmq_close (new_sub);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

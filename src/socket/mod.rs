@@ -200,6 +200,7 @@ impl Socket {
                 p.verbose_unsubs = po.xpub_verbose_unsubs;
                 p.manual = po.xpub_manual && p.is_xpub();
                 p.only_first = po.only_first_subscribe;
+                p.send_last = po.xpub_send_last_pipe && p.is_xpub();
                 p.nodrop = po.xpub_nodrop && p.is_xpub();
                 p.invert = invert;
             }

@@ -129,6 +129,10 @@ pub struct Publisher {
     /// ZMQ_ONLY_FIRST_SUBSCRIBE: only a message's first frame can be a
     /// (un)subscription; later frames are user data.
     pub only_first: bool,
+    /// ZMQ_XPUB_MANUAL_LAST_VALUE: the first message after the
+    /// application's ZMQ_SUBSCRIBE goes to that subscriber alone.
+    pub send_last: bool,
+    last_only: Option<PipeId>,
     last_pipe: Option<PipeId>,
     /// XPUB_MANUAL: what each subscriber asked for (not applied), so that
     /// its leaving cancels those topics upstream, as libzmq does.
@@ -822,6 +826,9 @@ impl Publisher {
         if let Some(subs) = self.subs.get_mut(&id) {
             if on {
                 subs.insert(topic);
+                if self.send_last {
+                    self.last_only = Some(id);
+                }
             } else {
                 subs.remove_all(topic);
             }
@@ -843,7 +850,15 @@ impl Publisher {
             self.targets.clear();
             self.target_index.clear();
             let mut full = false;
+            let only = if self.send_last {
+                self.last_only.take()
+            } else {
+                None
+            };
             for (id, subs) in &self.subs {
+                if only.is_some_and(|o| o != *id) {
+                    continue;
+                }
                 if subs.matches(msg.data()) != self.invert {
                     if let Some(i) = pipes.index_of(*id) {
                         let pipe = pipes.get_mut(i);
