@@ -181,4 +181,23 @@ TEST (xpub_manual_last_value_sends_the_next_message_to_the_new_subscriber_only)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (hiccup_msg_tells_a_dealer_its_connection_dropped)
+{
+    void *router = make (ZMQ_ROUTER);
+    char ep[64];
+    bind_tcp (router, ep, sizeof ep);
+    void *dealer = make (ZMQ_DEALER);
+    CHECK_ZMQ (zmq_setsockopt (dealer, 114 /* ZMQ_HICCUP_MSG, libzmq 4.3.5 */, "HICCUP", 6));
+    CHECK_ZMQ (zmq_connect (dealer, ep));
+    CHECK_EQ_INT (zmq_send (dealer, "hi", 2, 0), 2);
+    char buf[16];
+    CHECK_ZMQ (zmq_recv (router, buf, sizeof buf, 0)); /* routing id */
+    CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 2);
+    /* The connection drops (the router goes): the dealer hears it. */
+    zmq_close (router);
+    expect (dealer, "HICCUP");
+    zmq_close (dealer);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

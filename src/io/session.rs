@@ -84,6 +84,9 @@ pub struct SessionConfig {
     /// when a peer goes), where the socket type has them.
     pub hello_msg: Option<Vec<u8>>,
     pub disconnect_msg: Option<Vec<u8>>,
+    /// ZMQ_HICCUP_MSG: delivered to the socket when an established
+    /// connection of a connecter drops (it will reconnect).
+    pub hiccup_msg: Option<Vec<u8>>,
     /// ZMQ_ROUTER_NOTIFY bits (ROUTER only): an empty message from the
     /// peer when it connects (1) and when it disconnects (2).
     pub router_notify: i32,
@@ -780,6 +783,18 @@ impl Session {
             }
         }
         self.notify_router(ROUTER_NOTIFY_DISCONNECT);
+        if let (Phase::Active, Some(text), Some(p), true) = (
+            self.phase,
+            &self.cfg.hiccup_msg,
+            self.pipe.as_mut(),
+            self.target.is_some(),
+        ) {
+            if let Ok(m) = Msg::from_slice(text) {
+                p.rollback();
+                p.write(m);
+                p.flush();
+            }
+        }
         // Which failures end a connecter for good: a protocol error in the
         // handshake (libzmq's session terminates on those), and what
         // ZMQ_RECONNECT_STOP adds: a refused connect, any failed handshake.

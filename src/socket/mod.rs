@@ -598,6 +598,8 @@ impl Socket {
                 .then(|| o.hello_msg.clone()),
             disconnect_msg: (o.can_recv_disconnect_msg && !o.disconnect_msg.is_empty())
                 .then(|| o.disconnect_msg.clone()),
+            hiccup_msg: (o.can_recv_hiccup_msg && !o.hiccup_msg.is_empty())
+                .then(|| o.hiccup_msg.clone()),
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
             app_metadata: o
                 .app_metadata

@@ -107,6 +107,7 @@ const WSS_TRUST_SYSTEM: i32 = 107;
 const RECONNECT_STOP: i32 = 109;
 const HELLO_MSG: i32 = 110;
 const DISCONNECT_MSG: i32 = 111;
+const HICCUP_MSG: i32 = 114;
 const PRIORITY: i32 = 112;
 
 // Socket types whose constructors adjust options_t defaults.
@@ -300,6 +301,10 @@ pub struct Options {
     pub disconnect_msg: Vec<u8>,
     /// Not an option: whether DISCONNECT_MSG applies to this socket type.
     pub can_recv_disconnect_msg: bool,
+    /// HICCUP_MSG (draft, libzmq 4.3.5): delivered to a connecting DEALER,
+    /// CLIENT or PEER when its connection drops.
+    pub hiccup_msg: Vec<u8>,
+    pub can_recv_hiccup_msg: bool,
 }
 
 impl Options {
@@ -385,6 +390,8 @@ impl Options {
             ),
             disconnect_msg: Vec::new(),
             can_recv_disconnect_msg: matches!(socket_type, ROUTER | REP | SERVER | PEER),
+            hiccup_msg: Vec::new(),
+            can_recv_hiccup_msg: matches!(socket_type, DEALER | CLIENT | PEER),
         }
     }
 
@@ -543,6 +550,7 @@ impl Options {
             OUT_BATCH_SIZE if DRAFT => self.out_batch_size = int_where(value, |v| v > 0)?,
             HELLO_MSG if DRAFT => self.hello_msg = value.unwrap_or_default().to_vec(),
             DISCONNECT_MSG if DRAFT => self.disconnect_msg = value.unwrap_or_default().to_vec(),
+            HICCUP_MSG if DRAFT => self.hiccup_msg = value.unwrap_or_default().to_vec(),
             PRIORITY if DRAFT => self.priority = int_where(value, |v| v >= 0)?,
             // Options of features this build lacks: EINVAL, as libzmq built
             // without gssapi, vmci or wss answers.

@@ -850,8 +850,9 @@ mod tests {
             101 | 102 => Some(generic_row(8)),
             // PRIORITY: >= 0, like TOS.
             112 => Some(generic_row(57)),
-            // HELLO_MSG / DISCONNECT_MSG: any bytes, NULL included.
-            110 | 111 => Some(".".repeat(52)),
+            // HELLO_MSG / DISCONNECT_MSG / HICCUP_MSG (4.3.5): any bytes,
+            // NULL included.
+            110 | 111 | 114 => Some(".".repeat(52)),
             // ROUTER_NOTIFY on ROUTER and REP: an int in 0..=3.
             ROUTER_NOTIFY if matches!(t, ROUTER | REP) => Some(format!("..E..{}", "E".repeat(47))),
             _ => None,
