@@ -90,4 +90,34 @@ TEST (versioned_monitor_argument_checks)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (pipes_stats_reports_each_pipes_queues)
+{
+    void *push = make (ZMQ_PUSH), *pull = make (ZMQ_PULL);
+    /* Without a monitor that wants the event: EINVAL, as in libzmq. */
+    CHECK_ZMQ_FAILS (zmq_socket_monitor_pipes_stats (push), EINVAL);
+    CHECK_ZMQ_FAILS (zmq_socket_monitor_pipes_stats (NULL), ENOTSOCK);
+    CHECK_ZMQ (zmq_socket_monitor_versioned (push, "inproc://stats", ZMQ_EVENT_PIPES_STATS, 2,
+                                             ZMQ_PAIR));
+    void *mon = make (ZMQ_PAIR);
+    CHECK_ZMQ (zmq_connect (mon, "inproc://stats"));
+    CHECK_ZMQ (zmq_bind (pull, "inproc://queued"));
+    CHECK_ZMQ (zmq_connect (push, "inproc://queued"));
+    for (int k = 0; k < 3; k++)
+        CHECK_EQ_INT (zmq_send (push, "x", 1, 0), 1);
+    CHECK_ZMQ (zmq_socket_monitor_pipes_stats (push));
+    CHECK_EQ_INT ((int) recv_u64 (mon), ZMQ_EVENT_PIPES_STATS);
+    CHECK_EQ_INT ((int) recv_u64 (mon), 2);
+    CHECK_EQ_INT ((int) recv_u64 (mon), 3); /* queued out */
+    CHECK_EQ_INT ((int) recv_u64 (mon), 0); /* queued in */
+    char ep[64];
+    CHECK_ZMQ (zmq_recv (mon, ep, sizeof ep, 0));
+    int n = CHECK_ZMQ (zmq_recv (mon, ep, sizeof ep - 1, 0));
+    ep[n] = 0;
+    CHECK_EQ_STR (ep, "inproc://queued");
+    zmq_close (push);
+    zmq_close (pull);
+    zmq_close (mon);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -436,6 +436,17 @@ impl PipeEnd {
         self.shared.new_hwm[self.peer()].store(peers + 1, Ordering::Release);
     }
 
+    /// ZMQ_EVENT_PIPES_STATS: messages this end wrote that the peer has not
+    /// yet reported read (its count is published every LWM, so this can
+    /// overstate), and frames queued for this end to read.
+    pub fn queued(&self) -> (u64, u64) {
+        let read_by_peer = self.shared.read[self.peer()].load(Ordering::Acquire);
+        (
+            self.msgs_written.saturating_sub(read_by_peer),
+            self.inp.pending(),
+        )
+    }
+
     /// The peer end has been closed (its delimiter may not be read yet).
     pub fn peer_closed(&self) -> bool {
         self.shared.closed[self.peer()].load(Ordering::Acquire)

@@ -287,6 +287,11 @@ impl<T: Send> Reader<T> {
         true
     }
 
+    /// Items published and not yet read (a snapshot).
+    pub fn pending(&self) -> u64 {
+        self.shared.committed.load(Ordering::Acquire) - self.read
+    }
+
     /// The next published item, left in the queue.
     #[inline]
     pub fn peek(&mut self) -> Option<&T> {

@@ -87,7 +87,7 @@ pub unsafe extern "C" fn zmq_socket_monitor_versioned(
 
 #[no_mangle]
 pub extern "C" fn zmq_socket_monitor_pipes_stats(s: *mut c_void) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+    ffi! { super::socket::with_socket(s, |sock| sock.monitor_pipes_stats().map(|()| 0)) }
 }
 
 // The poller arrives with the engine; until then it cannot be created.

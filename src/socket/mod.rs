@@ -497,6 +497,40 @@ impl Socket {
         }
     }
 
+    /// `zmq_socket_monitor_pipes_stats`: a ZMQ_EVENT_PIPES_STATS event per
+    /// pipe with its outbound and inbound queue lengths; EINVAL unless a
+    /// monitor wants that event (as libzmq). libzmq asks each pipe's peer
+    /// and reports as the answers come; the counts are read here at once.
+    pub fn monitor_pipes_stats(&mut self) -> Result<()> {
+        self.process_commands(None)?;
+        if !self.monitor.wants(event::PIPES_STATS) {
+            return Err(Error::Invalid);
+        }
+        for i in 0..self.pipes.len() {
+            let pipe = self.pipes.get_mut(i);
+            let (out, inp) = pipe.queued();
+            let id = pipe.id();
+            let remote = self
+                .connected
+                .iter()
+                .find(|(_, p)| *p == id)
+                .map(|(ep, _)| String::from_utf8_lossy(ep).into_owned())
+                .unwrap_or_default();
+            let local = String::from_utf8_lossy(&self.last_endpoint).into_owned();
+            let ep = Endpoints {
+                local: if remote.is_empty() { &local } else { "" },
+                remote: &remote,
+                side: if remote.is_empty() {
+                    monitor::Side::Bind
+                } else {
+                    monitor::Side::Connect
+                },
+            };
+            self.monitor.emit(event::PIPES_STATS, &[out, inp], ep);
+        }
+        Ok(())
+    }
+
     pub fn bind(&mut self, addr: &[u8]) -> Result<()> {
         self.process_commands(None)?;
         let result = self.bind_endpoint(addr);
