@@ -67,19 +67,6 @@ TEST (disconnect_msg_is_delivered_when_a_peer_goes)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
-/*  The next monitor event, -1 on timeout.  */
-static int next_event (void *m)
-{
-    unsigned char head[6];
-    if (zmq_recv (m, head, sizeof head, 0) != 6)
-        return -1;
-    char ep[256];
-    CHECK_ZMQ (zmq_recv (m, ep, sizeof ep, 0));
-    uint16_t ev;
-    memcpy (&ev, head, 2);
-    return ev;
-}
-
 TEST (reconnect_stop_conn_refused_ends_the_connecter)
 {
     void *probe = make (ZMQ_PULL);
@@ -95,12 +82,12 @@ TEST (reconnect_stop_conn_refused_ends_the_connecter)
     void *mon = make (ZMQ_PAIR);
     CHECK_ZMQ (zmq_connect (mon, "inproc://stop"));
     CHECK_ZMQ (zmq_connect (push, ep));
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_CONNECT_DELAYED);
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_CLOSED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_CONNECT_DELAYED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_CLOSED);
     /* No CONNECT_RETRIED, no second attempt. */
     int t = 300;
     CHECK_ZMQ (zmq_setsockopt (mon, ZMQ_RCVTIMEO, &t, sizeof t));
-    CHECK_EQ_INT (next_event (mon), -1);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), -1);
     zmq_close (push);
     zmq_close (mon);
     CHECK_ZMQ (zmq_ctx_term (ctx));

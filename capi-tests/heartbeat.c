@@ -33,19 +33,6 @@ static void *monitor (void *s, const char *ep, int events)
     return m;
 }
 
-/*  The next event number, -1 on timeout.  */
-static int next_event (void *m)
-{
-    unsigned char head[6];
-    if (zmq_recv (m, head, sizeof head, 0) != 6)
-        return -1;
-    char ep[256];
-    CHECK_ZMQ (zmq_recv (m, ep, sizeof ep, 0));
-    uint16_t ev;
-    memcpy (&ev, head, 2);
-    return ev;
-}
-
 /*  A ZMTP 3.1 NULL handshake as a PUSH peer of a PULL server.  */
 static void handshake_31 (int fd)
 {
@@ -135,10 +122,10 @@ TEST (a_peer_silent_after_our_ping_is_disconnected_after_the_timeout)
     hu_bind_tcp (server, ep, sizeof ep);
     int fd = hu_connect_raw (ep);
     handshake_31 (fd);
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     const long long start = hu_now_ms ();
     /* We never answer: the server gives up 200 ms after its first PING. */
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_DISCONNECTED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_DISCONNECTED);
     CHECK (hu_now_ms () - start >= 200);
     HU_CHECK_CLOSED_WITHIN (fd, HU_PROMPT_MS, NULL);
     close (fd);
@@ -159,12 +146,12 @@ TEST (the_ttl_in_a_peers_ping_is_honoured)
     hu_bind_tcp (server, ep, sizeof ep);
     int fd = hu_connect_raw (ep);
     handshake_31 (fd);
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     send_ping (fd, 3, "");
     const long long start = hu_now_ms ();
     unsigned char body[64];
     hu_read_command (fd, "PONG", body, sizeof body);
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_DISCONNECTED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_DISCONNECTED);
     CHECK (hu_now_ms () - start >= 250);
     close (fd);
     set_int (server, ZMQ_LINGER, 0);
@@ -201,8 +188,8 @@ TEST (a_connecter_reconnects_after_a_heartbeat_timeout)
         hu_read_null_greeting (fd);
         unsigned char body[512];
         hu_read_command (fd, "READY", body, sizeof body);
-        CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_CONNECTED);
-        CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_DISCONNECTED);
+        CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_CONNECTED);
+        CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_DISCONNECTED);
         close (fd);
     }
     close (lfd);
@@ -224,10 +211,10 @@ TEST (live_peers_with_heartbeats_stay_connected)
     char ep[64];
     hu_bind_tcp (server, ep, sizeof ep);
     CHECK_ZMQ (zmq_connect (client, ep));
-    CHECK_EQ_INT (next_event (mon), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     /* Ten timeouts' worth of idle time with PINGs both ways: no drop. */
     set_int (mon, ZMQ_RCVTIMEO, 1000);
-    CHECK_EQ_INT (next_event (mon), -1);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), -1);
     CHECK_EQ_INT (zmq_send (client, "still here", 10, 0), 10);
     char buf[16];
     CHECK_EQ_INT (zmq_recv (server, buf, sizeof buf, 0), 10);

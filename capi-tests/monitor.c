@@ -35,39 +35,9 @@ static void *monitor (void *s, const char *name, int events)
     return m;
 }
 
-/*  Reads one event (-1 on timeout); value and endpoint when asked.  */
-static int next_event (void *m, uint32_t *value, char *endpoint, size_t cap)
-{
-    unsigned char head[6];
-    int n = zmq_recv (m, head, sizeof head, 0);
-    if (n < 0) {
-        CHECK_EQ_INT (zmq_errno (), EAGAIN);
-        return -1;
-    }
-    CHECK_EQ_INT (n, 6);
-    int more = 0;
-    size_t len = sizeof more;
-    CHECK_ZMQ (zmq_getsockopt (m, ZMQ_RCVMORE, &more, &len));
-    CHECK_EQ_INT (more, 1);
-    uint16_t ev;
-    uint32_t v;
-    memcpy (&ev, head, 2);
-    memcpy (&v, head + 2, 4);
-    char ep[256];
-    n = CHECK_ZMQ (zmq_recv (m, ep, sizeof ep - 1, 0));
-    ep[n < 255 ? n : 255] = 0;
-    CHECK_ZMQ (zmq_getsockopt (m, ZMQ_RCVMORE, &more, &len));
-    CHECK_EQ_INT (more, 0);
-    if (value)
-        *value = v;
-    if (endpoint)
-        snprintf (endpoint, cap, "%s", ep);
-    return ev;
-}
-
 static void expect_event (void *m, int want)
 {
-    CHECK_EQ_INT (next_event (m, NULL, NULL, 0), want);
+    CHECK_EQ_INT (tu_monitor_event (m, NULL, NULL, 0), want);
 }
 
 static void bounce (void *a, void *b)
@@ -100,35 +70,35 @@ static void connection_flow (const char *bind_ep)
 
     char where[256];
     uint32_t value = 0;
-    int ev = next_event (client_mon, &value, where, sizeof where);
+    int ev = tu_monitor_event (client_mon, &value, where, sizeof where);
     if (ev == ZMQ_EVENT_CONNECT_DELAYED)
-        ev = next_event (client_mon, &value, where, sizeof where);
+        ev = tu_monitor_event (client_mon, &value, where, sizeof where);
     CHECK_EQ_INT (ev, ZMQ_EVENT_CONNECTED);
     CHECK_EQ_STR (where, ep); /* the remote endpoint, as connected */
     CHECK ((int) value >= 0); /* the connection's fd */
     expect_event (client_mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
-    ev = next_event (client_mon, NULL, NULL, 0);
+    ev = tu_monitor_event (client_mon, NULL, NULL, 0);
     if (ev == ZMQ_EVENT_DISCONNECTED) {
         expect_event (client_mon, ZMQ_EVENT_CONNECT_RETRIED);
-        ev = next_event (client_mon, NULL, NULL, 0);
+        ev = tu_monitor_event (client_mon, NULL, NULL, 0);
     }
     CHECK_EQ_INT (ev, ZMQ_EVENT_MONITOR_STOPPED);
 
-    CHECK_EQ_INT (next_event (server_mon, &value, where, sizeof where),
+    CHECK_EQ_INT (tu_monitor_event (server_mon, &value, where, sizeof where),
                   ZMQ_EVENT_LISTENING);
     CHECK_EQ_STR (where, ep); /* the bound endpoint, resolved */
     CHECK ((int) value >= 0);
-    CHECK_EQ_INT (next_event (server_mon, NULL, where, sizeof where),
+    CHECK_EQ_INT (tu_monitor_event (server_mon, NULL, where, sizeof where),
                   ZMQ_EVENT_ACCEPTED);
     CHECK_EQ_STR (where, ep);
     expect_event (server_mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
-    ev = next_event (server_mon, NULL, NULL, 0);
+    ev = tu_monitor_event (server_mon, NULL, NULL, 0);
     if (ev == ZMQ_EVENT_DISCONNECTED)
-        ev = next_event (server_mon, NULL, NULL, 0);
+        ev = tu_monitor_event (server_mon, NULL, NULL, 0);
     CHECK_EQ_INT (ev, ZMQ_EVENT_CLOSED);
-    ev = next_event (server_mon, NULL, NULL, 0);
+    ev = tu_monitor_event (server_mon, NULL, NULL, 0);
     while (ev == ZMQ_EVENT_DISCONNECTED)
-        ev = next_event (server_mon, NULL, NULL, 0);
+        ev = tu_monitor_event (server_mon, NULL, NULL, 0);
     CHECK_EQ_INT (ev, ZMQ_EVENT_MONITOR_STOPPED);
     zmq_close (client_mon);
     zmq_close (server_mon);
@@ -165,7 +135,7 @@ TEST (refused_connect_reports_closed_and_retried_with_the_interval)
     expect_event (mon, ZMQ_EVENT_CLOSED);
     uint32_t value = 0;
     char where[64];
-    CHECK_EQ_INT (next_event (mon, &value, where, sizeof where),
+    CHECK_EQ_INT (tu_monitor_event (mon, &value, where, sizeof where),
                   ZMQ_EVENT_CONNECT_RETRIED);
     CHECK_EQ_STR (where, ep);
     /* libzmq adds a random part below RECONNECT_IVL to the interval. */
@@ -209,8 +179,8 @@ TEST (connect_timeout_gives_up_on_a_connect_that_never_completes)
     struct pollfd first = {fillers[0], POLLOUT, 0};
     CHECK (poll (&first, 1, HU_PROMPT_MS) == 1);
     CHECK_ZMQ (zmq_connect (push, ep));
-    CHECK_EQ_INT (next_event (mon, NULL, NULL, 0), ZMQ_EVENT_CONNECT_DELAYED);
-    CHECK_EQ_INT (next_event (mon, NULL, NULL, 0), ZMQ_EVENT_CLOSED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_CONNECT_DELAYED);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_CLOSED);
     set_int (push, ZMQ_LINGER, 0);
     zmq_close (push);
     zmq_close (mon);
@@ -259,7 +229,7 @@ TEST (a_peer_with_another_mechanism_fails_with_mechanism_mismatch)
     HU_SEND (fd, g, sizeof g);
     expect_event (mon, ZMQ_EVENT_ACCEPTED);
     uint32_t value = 0;
-    CHECK_EQ_INT (next_event (mon, &value, NULL, 0),
+    CHECK_EQ_INT (tu_monitor_event (mon, &value, NULL, 0),
                   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     CHECK_EQ_INT ((int) value, ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
     expect_event (mon, ZMQ_EVENT_DISCONNECTED);
@@ -302,7 +272,7 @@ TEST (bind_failure_is_reported_with_its_errno)
     CHECK_EQ_INT (zmq_bind (b, ep), -1);
     uint32_t value = 0;
     char where[64];
-    CHECK_EQ_INT (next_event (mon, &value, where, sizeof where),
+    CHECK_EQ_INT (tu_monitor_event (mon, &value, where, sizeof where),
                   ZMQ_EVENT_BIND_FAILED);
     CHECK_EQ_INT ((int) value, EADDRINUSE);
     CHECK_EQ_STR (where, ep + strlen ("tcp://")); /* libzmq: the address part */
@@ -330,7 +300,7 @@ TEST (only_the_events_in_the_mask_are_sent_and_null_stops_the_monitor)
     CHECK_ZMQ (zmq_socket_monitor (s, NULL, 0));
     expect_event (mon, ZMQ_EVENT_MONITOR_STOPPED);
     set_int (mon, ZMQ_RCVTIMEO, 100);
-    CHECK_EQ_INT (next_event (mon, NULL, NULL, 0), -1);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), -1);
     set_int (peer, ZMQ_LINGER, 0);
     zmq_close (peer);
     zmq_close (s);

@@ -368,6 +368,40 @@ static int tu_main (const char *file_)
     return failed ? 1 : 0;
 }
 
+/*  Reads one version-1 monitor event from the socket m connected to a
+ *  zmq_socket_monitor endpoint: returns the event number (its value and
+ *  endpoint go to the outputs given), or -1 when none arrives within m's
+ *  ZMQ_RCVTIMEO. Checks the two-frame layout.  */
+__attribute__ ((unused)) static int
+tu_monitor_event (void *m_, uint32_t *value_, char *endpoint_, size_t cap_)
+{
+    unsigned char head[6];
+    int n = zmq_recv (m_, head, sizeof head, 0);
+    if (n < 0) {
+        CHECK_EQ_INT (zmq_errno (), EAGAIN);
+        return -1;
+    }
+    CHECK_EQ_INT (n, 6);
+    int more = 0;
+    size_t len = sizeof more;
+    CHECK_ZMQ (zmq_getsockopt (m_, ZMQ_RCVMORE, &more, &len));
+    CHECK_EQ_INT (more, 1);
+    uint16_t ev;
+    uint32_t v;
+    memcpy (&ev, head, 2);
+    memcpy (&v, head + 2, 4);
+    char ep[256];
+    n = CHECK_ZMQ (zmq_recv (m_, ep, sizeof ep - 1, 0));
+    ep[n < 255 ? n : 255] = 0;
+    CHECK_ZMQ (zmq_getsockopt (m_, ZMQ_RCVMORE, &more, &len));
+    CHECK_EQ_INT (more, 0);
+    if (value_)
+        *value_ = v;
+    if (endpoint_)
+        snprintf (endpoint_, cap_, "%s", ep);
+    return ev;
+}
+
 #define TEST_MAIN()                                                            \
     int main (void)                                                            \
     {                                                                          \
