@@ -678,6 +678,42 @@ impl Msg {
         }
     }
 
+    /// The payload belongs to this message alone (inline, or a heap block
+    /// no other message references), so writing it in place affects no one.
+    #[inline]
+    pub fn is_exclusive(&self) -> bool {
+        matches!(self.kind, KIND_INLINE | KIND_HEAP_SOLE)
+    }
+
+    /// Drops the first `n` payload bytes in place (CURVE: the box header in
+    /// front of a decrypted payload). Heap payloads only move their start.
+    pub fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.size());
+        if n == 0 {
+            return;
+        }
+        match self.kind {
+            KIND_INLINE => {
+                let len = self.len as usize;
+                // SAFETY: inline messages store `inline`; len <= INLINE_MAX.
+                unsafe { self.body.inline.copy_within(n..len, 0) };
+                self.len = (len - n) as u8;
+            }
+            KIND_HEAP | KIND_HEAP_SOLE | KIND_CONST => {
+                // SAFETY: these kinds store `heap`; n <= len keeps the
+                // pointer inside the payload, and the owner (not the
+                // pointer) is what frees it.
+                unsafe {
+                    let mut h = self.body.heap;
+                    h.ptr = h.ptr.add(n);
+                    h.len -= n;
+                    self.body.heap = h;
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Takes the content out, leaving an empty message behind (`zmq_msg_move`).
     #[inline]
     pub fn take(&mut self) -> Msg {
@@ -968,5 +1004,22 @@ mod tests {
     #[test]
     fn huge_size_reports_no_memory_instead_of_aborting() {
         assert_eq!(Msg::with_size(usize::MAX).err(), Some(Error::NoMemory));
+    }
+
+    #[test]
+    fn drop_front_trims_inline_and_heap_payloads() {
+        let mut a = Msg::from_slice(b"headerpayload").unwrap();
+        assert!(a.is_exclusive());
+        a.drop_front(6);
+        assert_eq!(a.data(), b"payload");
+        let big: Vec<u8> = (0..200u8).collect();
+        let mut b = Msg::from_slice(&big).unwrap();
+        assert!(b.is_exclusive());
+        b.drop_front(33);
+        assert_eq!(b.data(), &big[33..]);
+        let c = b.share();
+        assert!(!b.is_exclusive() && !c.is_exclusive());
+        b.drop_front(1000);
+        assert_eq!(b.size(), 0);
     }
 }

@@ -1,22 +1,25 @@
 //! Security mechanisms (RFC 23 §"Authentication and Confidentiality"), sans
 //! I/O. The session drives a [`Mechanism`]: it sends what `next_command`
-//! gives, feeds what the peer sends to `process_command`, and starts
-//! exchanging messages once `status` is `Ready`. After the handshake every
-//! message passes through `encode`/`decode`, where CURVE will box and unbox
-//! frames; NULL and PLAIN pass them through.
+//! gives, feeds what the peer sends to `process_command`, carries a server's
+//! ZAP request (`zap_request`) to the handler and its verdict back
+//! (`zap_reply`), and starts exchanging messages once `status` is `Ready`.
+//! After a CURVE handshake every frame passes through the mechanism's
+//! [`Codec`](super::curve::Codec), taken with `take_codec`.
 //!
-//! Implemented: NULL (RFC 23/37). PLAIN (RFC 24), CURVE (RFC 25/26) and the
-//! ZAP client (RFC 27) plug in here.
+//! One file each: NULL here (RFC 23/37), PLAIN in `plain.rs` (RFC 24),
+//! CURVE in `curve.rs` (RFC 25/26); ZAP (RFC 27) in `zap.rs`.
 
 use super::command::{self, Command};
+use super::zap::{ZapRequest, ZapStep};
 use super::ProtocolError;
-use crate::msg::Msg;
 
 /// Where a handshake stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Handshaking,
     Ready,
+    /// Failed: send what `next_command` still gives (an ERROR), then close.
+    Error,
 }
 
 /// What the local side brings to a handshake.
@@ -45,7 +48,10 @@ impl LocalProperties {
     }
 }
 
-/// One side of a security handshake, and the per-frame transform after it.
+/// The peer's properties, owned.
+pub type Properties = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One side of a security handshake.
 pub trait Mechanism: Send {
     /// The name in the greeting, compared byte for byte with the peer's.
     fn name(&self) -> &'static [u8];
@@ -64,14 +70,24 @@ pub trait Mechanism: Send {
     /// The properties the peer announced; valid once `Ready`.
     fn peer_properties(&self) -> &[(Vec<u8>, Vec<u8>)];
 
-    /// An outgoing message after the handshake (CURVE encrypts here).
-    fn encode(&mut self, msg: Msg) -> Result<Msg, ProtocolError> {
-        Ok(msg)
+    /// A ZAP request to send to the handler now (taken once).
+    fn zap_request(&mut self) -> Option<ZapRequest> {
+        None
     }
 
-    /// An incoming message after the handshake (CURVE decrypts here).
-    fn decode(&mut self, msg: Msg) -> Result<Msg, ProtocolError> {
-        Ok(msg)
+    /// The handler's status code for the request (200, 300, 400, 500).
+    fn zap_reply(&mut self, _status: u16) {}
+
+    /// No handler is bound: whether the handshake may go on without one
+    /// (`enforce` is ZMQ_ZAP_ENFORCE_DOMAIN). libzmq 4.3 lets NULL and
+    /// CURVE through unless enforced, and fails PLAIN.
+    fn zap_unavailable(&mut self, enforce: bool) -> bool {
+        !enforce
+    }
+
+    /// The per-frame box of an encrypting mechanism, once `Ready`.
+    fn take_codec(&mut self) -> Option<super::curve::Codec> {
+        None
     }
 }
 
@@ -79,12 +95,39 @@ pub trait Mechanism: Send {
 /// case-sensitive, as libzmq); a missing type is accepted, as libzmq does.
 pub type TypeCheck = Box<dyn Fn(&[u8]) -> bool + Send>;
 
-/// The NULL mechanism: both sides send READY with their properties.
+/// Parses the peer's metadata (READY or INITIATE) and checks its
+/// Socket-Type: InvalidMetadata for either failure, as libzmq (no event).
+pub fn accept_properties(data: &[u8], check: &TypeCheck) -> Result<Properties, ProtocolError> {
+    let props = command::parse_properties(data)?;
+    if let Some((_, t)) = props.iter().find(|(n, _)| *n == b"Socket-Type") {
+        if !check(t) {
+            return Err(ProtocolError::InvalidMetadata);
+        }
+    }
+    Ok(props
+        .into_iter()
+        .map(|(n, v)| (n.to_vec(), v.to_vec()))
+        .collect())
+}
+
+/// The peer's ERROR reason as libzmq reads it: a ZAP status code
+/// ("300"/"400"/"500") gives that code, anything else 0.
+pub fn peer_error(reason: &[u8]) -> ProtocolError {
+    ProtocolError::PeerError(match reason {
+        [d @ b'3'..=b'5', b'0', b'0'] => (d - b'0') as u16 * 100,
+        _ => 0,
+    })
+}
+
+/// The NULL mechanism: both sides send READY with their properties. With a
+/// ZAP domain the side that has it asks the handler before its READY.
 pub struct Null {
     local: LocalProperties,
     check: TypeCheck,
     ready_sent: bool,
-    peer: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    peer: Option<Properties>,
+    zap: ZapStep,
+    error_received: bool,
 }
 
 impl Null {
@@ -94,7 +137,18 @@ impl Null {
             check,
             ready_sent: false,
             peer: None,
+            zap: ZapStep::Off,
+            error_received: false,
         }
+    }
+
+    /// Consults ZAP (mechanism "NULL", no credentials) before READY.
+    pub fn with_zap(mut self) -> Null {
+        self.zap = ZapStep::Wanted(ZapRequest {
+            mechanism: b"NULL",
+            credentials: Vec::new(),
+        });
+        self
     }
 }
 
@@ -108,7 +162,10 @@ impl Mechanism for Null {
     }
 
     fn next_command(&mut self) -> Option<Vec<u8>> {
-        if self.ready_sent {
+        if let Some(e) = self.zap.error_command() {
+            return Some(e);
+        }
+        if self.ready_sent || self.zap.pending() || self.zap.refused() || self.error_received {
             return None;
         }
         self.ready_sent = true;
@@ -121,28 +178,25 @@ impl Mechanism for Null {
         if self.peer.is_some() {
             return Err(ProtocolError::UnexpectedCommand);
         }
-        let props = match Command::parse(body).map_err(|_| ProtocolError::MalformedCommandReady)? {
+        let props = match Command::parse(body).map_err(|e| match e {
+            ProtocolError::MalformedCommandError => e,
+            _ => ProtocolError::MalformedCommandReady,
+        })? {
             Command::Ready(p) => p,
-            Command::Error(_) => return Err(ProtocolError::Unspecified),
+            Command::Error(reason) => {
+                self.error_received = true;
+                return Err(peer_error(reason));
+            }
             _ => return Err(ProtocolError::UnexpectedCommand),
         };
-        let props = command::parse_properties(props)?;
-        if let Some((_, t)) = props.iter().find(|(n, _)| *n == b"Socket-Type") {
-            if !(self.check)(t) {
-                return Err(ProtocolError::InvalidMetadata);
-            }
-        }
-        self.peer = Some(
-            props
-                .into_iter()
-                .map(|(n, v)| (n.to_vec(), v.to_vec()))
-                .collect(),
-        );
+        self.peer = Some(accept_properties(props, &self.check)?);
         Ok(())
     }
 
     fn status(&self) -> Status {
-        if self.ready_sent && self.peer.is_some() {
+        if self.zap.refused() || self.error_received {
+            Status::Error
+        } else if self.ready_sent && self.peer.is_some() {
             Status::Ready
         } else {
             Status::Handshaking
@@ -151,6 +205,22 @@ impl Mechanism for Null {
 
     fn peer_properties(&self) -> &[(Vec<u8>, Vec<u8>)] {
         self.peer.as_deref().unwrap_or(&[])
+    }
+
+    fn zap_request(&mut self) -> Option<ZapRequest> {
+        self.zap.take_request()
+    }
+
+    fn zap_reply(&mut self, status: u16) {
+        self.zap.judged(status);
+    }
+
+    fn zap_unavailable(&mut self, enforce: bool) -> bool {
+        if enforce {
+            return false;
+        }
+        self.zap = ZapStep::Passed;
+        true
     }
 }
 
@@ -196,7 +266,11 @@ mod tests {
         );
         let mut err = Vec::new();
         command::encode_error(b"nope", &mut err);
-        assert!(a.process_command(&err).is_err());
+        assert_eq!(a.process_command(&err), Err(ProtocolError::PeerError(0)));
+        let mut err = Vec::new();
+        command::encode_error(b"400", &mut err);
+        let mut c = Null::new(local(b"PULL", None), Box::new(pull));
+        assert_eq!(c.process_command(&err), Err(ProtocolError::PeerError(400)));
         let mut ok = Null::new(local(b"PUSH", None), Box::new(|_| true));
         let ready = ok.next_command().unwrap();
         a.process_command(&ready).unwrap();
@@ -204,5 +278,28 @@ mod tests {
             a.process_command(&ready),
             Err(ProtocolError::UnexpectedCommand)
         );
+    }
+
+    #[test]
+    fn null_with_zap_sends_ready_only_after_the_handlers_200() {
+        let mut server = Null::new(local(b"PULL", None), Box::new(pull)).with_zap();
+        assert!(server.next_command().is_none());
+        let req = server.zap_request().unwrap();
+        assert_eq!(req.mechanism, b"NULL");
+        assert!(server.next_command().is_none());
+        server.zap_reply(200);
+        assert!(server.next_command().is_some());
+
+        let mut denied = Null::new(local(b"PULL", None), Box::new(pull)).with_zap();
+        denied.zap_request();
+        denied.zap_reply(400);
+        assert_eq!(denied.status(), Status::Error);
+        assert_eq!(denied.next_command().unwrap(), b"\x05ERROR\x03400");
+        assert!(denied.next_command().is_none());
+
+        let mut absent = Null::new(local(b"PULL", None), Box::new(pull)).with_zap();
+        absent.zap_request();
+        assert!(absent.zap_unavailable(false));
+        assert!(absent.next_command().is_some());
     }
 }

@@ -5,9 +5,12 @@
 //! never a panic, and sizes are checked before anything is allocated.
 
 pub mod command;
+pub mod curve;
 pub mod frame;
 pub mod greeting;
 pub mod mechanism;
+pub mod plain;
+pub mod zap;
 
 /// Why a connection is being dropped, with the value libzmq reports in the
 /// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` monitor event.
@@ -31,6 +34,17 @@ pub enum ProtocolError {
     MessageTooLarge,
     /// Reserved flag bits or a command with MORE set.
     BadFrame,
+    /// The ZAP handler's reply broke RFC 27 (libzmq's ZAP_* codes).
+    ZapUnspecified,
+    ZapMalformedReply,
+    ZapBadRequestId,
+    ZapBadVersion,
+    ZapInvalidStatusCode,
+    ZapInvalidMetadata,
+    /// The peer sent ERROR during the handshake, with a ZAP status code
+    /// (300/400/500) as its reason or 0 for any other reason: libzmq
+    /// reports HANDSHAKE_FAILED_AUTH for a code and no protocol event.
+    PeerError(u16),
 }
 
 impl ProtocolError {
@@ -42,7 +56,8 @@ impl ProtocolError {
         Some(match self {
             ProtocolError::MessageTooLarge
             | ProtocolError::BadFrame
-            | ProtocolError::InvalidMetadata => return None,
+            | ProtocolError::InvalidMetadata
+            | ProtocolError::PeerError(_) => return None,
             ProtocolError::Unspecified => 0x1000_0000,
             ProtocolError::UnexpectedCommand => 0x1000_0001,
             ProtocolError::InvalidSequence => 0x1000_0002,
@@ -56,6 +71,12 @@ impl ProtocolError {
             ProtocolError::MalformedCommandWelcome => 0x1000_0017,
             ProtocolError::Cryptographic => 0x1100_0001,
             ProtocolError::MechanismMismatch => 0x1100_0002,
+            ProtocolError::ZapUnspecified => 0x2000_0000,
+            ProtocolError::ZapMalformedReply => 0x2000_0001,
+            ProtocolError::ZapBadRequestId => 0x2000_0002,
+            ProtocolError::ZapBadVersion => 0x2000_0003,
+            ProtocolError::ZapInvalidStatusCode => 0x2000_0004,
+            ProtocolError::ZapInvalidMetadata => 0x2000_0005,
         })
     }
 }
