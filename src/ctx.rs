@@ -380,6 +380,15 @@ impl Ctx {
         }
     }
 
+    /// The socket bound to an inproc name, if any: its mailbox and marks.
+    /// Nothing is parked when the name is unbound (the ZAP handler lookup).
+    pub fn inproc_lookup(&self, name: &[u8]) -> Option<(OwnerMailbox, InprocPeer)> {
+        match self.inproc.lock().get(name) {
+            Some(InprocEntry::Bound { mailbox, hwm, .. }) => Some((mailbox.clone(), hwm.clone())),
+            _ => None,
+        }
+    }
+
     /// Looks up where an inproc connect goes. When nobody has bound the name
     /// yet, `park` is called to produce the binder's end of a new pipe, which
     /// waits here until a bind (connect-before-bind works, as in libzmq).

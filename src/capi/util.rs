@@ -41,7 +41,7 @@ pub unsafe extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch
 }
 
 /// Capabilities this build provides, by `zmq_has` name.
-const CAPABILITIES: &[&[u8]] = &[b"ipc"];
+const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve"];
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {
@@ -87,21 +87,59 @@ pub unsafe extern "C" fn zmq_z85_decode(dest: *mut u8, string: *const c_char) ->
     }
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn zmq_curve_keypair(
-    _z85_public_key: *mut c_char,
-    _z85_secret_key: *mut c_char,
-) -> c_int {
-    // CURVE arrives with the security issue; until then, as libzmq without it.
-    ffi! { Err::<c_int, _>(Error::NotSupported) }
+/// Writes `key` as 40 Z85 characters and a NUL at `dest`.
+///
+/// # Safety
+/// `dest` is valid for 41 bytes.
+unsafe fn write_z85_key(dest: *mut c_char, key: &[u8; 32]) -> Result<(), Error> {
+    let text = z85::encode(key).ok_or(Error::Invalid)?;
+    // SAFETY: the caller's promise: 41 writable bytes (40 + NUL).
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), dest.cast::<u8>(), text.len());
+        *dest.add(text.len()) = 0;
+    }
+    Ok(())
 }
 
+/// A new CURVE key pair, each key as 40 Z85 characters plus NUL.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_curve_keypair(
+    z85_public_key: *mut c_char,
+    z85_secret_key: *mut c_char,
+) -> c_int {
+    ffi! {
+        if z85_public_key.is_null() || z85_secret_key.is_null() {
+            return Err(Error::Invalid);
+        }
+        let (public, secret) = crate::zmtp::curve::keypair().map_err(|_| Error::Os(libc::EIO))?;
+        // SAFETY: the caller provides 41 bytes at each, as documented.
+        unsafe {
+            write_z85_key(z85_public_key, &public)?;
+            write_z85_key(z85_secret_key, &secret)?;
+        }
+        Ok(0)
+    }
+}
+
+/// The public key of a Z85 secret key, as 40 Z85 characters plus NUL.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_curve_public(
-    _z85_public_key: *mut c_char,
-    _z85_secret_key: *const c_char,
+    z85_public_key: *mut c_char,
+    z85_secret_key: *const c_char,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::NotSupported) }
+    ffi! {
+        if z85_public_key.is_null() {
+            return Err(Error::Invalid);
+        }
+        // SAFETY: a NUL-terminated string, as documented.
+        let text = unsafe { c_str(z85_secret_key) }?;
+        let bytes = z85::decode(text).ok_or(Error::Invalid)?;
+        let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::Invalid)?;
+        let public = crate::zmtp::curve::public_key(&secret);
+        // SAFETY: the caller provides 41 bytes.
+        unsafe { write_z85_key(z85_public_key, &public) }?;
+        Ok(0)
+    }
 }
 
 // ---- atomic counters ----------------------------------------------------

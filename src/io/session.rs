@@ -31,7 +31,10 @@ use crate::zmtp::frame::{self, Decoder};
 use crate::zmtp::greeting::{
     self, Detection, Greeting, PeerVersion, GREETING_SIZE, SIGNATURE_SIZE,
 };
+use crate::zmtp::curve::{self, Codec, CurveClient, CurveServer};
 use crate::zmtp::mechanism::{LocalProperties, Mechanism, Null, Status};
+use crate::zmtp::plain::{PlainClient, PlainServer};
+use crate::zmtp::zap::{self, ZapRequest};
 use crate::zmtp::ProtocolError;
 
 /// What a session needs to know about its socket, copied at bind/connect.
@@ -95,6 +98,47 @@ pub struct SessionConfig {
     pub socks: Option<super::socks::SocksRequest>,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
+    /// The security mechanism and its keys or credentials.
+    pub security: Security,
+    /// ZMQ_ZAP_DOMAIN (a non-empty one makes NULL consult ZAP) and
+    /// ZMQ_ZAP_ENFORCE_DOMAIN (no handler fails the handshake).
+    pub zap_domain: Vec<u8>,
+    pub zap_enforce: bool,
+    /// Opens a pipe to the context's ZAP handler (`inproc://zeromq.zap.01`),
+    /// None when nobody is bound there.
+    pub zap: ZapConnector,
+}
+
+/// What a session's handshake uses, from the socket's security options.
+#[derive(Debug, Clone, Default)]
+pub enum Security {
+    #[default]
+    Null,
+    PlainClient {
+        username: Vec<u8>,
+        password: Vec<u8>,
+    },
+    PlainServer,
+    CurveClient {
+        public: [u8; 32],
+        secret: [u8; 32],
+        server: [u8; 32],
+    },
+    CurveServer {
+        secret: [u8; 32],
+    },
+}
+
+/// Opens a pipe to the ZAP handler: the session's end, the handler's end
+/// already attached to its socket. Built by the socket (which knows the
+/// context), so sessions need not.
+#[derive(Clone)]
+pub struct ZapConnector(pub Arc<dyn Fn() -> Option<PipeEnd> + Send + Sync>);
+
+impl std::fmt::Debug for ZapConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZapConnector")
+    }
 }
 
 /// ZMQ_IPC_FILTER_*: the credentials an accepted ipc peer may have.
@@ -282,6 +326,18 @@ pub struct Session {
     timer_request: Option<Instant>,
     /// `cfg.raw`, kept here: it is read per outbound message.
     raw: bool,
+    /// Outbound messages need more than framing: raw (STREAM) or boxed
+    /// (CURVE). One flag for the per-message check.
+    transform: bool,
+    /// CURVE's MESSAGE box once the handshake is done.
+    codec: Option<Box<Codec>>,
+    /// The pipe to the ZAP handler while a request is out, the reply's
+    /// frames so far, and whether decoding waits for the verdict.
+    zap_pipe: Option<PipeEnd>,
+    zap_frames: Vec<(Vec<u8>, bool)>,
+    zap_waiting: bool,
+    /// The handler's User-Id and metadata, for the connection's properties.
+    zap_props: Option<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>,
     /// The SOCKS5 handshake in progress, and the bytes of its next reply
     /// read so far.
     socks: Option<super::socks::Socks5>,
@@ -373,6 +429,12 @@ impl Session {
             timer_request: None,
             socks: None,
             socks_in: Vec::new(),
+            transform: raw,
+            codec: None,
+            zap_pipe: None,
+            zap_frames: Vec::new(),
+            zap_waiting: false,
+            zap_props: None,
         }
     }
 
@@ -433,7 +495,7 @@ impl Session {
             self.next_ping = Some(now + ivl);
             let mut body = Vec::new();
             command::encode(b"PING", &self.cfg.heartbeat_ttl_ds.to_be_bytes(), &mut body);
-            push_frame(&body, false, true, &mut self.out);
+            self.push_command(&body);
             if self.flush_out(reactor).is_err() {
                 return self.disconnected(reactor);
             }
@@ -485,10 +547,22 @@ impl Session {
     fn protocol_error(&mut self, e: ProtocolError) {
         if self.phase != Phase::Active && !self.protocol_failed {
             self.protocol_failed = true;
+            if let ProtocolError::PeerError(code @ 300..=599) = e {
+                // An ERROR from the server with a ZAP status code.
+                self.emit(event::HANDSHAKE_FAILED_AUTH, code as u64);
+            } else if let Some(code) = e.event_value() {
+                self.emit(event::HANDSHAKE_FAILED_PROTOCOL, code as u64);
+            }
+        } else if self.phase == Phase::Active && self.codec.is_some() {
+            // A bad box after the handshake: libzmq reports it too.
             if let Some(code) = e.event_value() {
                 self.emit(event::HANDSHAKE_FAILED_PROTOCOL, code as u64);
             }
         }
+    }
+
+    pub fn zap_pipe_id(&self) -> Option<crate::pipe::PipeId> {
+        self.zap_pipe.as_ref().map(PipeEnd::id)
     }
 
     pub fn pipe_id(&self) -> Option<crate::pipe::PipeId> {
@@ -604,7 +678,11 @@ impl Session {
             return self.start_raw(reactor);
         }
         self.phase = Phase::Greeting;
-        self.mechanism = Some(self.new_mechanism());
+        self.reset_security();
+        match self.new_mechanism() {
+            Some(m) => self.mechanism = Some(m),
+            None => return self.disconnected(reactor),
+        }
         self.greeting_len = 0;
         self.greeting_sent = false;
         self.decoder =
@@ -822,6 +900,7 @@ impl Session {
         }
         self.protocol_failed = false;
         self.fail_errno = 0;
+        self.reset_security();
         self.handshake_deadline = None;
         self.connect_deadline = None;
         self.next_ping = None;
@@ -970,7 +1049,12 @@ impl Session {
 
     /// A command about the session's pipe, routed here by the I/O thread.
     pub fn on_pipe_command(&mut self, reactor: &Reactor, cmd: Command) -> Next {
+        let zap_id = self.zap_pipe_id();
         match cmd {
+            Command::ActivateRead(id) | Command::PipeTerm(id) if Some(id) == zap_id => {
+                return self.zap_readable(reactor);
+            }
+            Command::ActivateWrite(id) if Some(id) == zap_id => return self.after_io(reactor),
             Command::ActivateRead(_)
                 if self.phase == Phase::Active && self.pump_out(reactor).is_err() =>
             {
@@ -1145,8 +1229,8 @@ impl Session {
     /// of `msg`).
     #[inline]
     fn queue_out(&mut self, msg: &mut Msg, v31: bool) {
-        if self.raw {
-            return self.queue_out_raw(msg);
+        if self.transform {
+            return self.queue_out_transformed(msg, v31);
         }
         if msg.size() >= OUT_ZERO_COPY_MIN && msg.flags() & flags::SUBSCRIPTION == 0 {
             let mut header = [0u8; frame::MAX_HEADER];
@@ -1163,9 +1247,50 @@ impl Session {
         encode_outbound(msg, v31, &mut self.out);
     }
 
-    /// STREAM: the bytes alone, large ones straight from the message.
+    /// Raw (STREAM) or boxed (CURVE) output.
     #[cold]
     #[inline(never)]
+    fn queue_out_transformed(&mut self, msg: &mut Msg, v31: bool) {
+        if self.raw {
+            return self.queue_out_raw(msg);
+        }
+        let Some(codec) = self.codec.as_deref_mut() else {
+            return;
+        };
+        let mut f = 0;
+        if msg.more() {
+            f |= curve::message_flags::MORE;
+        }
+        if msg.flags() & flags::COMMAND != 0 {
+            f |= curve::message_flags::COMMAND;
+        }
+        // A subscription goes to a 3.1 peer as a boxed SUBSCRIBE/CANCEL
+        // command, to a 3.0 peer as a boxed 0x01/0x00 message (libzmq).
+        let sub = (v31 && msg.flags() & flags::SUBSCRIPTION != 0)
+            .then(|| crate::socket::subscriptions::parse(msg.data()))
+            .flatten();
+        // Encoding fails only when 2^64 nonces are used up.
+        let _ = match sub {
+            Some((on, topic)) => {
+                let name: &[u8] = if on { b"\x09SUBSCRIBE" } else { b"\x06CANCEL" };
+                codec.encode(f | curve::message_flags::COMMAND, &[name, topic], &mut self.out)
+            }
+            None => codec.encode(f, &[msg.data()], &mut self.out),
+        };
+        *msg = Msg::new();
+    }
+
+    /// A command frame after the handshake (PING, PONG), boxed for CURVE.
+    fn push_command(&mut self, body: &[u8]) {
+        match self.codec.as_deref_mut() {
+            Some(c) => {
+                let _ = c.encode(curve::message_flags::COMMAND, &[body], &mut self.out);
+            }
+            None => push_frame(body, false, true, &mut self.out),
+        }
+    }
+
+    /// STREAM: the bytes alone, large ones straight from the message.
     fn queue_out_raw(&mut self, msg: &mut Msg) {
         if msg.size() >= OUT_ZERO_COPY_MIN {
             self.out_bodies.push(self.out.len(), msg.take());
@@ -1223,6 +1348,9 @@ impl Session {
         }
         self.set_read_paused(reactor, false)?;
         loop {
+            if self.zap_waiting {
+                return self.read_while_zap_decides(reactor);
+            }
             let read = {
                 let stream = self.stream.as_mut().ok_or(())?;
                 let consumed = self.inbuf.as_ref().map_or(0, |b| b.filled().len()) == self.in_pos;
@@ -1290,6 +1418,37 @@ impl Session {
         }
     }
 
+    /// While the ZAP handler decides, bytes are only buffered (so that a
+    /// peer who leaves is noticed, as libzmq notices it: EPIPE); reading
+    /// pauses once the buffer is full.
+    fn read_while_zap_decides(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        let buf = match self.inbuf.as_mut() {
+            Some(b) => b,
+            None => prepare_inbuf(&mut self.inbuf, &mut self.in_pos)?,
+        };
+        let spare = buf.spare_mut();
+        if spare.is_empty() {
+            return self.set_read_paused(reactor, true);
+        }
+        let stream = self.stream.as_mut().ok_or(())?;
+        match stream.read(spare) {
+            Ok(0) => {
+                self.fail_errno = libc::EPIPE;
+                Err(())
+            }
+            Ok(n) => {
+                buf.advance(n);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => {
+                self.fail_errno = e.raw_os_error().unwrap_or(0);
+                Err(())
+            }
+        }
+    }
+
     /// Processes `inbuf[in_pos..]`. Returns Ok(false) when the pipe is full
     /// (stop reading), Ok(true) when everything was consumed.
     fn process_buffered(&mut self, reactor: &Reactor) -> Result<bool, ()> {
@@ -1300,7 +1459,7 @@ impl Session {
         }
         loop {
             let filled = self.inbuf.as_ref().map_or(&[][..], |b| b.filled());
-            if self.in_pos >= filled.len() && !self.decoder.has_ready() {
+            if (self.in_pos >= filled.len() && !self.decoder.has_ready()) || self.zap_waiting {
                 break;
             }
             match self.phase {
@@ -1347,16 +1506,26 @@ impl Session {
                     let mut handshake_done = false;
                     let mut pong: Vec<Vec<u8>> = Vec::new();
                     let mut peer_ttl_ds = 0u16;
+                    let mut box_error: Option<ProtocolError> = None;
                     let used = {
                         let phase = &mut self.phase;
                         let pipe_slot = &mut self.pipe;
                         let pending = &mut self.pending_in;
                         let metadata = &self.metadata;
+                        let codec = &mut self.codec;
+                        let box_error = &mut box_error;
                         let mut handshake_msg: Option<Msg> = None;
                         let mut sink = |msg: &mut Msg| {
                             if *phase == Phase::Handshake {
                                 handshake_msg = Some(msg.take());
                                 return false; // handled below, outside the decoder
+                            }
+                            if let Some(c) = codec.as_deref_mut() {
+                                if let Err(e) = unbox(c, msg) {
+                                    *box_error = Some(e);
+                                    failed = true;
+                                    return false;
+                                }
                             }
                             // Commands: SUBSCRIBE/CANCEL become data
                             // messages, PING is answered, others ignored.
@@ -1408,6 +1577,9 @@ impl Session {
                     };
                     self.in_pos += used;
                     if failed {
+                        if let Some(e) = box_error {
+                            self.protocol_error(e);
+                        }
                         return Err(());
                     }
                     // One check per decoded batch, not per message.
@@ -1421,7 +1593,7 @@ impl Session {
                     for ctx in pong {
                         let mut body = Vec::new();
                         command::encode(b"PONG", &ctx, &mut body);
-                        push_frame(&body, false, true, &mut self.out);
+                        self.push_command(&body);
                     }
                     if let Some(p) = self.pipe.as_mut() {
                         p.flush();
@@ -1433,6 +1605,10 @@ impl Session {
                         self.start_heartbeats();
                         self.pump_out(reactor)?;
                         continue;
+                    }
+                    if self.zap_waiting {
+                        // Nothing more is decoded until the handler answers.
+                        return Ok(true);
                     }
                     if stalled {
                         return Ok(false);
@@ -1463,9 +1639,9 @@ impl Session {
         true
     }
 
-    /// The mechanism for a new handshake, as the socket's options say.
-    /// Only NULL exists so far; PLAIN and CURVE plug in here.
-    fn new_mechanism(&self) -> Box<dyn Mechanism> {
+    /// The mechanism for a new handshake, as the socket's options say
+    /// (None: no randomness for CURVE's transient key).
+    fn new_mechanism(&self) -> Option<Box<dyn Mechanism>> {
         let t = self.cfg.socket_type;
         let identity = matches!(t, kind::REQ | kind::DEALER | kind::ROUTER)
             .then(|| self.cfg.routing_id.clone());
@@ -1474,10 +1650,139 @@ impl Session {
             identity,
             app: self.cfg.app_metadata.clone(),
         };
-        Box::new(Null::new(
-            local,
-            Box::new(move |peer: &[u8]| compatible(t, peer)),
-        ))
+        let check: crate::zmtp::mechanism::TypeCheck =
+            Box::new(move |peer: &[u8]| compatible(t, peer));
+        Some(match &self.cfg.security {
+            Security::Null if self.cfg.zap_domain.is_empty() => Box::new(Null::new(local, check)),
+            Security::Null => Box::new(Null::new(local, check).with_zap()),
+            Security::PlainClient { username, password } => {
+                Box::new(PlainClient::new(local, check, username, password))
+            }
+            Security::PlainServer => Box::new(PlainServer::new(local, check)),
+            Security::CurveClient {
+                public,
+                secret,
+                server,
+            } => Box::new(CurveClient::new(local, check, *public, *secret, *server).ok()?),
+            Security::CurveServer { secret } => Box::new(CurveServer::new(local, check, *secret)),
+        })
+    }
+
+    /// Forgets the last connection's box and ZAP exchange.
+    fn reset_security(&mut self) {
+        self.codec = None;
+        self.transform = self.raw;
+        if let Some(p) = self.zap_pipe.take() {
+            p.close();
+        }
+        self.zap_frames.clear();
+        self.zap_waiting = false;
+        self.zap_props = None;
+    }
+
+    /// Sends a server mechanism's ZAP request to the handler. With no
+    /// handler the mechanism decides (libzmq 4.3: NULL and CURVE go on
+    /// unless ZAP_ENFORCE_DOMAIN; PLAIN fails), a failure being
+    /// HANDSHAKE_FAILED_NO_DETAIL with EFAULT as in libzmq.
+    fn ask_zap(&mut self, req: ZapRequest) -> Result<(), ()> {
+        let Some(mut pipe) = (self.cfg.zap.0)() else {
+            let enforce = self.cfg.zap_enforce;
+            if self
+                .mechanism
+                .as_mut()
+                .is_some_and(|m| m.zap_unavailable(enforce))
+            {
+                return Ok(());
+            }
+            self.emit(event::HANDSHAKE_FAILED_NO_DETAIL, libc::EFAULT as u64);
+            self.protocol_failed = true;
+            return Err(());
+        };
+        pipe.set_owner(self.io_mailbox.clone());
+        let frames = req.frames(
+            &self.cfg.zap_domain,
+            self.peer_address.as_bytes(),
+            &self.cfg.routing_id,
+        );
+        let last = frames.len() - 1;
+        for (i, f) in frames.iter().enumerate() {
+            let mut m = Msg::from_slice(f).map_err(|_| ())?;
+            if i < last {
+                m.set_flags(flags::MORE);
+            }
+            pipe.write(m);
+        }
+        pipe.flush();
+        // A read attempt on the empty pipe marks us asleep, so the
+        // handler's reply wakes us (ActivateRead).
+        let _ = pipe.check_read();
+        self.zap_pipe = Some(pipe);
+        self.zap_waiting = true;
+        Ok(())
+    }
+
+    /// The ZAP handler wrote to us: once its reply is complete, act on it.
+    fn zap_readable(&mut self, reactor: &Reactor) -> Next {
+        let Some(pipe) = self.zap_pipe.as_mut() else {
+            return self.after_io(reactor);
+        };
+        let mut complete = false;
+        while self.zap_frames.len() < zap::REPLY_FRAMES {
+            let Some(m) = pipe.read() else {
+                break;
+            };
+            let more = m.more();
+            self.zap_frames.push((m.data().to_vec(), more));
+            if !more {
+                complete = true;
+                break;
+            }
+        }
+        complete |= self.zap_frames.len() == zap::REPLY_FRAMES;
+        if !complete {
+            if pipe.is_terminated() {
+                // The handler went away without a whole reply: the
+                // handshake stays stuck, as libzmq's does, until the peer
+                // leaves or HANDSHAKE_IVL ends it.
+                if let Some(p) = self.zap_pipe.take() {
+                    p.close();
+                }
+            }
+            return self.after_io(reactor);
+        }
+        let frames = std::mem::take(&mut self.zap_frames);
+        if let Some(p) = self.zap_pipe.take() {
+            p.close();
+        }
+        self.zap_waiting = false;
+        let reply = match zap::parse_reply(&frames) {
+            Ok(r) => r,
+            Err(e) => {
+                self.protocol_error(e);
+                return self.disconnected(reactor);
+            }
+        };
+        if reply.status != 200 {
+            self.emit(event::HANDSHAKE_FAILED_AUTH, reply.status as u64);
+            self.protocol_failed = true;
+        }
+        self.zap_props = Some((reply.user_id, reply.metadata));
+        if let Some(m) = self.mechanism.as_mut() {
+            m.zap_reply(reply.status);
+        }
+        if self.send_handshake_commands().is_err() {
+            return self.disconnected(reactor);
+        }
+        let ready = self.mechanism.as_ref().map(|m| m.status()) == Some(Status::Ready);
+        if ready && self.complete_ready(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        // Decode what waited behind the verdict (the peer's next commands
+        // or, once ready, its messages).
+        if self.flush_out(reactor).is_err() || self.read_input(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        self.after_io(reactor)
     }
 
     /// Our full ZMTP 3.1 greeting.
@@ -1562,18 +1867,31 @@ impl Session {
                     return Err(());
                 }
                 self.peer_minor = if g.version == PeerVersion::V3_0 { 0 } else { 1 };
-                self.send_handshake_commands();
+                self.send_handshake_commands()?;
                 self.phase = Phase::Handshake;
                 self.flush_out(reactor)
             }
         }
     }
 
-    /// Sends whatever handshake commands the mechanism has ready.
-    fn send_handshake_commands(&mut self) {
+    /// Sends a ZAP request the mechanism has, then whatever handshake
+    /// commands it has ready. Err: the handshake failed (a refusal's ERROR
+    /// is written first, as far as the kernel takes it at once).
+    fn send_handshake_commands(&mut self) -> Result<(), ()> {
+        if let Some(req) = self.mechanism.as_mut().and_then(|m| m.zap_request()) {
+            self.ask_zap(req)?;
+        }
         while let Some(body) = self.mechanism.as_mut().and_then(|m| m.next_command()) {
             push_frame(&body, false, true, &mut self.out);
         }
+        if self.mechanism.as_ref().map(|m| m.status()) == Some(Status::Error) {
+            self.protocol_failed = true;
+            if let Some(stream) = self.stream.as_mut() {
+                let _ = stream.write(&self.out[self.out_pos.min(self.out.len())..]);
+            }
+            return Err(());
+        }
+        Ok(())
     }
 
     /// A handshake frame from the peer. Ok(true) once the handshake is done.
@@ -1601,11 +1919,18 @@ impl Session {
             self.protocol_error(e);
             return Err(());
         }
-        if mech.status() != Status::Ready {
-            // A multi-step mechanism: answer and wait for the next command.
-            self.send_handshake_commands();
+        // Answer (a ZAP request may go out first, and hold the answer).
+        self.send_handshake_commands()?;
+        if self.mechanism.as_ref().map(|m| m.status()) != Some(Status::Ready) {
             return Ok(false);
         }
+        self.mechanism_ready().map(|()| true)
+    }
+
+    /// The mechanism is ready: the connection's properties (the peer's,
+    /// the ZAP handler's User-Id and metadata), the box if any, the pipe.
+    fn mechanism_ready(&mut self) -> Result<(), ()> {
+        let mech = self.mechanism.as_mut().ok_or(())?;
         let props = mech.peer_properties();
         let identity = props
             .iter()
@@ -1616,8 +1941,30 @@ impl Session {
         for (n, v) in props {
             meta.set(n, v);
         }
-        self.send_handshake_commands();
-        self.finish_handshake(identity, meta).map(|()| true)
+        // libzmq's order of precedence: Peer-Address, then ZAP's, then the
+        // peer's own (a peer cannot claim a User-Id).
+        if let Some((user, zap_meta)) = &self.zap_props {
+            for (n, v) in zap_meta {
+                meta.set(n, v);
+            }
+            meta.set(b"User-Id", user);
+        }
+        if let Some(codec) = mech.take_codec() {
+            self.codec = Some(Box::new(codec));
+            self.transform = true;
+        }
+        self.finish_handshake(identity, meta)
+    }
+
+    /// A handshake that completed outside the decoder (after a ZAP reply):
+    /// what process_buffered does when complete_handshake says done.
+    fn complete_ready(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        self.mechanism_ready()?;
+        self.phase = Phase::Active;
+        self.handshake_deadline = None;
+        self.notify_router(ROUTER_NOTIFY_CONNECT);
+        self.start_heartbeats();
+        self.pump_out(reactor)
     }
 
     /// The handshake succeeded: record the peer's properties and connect the
@@ -1679,6 +2026,9 @@ impl Drop for Session {
         if let Some(p) = self.pipe.take() {
             p.close();
         }
+        if let Some(p) = self.zap_pipe.take() {
+            p.close();
+        }
     }
 }
 
@@ -1717,7 +2067,36 @@ fn classify(msg: Msg) -> Inbound {
     }
 }
 
-/// Appends one frame with the given body.
+/// Opens a CURVE MESSAGE into the message it carries: in place when the
+/// payload is the message's alone, else into a new message (a shared read
+/// buffer is not written). The inner flags become the message's.
+fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolError> {
+    let f = if msg.is_exclusive() {
+        let f = codec.decode(msg.data_mut())?;
+        msg.drop_front(curve::MESSAGE_OVERHEAD);
+        f
+    } else {
+        let body = msg.data();
+        let split = (curve::MESSAGE_OVERHEAD - 1).min(body.len());
+        let mut plain = Msg::with_size(body.len() - split).map_err(|_| ProtocolError::Unspecified)?;
+        plain.data_mut().copy_from_slice(&body[split..]);
+        let f = codec.decode_split(&body[..split], plain.data_mut())?;
+        plain.drop_front(1);
+        *msg = plain;
+        f
+    };
+    let mut out = 0;
+    if f & curve::message_flags::MORE != 0 {
+        out |= flags::MORE;
+    }
+    if f & curve::message_flags::COMMAND != 0 {
+        out |= flags::COMMAND;
+    }
+    msg.reset_flags(flags::MORE | flags::COMMAND);
+    msg.set_flags(out);
+    Ok(())
+}
+
 /// Makes `inbuf` ready for a read into its spare tail: reuses it from the
 /// start when no message references it any more, keeps filling its tail
 /// while there is room, else starts a new buffer (the old one lives on in

@@ -230,6 +230,9 @@ impl IoThread {
             if let Some(id) = entry.session.pipe_id() {
                 self.pipes.insert(id, token);
             }
+            if let Some(id) = entry.session.zap_pipe_id() {
+                self.pipes.insert(id, token);
+            }
         }
         match next {
             Next::Continue => {}
@@ -240,6 +243,9 @@ impl IoThread {
             Next::Close => {
                 if let Some(entry) = self.sessions.remove(&token) {
                     if let Some(id) = entry.session.pipe_id() {
+                        self.pipes.remove(&id);
+                    }
+                    if let Some(id) = entry.session.zap_pipe_id() {
                         self.pipes.remove(&id);
                     }
                     drop(entry);

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::{Ctx, InprocPeer, InprocTarget, PendingPipe, SocketId};
 use crate::error::{Error, Result};
-use crate::io::session::{IpcFilters, SessionConfig};
+use crate::io::session::{IpcFilters, Security, SessionConfig, ZapConnector};
 use crate::io::thread::IoRequest;
 use crate::io::transport::{self, Target};
 use crate::mailbox::Mailbox;
@@ -635,6 +635,25 @@ impl Socket {
             hiccup_msg: (o.can_recv_hiccup_msg && !o.hiccup_msg.is_empty())
                 .then(|| o.hiccup_msg.clone()),
             secure: !o.zap_domain.is_empty() || o.mechanism != options::Mechanism::Null,
+            security: match (o.mechanism, o.as_server) {
+                (options::Mechanism::Null, _) => Security::Null,
+                (options::Mechanism::Plain, true) => Security::PlainServer,
+                (options::Mechanism::Plain, false) => Security::PlainClient {
+                    username: o.plain_username.clone(),
+                    password: o.plain_password.clone(),
+                },
+                (options::Mechanism::Curve, true) => Security::CurveServer {
+                    secret: o.curve_secret_key,
+                },
+                (options::Mechanism::Curve, false) => Security::CurveClient {
+                    public: o.curve_public_key,
+                    secret: o.curve_secret_key,
+                    server: o.curve_server_key,
+                },
+            },
+            zap_domain: o.zap_domain.clone(),
+            zap_enforce: o.zap_enforce_domain,
+            zap: zap_connector(&self.ctx),
             app_metadata: o
                 .app_metadata
                 .iter()
@@ -867,6 +886,23 @@ impl Socket {
         }
         self.ctx.unregister_socket(self.id);
     }
+}
+
+/// Opens pipes to the context's ZAP handler for this socket's sessions. It
+/// holds the context weakly: sessions outliving it find no handler.
+fn zap_connector(ctx: &Arc<Ctx>) -> ZapConnector {
+    let ctx = Arc::downgrade(ctx);
+    ZapConnector(Arc::new(move || {
+        let ctx = ctx.upgrade()?;
+        let (mailbox, _) = ctx.inproc_lookup(b"zeromq.zap.01")?;
+        // No HWM on either side (libzmq's ZAP pipe has none); the handler's
+        // socket sees a peer with an empty routing id.
+        let (ours, mut theirs) = crate::pipe::pipe_pair([0, 0]);
+        theirs.routing_id = Vec::new();
+        theirs.set_owner(mailbox.clone());
+        mailbox.send(Command::Attach(Box::new(theirs)));
+        Some(ours)
+    }))
 }
 
 /// An inproc direction's queue capacity from the writer's SNDHWM and the

@@ -445,16 +445,13 @@ pub struct CurveServer {
 }
 
 impl CurveServer {
-    pub fn new(
-        local: LocalProperties,
-        check: TypeCheck,
-        public: [u8; KEY_SIZE],
-        secret: [u8; KEY_SIZE],
-    ) -> CurveServer {
+    /// The public key is derived from the secret one, as libzmq's server
+    /// does (its ZMQ_CURVE_PUBLICKEY is not needed, and not trusted).
+    pub fn new(local: LocalProperties, check: TypeCheck, secret: [u8; KEY_SIZE]) -> CurveServer {
         CurveServer {
             local,
             check,
-            public,
+            public: public_key(&secret),
             secret,
             client_transient: [0; KEY_SIZE],
             t_secret: [0; KEY_SIZE],
@@ -677,7 +674,8 @@ mod tests {
             server_key_seen_by_client.unwrap_or(sp),
         )
         .unwrap();
-        let s = CurveServer::new(local(b"ROUTER"), Box::new(|t| t == b"DEALER"), sp, ss);
+        let s = CurveServer::new(local(b"ROUTER"), Box::new(|t| t == b"DEALER"), ss);
+        assert_eq!(s.public, sp);
         (c, s, cp)
     }
 
