@@ -627,6 +627,173 @@ static void heartbeat_idle (void *m)
     info ("heartbeat: connection kept for 1 s by PING/PONG");
 }
 
+/* ------------------------------------------------------------------ */
+/* security scenarios: plain, curve, curve-nozap, zap-deny, curve-badkey */
+/* Side a is the client, side b the server (with a ZAP handler in its
+ * process unless curve-nozap). Keys: the example pairs of zmq_curve(7). */
+
+#define SERVER_PUBLIC "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define SERVER_SECRET "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+#define CLIENT_PUBLIC "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+#define CLIENT_SECRET "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs"
+/* A valid key nobody holds the secret of (the wrong server key). */
+#define OTHER_PUBLIC "ARKGCfRrZ/ry*&d/mNOP+nqdDB!NWdyLu=vlsLiN"
+
+typedef struct
+{
+    void *rep;
+    int deny, handled, bad;
+    volatile int stop;
+} zap_run_t;
+
+static int is_security (const char *f)
+{
+    return f
+           && (strcmp (f, "plain") == 0 || strcmp (f, "curve") == 0
+               || strcmp (f, "curve-nozap") == 0 || strcmp (f, "zap-deny") == 0
+               || strcmp (f, "curve-badkey") == 0);
+}
+
+/* Receives one frame as a string ("" on error); *more tells if more follow. */
+static int zap_frame (void *s, char *buf, size_t cap, int *more)
+{
+    int n = zmq_recv (s, buf, cap - 1, 0);
+    size_t l = sizeof *more;
+    if (n < 0)
+        return -1;
+    buf[(size_t) n < cap - 1 ? (size_t) n : cap - 1] = 0;
+    zmq_getsockopt (s, ZMQ_RCVMORE, more, &l);
+    return n;
+}
+
+/* The ZAP handler (RFC 27): PLAIN admin/password and the client key for
+ * CURVE get 200 (user id "interop-user"), anything else 400; in "deny"
+ * mode everyone gets 400. Polls so that it can be stopped. */
+static void *zap_main (void *arg)
+{
+    zap_run_t *z = arg;
+    set_int (z->rep, ZMQ_RCVTIMEO, 100, "ZMQ_RCVTIMEO");
+    while (!z->stop) {
+        char f[8][256];
+        int lens[8], more = 1, n = 0, ok;
+        lens[0] = zap_frame (z->rep, f[0], sizeof f[0], &more);
+        if (lens[0] < 0)
+            continue;
+        n = 1;
+        while (more && n < 8) {
+            lens[n] = zap_frame (z->rep, f[n], sizeof f[n], &more);
+            if (lens[n] < 0)
+                break;
+            n++;
+        }
+        /* version, id, domain, address, identity, mechanism, creds */
+        if (n < 6 || strcmp (f[0], "1.0") != 0) {
+            z->bad++;
+            continue;
+        }
+        if (strcmp (f[5], "PLAIN") == 0)
+            ok = n == 8 && strcmp (f[6], "admin") == 0
+                 && strcmp (f[7], "password") == 0;
+        else if (strcmp (f[5], "CURVE") == 0) {
+            char text[41];
+            ok = n == 7 && lens[6] == 32
+                 && zmq_z85_encode (text, (uint8_t *) f[6], 32)
+                 && strcmp (text, CLIENT_PUBLIC) == 0;
+        } else
+            ok = 0;
+        if (z->deny)
+            ok = 0;
+        zmq_send (z->rep, "1.0", 3, ZMQ_SNDMORE);
+        zmq_send (z->rep, f[1], strlen (f[1]), ZMQ_SNDMORE);
+        zmq_send (z->rep, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+        zmq_send (z->rep, ok ? "OK" : "denied", ok ? 2 : 6, ZMQ_SNDMORE);
+        zmq_send (z->rep, "interop-user", 12, ZMQ_SNDMORE);
+        zmq_send (z->rep, "", 0, 0);
+        z->handled++;
+    }
+    return NULL;
+}
+
+static void set_str (void *s, int opt, const char *v, const char *name)
+{
+    set_bytes (s, opt, v, strlen (v), name);
+}
+
+/* This side's security options for the scenario. */
+static void security_setup (void *s, const char *f, int side_a)
+{
+    if (strcmp (f, "plain") == 0) {
+        if (side_a) {
+            set_str (s, ZMQ_PLAIN_USERNAME, "admin", "ZMQ_PLAIN_USERNAME");
+            set_str (s, ZMQ_PLAIN_PASSWORD, "password", "ZMQ_PLAIN_PASSWORD");
+        } else
+            set_int (s, ZMQ_PLAIN_SERVER, 1, "ZMQ_PLAIN_SERVER");
+        return;
+    }
+    if (side_a) {
+        const char *server =
+          strcmp (f, "curve-badkey") == 0 ? OTHER_PUBLIC : SERVER_PUBLIC;
+        set_str (s, ZMQ_CURVE_SERVERKEY, server, "ZMQ_CURVE_SERVERKEY");
+        set_str (s, ZMQ_CURVE_PUBLICKEY, CLIENT_PUBLIC, "ZMQ_CURVE_PUBLICKEY");
+        set_str (s, ZMQ_CURVE_SECRETKEY, CLIENT_SECRET, "ZMQ_CURVE_SECRETKEY");
+    } else {
+        set_int (s, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER");
+        set_str (s, ZMQ_CURVE_SECRETKEY, SERVER_SECRET, "ZMQ_CURVE_SECRETKEY");
+    }
+}
+
+/* The next event whose number is in `want` (a bit mask), its value in
+ * *value; -1 on timeout. */
+static int monitor_wait (void *m, int want, int timeout_ms, uint32_t *value)
+{
+    int64_t end = now_ms () + timeout_ms;
+    for (;;) {
+        unsigned char head[6];
+        char ep[512];
+        uint16_t ev;
+        int left = (int) (end - now_ms ()), n;
+        if (left <= 0)
+            return -1;
+        set_int (m, ZMQ_RCVTIMEO, left, "ZMQ_RCVTIMEO");
+        n = zmq_recv (m, head, sizeof head, 0);
+        if (n < 0)
+            return -1;
+        if (n != 6 || zmq_recv (m, ep, sizeof ep, 0) < 0)
+            die (1, "monitor: bad event frames");
+        memcpy (&ev, head, 2);
+        if (ev & want) {
+            if (value)
+                memcpy (value, head + 2, 4);
+            return ev;
+        }
+    }
+}
+
+/* A refused handshake: the events each side must see. */
+static void check_refusal (void *m, const char *f, int side_a)
+{
+    uint32_t v = 0;
+    int fail = ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    int ev = monitor_wait (m, fail | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                                | (side_a ? ZMQ_EVENT_DISCONNECTED : 0),
+                           IO_TIMEOUT_MS, &v);
+    if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        die (1, "%s: the handshake succeeded", f);
+    if (strcmp (f, "zap-deny") == 0) {
+        /* Both sides report the ZAP status (the client from the ERROR). */
+        if (ev != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || v != 400)
+            die (1, "zap-deny: event %#x value %u, want AUTH 400", ev, v);
+    } else if (!side_a) {
+        if (ev != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+            || v != ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+            die (1, "curve-badkey: server event %#x value %#x, want "
+                    "PROTOCOL/CRYPTOGRAPHIC", ev, v);
+    } else if (ev < 0)
+        die (1, "curve-badkey: the client saw no failure");
+    info ("%s: refused as expected (event %#x value %u)", f, ev, v);
+}
+
 typedef struct
 {
     void *frontend, *backend;
@@ -1023,6 +1190,9 @@ int main (int argc, char **argv)
     void *mon = NULL, *proxy_back = NULL, *app = NULL;
     pthread_t proxy_thread;
     proxy_run_t proxy_run = {NULL, NULL, -2, 0};
+    pthread_t zap_thread;
+    zap_run_t zap = {NULL, 0, 0, 0, 0};
+    int refused = 0;
     char pairbuf[32], *dash;
     int ta, tb, me, peer, side_a, do_bind, pubsub;
     size_t i;
@@ -1099,7 +1269,7 @@ int main (int argc, char **argv)
             die (2, "unknown pub/sub scenario '%s' (filter|sizes)", scenario);
     } else if (strcmp (scenario, "monitor") == 0
                || strcmp (scenario, "heartbeat") == 0
-               || strcmp (scenario, "proxy") == 0) {
+               || strcmp (scenario, "proxy") == 0 || is_security (scenario)) {
         feature = scenario;
         scenario = "basic";
         if (strcmp (feature, "proxy") == 0 && (ta != ZMQ_REQ || tb != ZMQ_REP))
@@ -1132,6 +1302,21 @@ int main (int argc, char **argv)
     if (feature && (strcmp (feature, "monitor") == 0 || proxy_run.frontend
                     || (strcmp (feature, "heartbeat") == 0 && side_a)))
         mon = start_monitor (s);
+    if (is_security (feature)) {
+        security_setup (s, feature, side_a);
+        refused = strcmp (feature, "zap-deny") == 0
+                  || strcmp (feature, "curve-badkey") == 0;
+        if (refused)
+            mon = start_monitor (s);
+        if (!side_a && strcmp (feature, "curve-nozap") != 0) {
+            zap.rep = new_socket (ZMQ_REP, "zap handler");
+            zap.deny = strcmp (feature, "zap-deny") == 0;
+            if (zmq_bind (zap.rep, "inproc://zeromq.zap.01") != 0)
+                die (2, "zmq_bind(zap): %s", zmq_strerror (zmq_errno ()));
+            if (pthread_create (&zap_thread, NULL, zap_main, &zap) != 0)
+                die (2, "pthread_create failed");
+        }
+    }
     if (feature && strcmp (feature, "heartbeat") == 0 && side_a) {
         set_int (s, ZMQ_HEARTBEAT_IVL, 50, "ZMQ_HEARTBEAT_IVL");
         set_int (s, ZMQ_HEARTBEAT_TIMEOUT, 250, "ZMQ_HEARTBEAT_TIMEOUT");
@@ -1170,8 +1355,21 @@ int main (int argc, char **argv)
             run_publisher (s, back, me, scenario);
         else
             run_subscriber (s, back, me, scenario);
-    } else
+    } else if (refused)
+        check_refusal (mon, feature, side_a);
+    else
         run_exchange (app ? app : s, me, peer, side_a, scenario);
+    if (zap.rep) {
+        zap.stop = 1;
+        pthread_join (zap_thread, NULL);
+        close_socket (zap.rep);
+        if (zap.bad)
+            die (1, "zap: %d malformed request(s)", zap.bad);
+        /* (A client with the wrong server key never gets that far.) */
+        if (!zap.handled && strcmp (feature, "curve-badkey") != 0)
+            die (1, "zap: the handler was never asked");
+        info ("zap: %d request(s) answered", zap.handled);
+    }
 
     if (mon && strcmp (feature, "monitor") == 0) {
         char last[512];

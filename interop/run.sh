@@ -286,7 +286,10 @@ fi
 
 # Feature scenarios (peer.c): which pairs run each one.
 FEATURES="monitor:dealer-router monitor:push-pull heartbeat:dealer-router heartbeat:pair-pair proxy:req-rep"
-[ "$QUICK" = 1 ] && FEATURES="monitor:dealer-router proxy:req-rep"
+# Security (side a the client, side b the server with a ZAP handler).
+FEATURES="$FEATURES plain:dealer-router plain:push-pull curve:dealer-router curve:req-rep"
+FEATURES="$FEATURES curve-nozap:pair-pair zap-deny:dealer-router curve-badkey:dealer-router"
+[ "$QUICK" = 1 ] && FEATURES="monitor:dealer-router proxy:req-rep curve:dealer-router"
 
 START=$(date +%s)
 for tr in $TRANSPORTS; do

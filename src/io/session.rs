@@ -27,11 +27,11 @@ use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd};
 use crate::socket::monitor::{event, Endpoints, Monitor, Side};
 use crate::socket::pattern::kind;
 use crate::zmtp::command::{self, Command as ZmtpCommand};
+use crate::zmtp::curve::{self, Codec, CurveClient, CurveServer};
 use crate::zmtp::frame::{self, Decoder};
 use crate::zmtp::greeting::{
     self, Detection, Greeting, PeerVersion, GREETING_SIZE, SIGNATURE_SIZE,
 };
-use crate::zmtp::curve::{self, Codec, CurveClient, CurveServer};
 use crate::zmtp::mechanism::{LocalProperties, Mechanism, Null, Status};
 use crate::zmtp::plain::{PlainClient, PlainServer};
 use crate::zmtp::zap::{self, ZapRequest};
@@ -1055,6 +1055,13 @@ impl Session {
                 return self.zap_readable(reactor);
             }
             Command::ActivateWrite(id) if Some(id) == zap_id => return self.after_io(reactor),
+            // A finished ZAP exchange's pipe saying goodbye (its id is not
+            // the session's pipe): nothing to do.
+            Command::ActivateRead(id) | Command::ActivateWrite(id) | Command::PipeTerm(id)
+                if Some(id) != self.pipe_id() =>
+            {
+                return self.after_io(reactor)
+            }
             Command::ActivateRead(_)
                 if self.phase == Phase::Active && self.pump_out(reactor).is_err() =>
             {
@@ -1273,7 +1280,11 @@ impl Session {
         let _ = match sub {
             Some((on, topic)) => {
                 let name: &[u8] = if on { b"\x09SUBSCRIBE" } else { b"\x06CANCEL" };
-                codec.encode(f | curve::message_flags::COMMAND, &[name, topic], &mut self.out)
+                codec.encode(
+                    f | curve::message_flags::COMMAND,
+                    &[name, topic],
+                    &mut self.out,
+                )
             }
             None => codec.encode(f, &[msg.data()], &mut self.out),
         };
@@ -2078,7 +2089,8 @@ fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolError> {
     } else {
         let body = msg.data();
         let split = (curve::MESSAGE_OVERHEAD - 1).min(body.len());
-        let mut plain = Msg::with_size(body.len() - split).map_err(|_| ProtocolError::Unspecified)?;
+        let mut plain =
+            Msg::with_size(body.len() - split).map_err(|_| ProtocolError::Unspecified)?;
         plain.data_mut().copy_from_slice(&body[split..]);
         let f = codec.decode_split(&body[..split], plain.data_mut())?;
         plain.drop_front(1);
