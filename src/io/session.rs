@@ -337,7 +337,7 @@ pub struct Session {
     zap_frames: Vec<(Vec<u8>, bool)>,
     zap_waiting: bool,
     /// The handler's User-Id and metadata, for the connection's properties.
-    zap_props: Option<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>,
+    zap_props: Option<(Vec<u8>, crate::zmtp::mechanism::Properties)>,
     /// The SOCKS5 handshake in progress, and the bytes of its next reply
     /// read so far.
     socks: Option<super::socks::Socks5>,
