@@ -1675,7 +1675,14 @@ impl Session {
                 secret,
                 server,
             } => Box::new(CurveClient::new(local, check, *public, *secret, *server).ok()?),
-            Security::CurveServer { secret } => Box::new(CurveServer::new(local, check, *secret)),
+            Security::CurveServer { secret } => {
+                let server = CurveServer::new(local, check, *secret);
+                if self.cfg.zap_domain.is_empty() && self.cfg.zap_enforce {
+                    Box::new(server.without_zap())
+                } else {
+                    Box::new(server)
+                }
+            }
         })
     }
 
@@ -1776,6 +1783,13 @@ impl Session {
         if reply.status != 200 {
             self.emit(event::HANDSHAKE_FAILED_AUTH, reply.status as u64);
             self.protocol_failed = true;
+        }
+        if reply.status == 300 {
+            // A temporary failure: libzmq 4.3 sends nothing and leaves the
+            // connection in its handshake until HANDSHAKE_IVL (or the peer)
+            // ends it; so do we, reading only to notice the peer leaving.
+            self.zap_waiting = true;
+            return self.after_io(reactor);
         }
         self.zap_props = Some((reply.user_id, reply.metadata));
         if let Some(m) = self.mechanism.as_mut() {

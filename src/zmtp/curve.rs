@@ -440,11 +440,21 @@ pub struct CurveServer {
     nonce: u64,
     peer_nonce: u64,
     zap: ZapStep,
+    /// No ZAP at all (libzmq: ZAP_ENFORCE_DOMAIN set and no domain).
+    skip_zap: bool,
     peer: Properties,
     codec: Option<Codec>,
 }
 
 impl CurveServer {
+    /// Lets every client with the server's key in without asking ZAP:
+    /// libzmq's rule when ZAP_ENFORCE_DOMAIN is set but no ZAP_DOMAIN is
+    /// (it asks ZAP when a domain is set or enforcement is off).
+    pub fn without_zap(mut self) -> CurveServer {
+        self.skip_zap = true;
+        self
+    }
+
     /// The public key is derived from the secret one, as libzmq's server
     /// does (its ZMQ_CURVE_PUBLICKEY is not needed, and not trusted).
     pub fn new(local: LocalProperties, check: TypeCheck, secret: [u8; KEY_SIZE]) -> CurveServer {
@@ -461,6 +471,7 @@ impl CurveServer {
             nonce: 1,
             peer_nonce: 0,
             zap: ZapStep::Off,
+            skip_zap: false,
             peer: Vec::new(),
             codec: None,
         }
@@ -539,10 +550,14 @@ impl CurveServer {
         self.peer = accept_properties(&plain[128..], &self.check)?;
         self.peer_nonce = n;
         self.session = Some(session);
-        self.zap = ZapStep::Wanted(ZapRequest {
-            mechanism: b"CURVE",
-            credentials: vec![client.to_vec()],
-        });
+        self.zap = if self.skip_zap {
+            ZapStep::Passed
+        } else {
+            ZapStep::Wanted(ZapRequest {
+                mechanism: b"CURVE",
+                credentials: vec![client.to_vec()],
+            })
+        };
         self.state = Server::SendReady;
         Ok(())
     }
@@ -879,6 +894,7 @@ mod tests {
                 nonce: self.nonce,
                 peer_nonce: self.peer_nonce,
                 zap: self.zap.clone(),
+                skip_zap: self.skip_zap,
                 peer: Vec::new(),
                 codec: None,
             }
