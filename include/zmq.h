@@ -858,9 +858,9 @@ ZMQ_EXPORT char *zmq_z85_encode(char *dest, const uint8_t *data, size_t size);
 
 ZMQ_EXPORT uint8_t *zmq_z85_decode(uint8_t *dest, const char *string);
 
-ZMQ_EXPORT int zmq_curve_keypair(char *_z85_public_key, char *_z85_secret_key);
+ZMQ_EXPORT int zmq_curve_keypair(char *z85_public_key, char *z85_secret_key);
 
-ZMQ_EXPORT int zmq_curve_public(char *_z85_public_key, const char *_z85_secret_key);
+ZMQ_EXPORT int zmq_curve_public(char *z85_public_key, const char *z85_secret_key);
 
 ZMQ_EXPORT void *zmq_atomic_counter_new(void);
 

@@ -64,19 +64,24 @@ PUBSUB_COUNTS = {1: 500000, 4: 300000}  # subscribers -> messages sent
 # PUSH -> PULL throughput, REQ -> ROUTER|proxy|DEALER -> REP latency.
 PROXY_COUNTS = {("proxy-thr", 64): 800000, ("proxy-thr", 1024): 300000,
                 ("proxy-lat", 1): 15000}
+# CURVE on both sides over tcp (PERF_CURVE=1 makes the perf tools set the
+# keys): every message boxed and unboxed.
+CURVE_COUNTS = {("thr", 64): 400000, ("thr", 1024): 200000, ("lat", 1): 15000}
 
 QUICK_CASES = ["thr tcp 64B", "thr inproc 64B", "lat tcp 1B",
                "pubsub tcp 64B x4"]
 
 
 class Case:
-    def __init__(self, kind, transport, size, count, subs=0):
+    def __init__(self, kind, transport, size, count, subs=0, curve=False):
         self.kind = kind  # "thr", "lat", "pubsub", "proxy-thr", "proxy-lat"
         self.transport = transport  # "tcp", "ipc" or "inproc"
         self.size = size
         self.count = count
         self.subs = subs
-        self.name = "%s %s %dB" % (kind, transport, size)
+        self.curve = curve
+        self.name = "%s %s%s %dB" % (kind, transport, "+curve" if curve else "",
+                                     size)
         if kind == "pubsub":
             self.name += " x%d" % subs
         # Throughput: msg/s, higher is better.  Latency: us, lower is better.
@@ -107,6 +112,8 @@ def all_cases():
         cases.append(Case("pubsub", "tcp", 64, PUBSUB_COUNTS[subs], subs))
     for (kind, size), count in PROXY_COUNTS.items():
         cases.append(Case(kind, "tcp", size, count))
+    for (kind, size), count in CURVE_COUNTS.items():
+        cases.append(Case(kind, "tcp", size, count, curve=True))
     return cases
 
 
@@ -311,6 +318,8 @@ def dump_stacks(proc, label):
 def run_once(case, lib, pin, bindir, workdir, timeout, label):
     """Run one case once.  Returns a sample dict; raises RunFailed."""
     env = lib.env()
+    if case.curve:
+        env["PERF_CURVE"] = "1"
     tool = lambda name: os.path.join(bindir, name)
     procs = []
     started = time.monotonic()

@@ -30,6 +30,7 @@ int main (int argc, char *argv[])
     s = zmq_socket (ctx, ZMQ_PULL);
     if (!s)
         perf_fail ("zmq_socket");
+    perf_security (s, 1);
     if (zmq_bind (s, bind_to) != 0)
         perf_fail ("zmq_bind");
     perf_report_endpoint (s);

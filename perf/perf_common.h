@@ -130,4 +130,30 @@ static inline void perf_report_endpoint (void *socket)
     }
 }
 
+/* PERF_CURVE=1 in the environment: both sides use CURVE (the bound side
+ * is the server), with the example keys of zmq_curve(7). */
+static inline void perf_security (void *socket, int server)
+{
+    const char *curve = getenv ("PERF_CURVE");
+    int one = 1;
+    if (!curve || strcmp (curve, "1") != 0)
+        return;
+    if (server) {
+        if (zmq_setsockopt (socket, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
+            || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY,
+                               "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6", 40)
+                 != 0)
+            perf_fail ("CURVE server options");
+    } else if (zmq_setsockopt (socket, ZMQ_CURVE_SERVERKEY,
+                               "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", 40)
+                 != 0
+               || zmq_setsockopt (socket, ZMQ_CURVE_PUBLICKEY,
+                                  "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID", 40)
+                    != 0
+               || zmq_setsockopt (socket, ZMQ_CURVE_SECRETKEY,
+                                  "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs", 40)
+                    != 0)
+        perf_fail ("CURVE client options");
+}
+
 #endif

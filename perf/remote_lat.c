@@ -30,6 +30,7 @@ int main (int argc, char *argv[])
     s = zmq_socket (ctx, ZMQ_REQ);
     if (!s)
         perf_fail ("zmq_socket");
+    perf_security (s, 0);
     if (zmq_connect (s, connect_to) != 0)
         perf_fail ("zmq_connect");
 
