@@ -294,6 +294,12 @@ impl CurveClient {
     }
 
     fn initiate(&mut self) -> Result<Vec<u8>, ProtocolError> {
+        let metadata = self.local.encode();
+        self.initiate_with(&metadata)
+    }
+
+    /// INITIATE carrying `metadata` as its property list.
+    fn initiate_with(&mut self, metadata: &[u8]) -> Result<Vec<u8>, ProtocolError> {
         let mut vouch_nonce = [0u8; 16];
         random(&mut vouch_nonce)?;
         let vouch_key = BoxKey::new(&self.server_transient, &self.secret)
@@ -305,7 +311,7 @@ impl CurveClient {
         plain.extend_from_slice(&self.public);
         plain.extend_from_slice(&vouch_nonce);
         vouch_key.seal(&nonce(b"VOUCH---", &vouch_nonce), &vouch_plain, &mut plain)?;
-        plain.extend_from_slice(&self.local.encode());
+        plain.extend_from_slice(metadata);
         let n = self.next_nonce();
         let session = self.session.as_ref().ok_or(ProtocolError::Unspecified)?;
         let mut body = Vec::with_capacity(9 + 96 + 8 + 16 + plain.len());
@@ -908,5 +914,34 @@ mod tests {
         let (mut c, _, _) = pair(Some([0u8; 32]));
         assert!(c.next_command().is_none());
         assert_eq!(c.status(), Status::Error);
+    }
+
+    #[test]
+    fn initiate_metadata_whose_lengths_lie_is_refused_without_overflow() {
+        // CVE-2019-13132's shape: a property value length far beyond the
+        // box, inside an INITIATE that authenticates correctly.
+        for lie in [
+            &b"\x0bSocket-Type\xff\xff\xff\xffDEALER"[..],
+            b"\x0bSocket-Type\x00\x00\x00\x07DEALER",
+            b"\xffSocket",
+            b"\x00\x00\x00\x00\x00",
+        ] {
+            let (mut c, mut s, _) = pair(None);
+            s.process_command(&c.next_command().unwrap()).unwrap();
+            c.process_command(&s.next_command().unwrap()).unwrap();
+            let initiate = c.initiate_with(lie).unwrap();
+            assert_eq!(
+                s.process_command(&initiate),
+                Err(ProtocolError::InvalidMetadata)
+            );
+            assert_eq!(s.status(), Status::Error);
+        }
+        // A 64 KiB property list is fine when it is honest.
+        let (mut c, mut s, _) = pair(None);
+        s.process_command(&c.next_command().unwrap()).unwrap();
+        c.process_command(&s.next_command().unwrap()).unwrap();
+        let mut big = Vec::new();
+        command::encode_property(b"X-Big", &vec![7u8; 65536], &mut big);
+        s.process_command(&c.initiate_with(&big).unwrap()).unwrap();
     }
 }
