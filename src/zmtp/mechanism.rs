@@ -70,19 +70,34 @@ pub trait Mechanism: Send {
     /// The properties the peer announced; valid once `Ready`.
     fn peer_properties(&self) -> &[(Vec<u8>, Vec<u8>)];
 
-    /// A ZAP request to send to the handler now (taken once).
-    fn zap_request(&mut self) -> Option<ZapRequest> {
+    /// A server's ZAP consultation, for mechanisms that have one.
+    fn zap_step(&mut self) -> Option<&mut ZapStep> {
         None
     }
 
+    /// A ZAP request to send to the handler now (taken once).
+    fn zap_request(&mut self) -> Option<ZapRequest> {
+        self.zap_step()?.take_request()
+    }
+
     /// The handler's status code for the request (200, 300, 400, 500).
-    fn zap_reply(&mut self, _status: u16) {}
+    fn zap_reply(&mut self, status: u16) {
+        if let Some(z) = self.zap_step() {
+            z.judged(status);
+        }
+    }
 
     /// No handler is bound: whether the handshake may go on without one
     /// (`enforce` is ZMQ_ZAP_ENFORCE_DOMAIN). libzmq 4.3 lets NULL and
-    /// CURVE through unless enforced, and fails PLAIN.
+    /// CURVE through unless enforced (PLAIN overrides: it fails).
     fn zap_unavailable(&mut self, enforce: bool) -> bool {
-        !enforce
+        if enforce {
+            return false;
+        }
+        if let Some(z) = self.zap_step() {
+            *z = ZapStep::Passed;
+        }
+        true
     }
 
     /// The per-frame box of an encrypting mechanism, once `Ready`.
@@ -207,20 +222,8 @@ impl Mechanism for Null {
         self.peer.as_deref().unwrap_or(&[])
     }
 
-    fn zap_request(&mut self) -> Option<ZapRequest> {
-        self.zap.take_request()
-    }
-
-    fn zap_reply(&mut self, status: u16) {
-        self.zap.judged(status);
-    }
-
-    fn zap_unavailable(&mut self, enforce: bool) -> bool {
-        if enforce {
-            return false;
-        }
-        self.zap = ZapStep::Passed;
-        true
+    fn zap_step(&mut self) -> Option<&mut ZapStep> {
+        Some(&mut self.zap)
     }
 }
 

@@ -221,12 +221,8 @@ impl Mechanism for PlainServer {
         &self.peer
     }
 
-    fn zap_request(&mut self) -> Option<ZapRequest> {
-        self.zap.take_request()
-    }
-
-    fn zap_reply(&mut self, status: u16) {
-        self.zap.judged(status);
+    fn zap_step(&mut self) -> Option<&mut ZapStep> {
+        Some(&mut self.zap)
     }
 
     /// libzmq 4.3's PLAIN server cannot do without a handler.
