@@ -739,43 +739,43 @@ ZMQ_EXPORT int zmq_poller_destroy(void **poller_p);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_size(void *_poller);
+ZMQ_EXPORT int zmq_poller_size(void *poller);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_add(void *_poller, void *_socket, void *_user_data, short _events);
+ZMQ_EXPORT int zmq_poller_add(void *poller, void *socket, void *user_data, short events);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_modify(void *_poller, void *_socket, short _events);
+ZMQ_EXPORT int zmq_poller_modify(void *poller, void *socket, short events);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_remove(void *_poller, void *_socket);
+ZMQ_EXPORT int zmq_poller_remove(void *poller, void *socket);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_wait(void *_poller, struct zmq_poller_event_t *_event, long _timeout);
+ZMQ_EXPORT int zmq_poller_wait(void *poller, struct zmq_poller_event_t *event, long timeout);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_wait_all(void *_poller, struct zmq_poller_event_t *_events, int _n_events, long _timeout);
+ZMQ_EXPORT int zmq_poller_wait_all(void *poller, struct zmq_poller_event_t *events, int n_events, long timeout);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_fd(void *_poller, zmq_fd_t *_fd);
+ZMQ_EXPORT int zmq_poller_fd(void *poller, zmq_fd_t *fd);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_add_fd(void *_poller, zmq_fd_t _fd, void *_user_data, short _events);
+ZMQ_EXPORT int zmq_poller_add_fd(void *poller, zmq_fd_t fd, void *user_data, short events);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_modify_fd(void *_poller, zmq_fd_t _fd, short _events);
+ZMQ_EXPORT int zmq_poller_modify_fd(void *poller, zmq_fd_t fd, short events);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_poller_remove_fd(void *_poller, zmq_fd_t _fd);
+ZMQ_EXPORT int zmq_poller_remove_fd(void *poller, zmq_fd_t fd);
 #endif
 
 ZMQ_EXPORT int zmq_msg_init(zmq_msg_t *msg);

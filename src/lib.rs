@@ -26,6 +26,8 @@ pub mod msg;
 /// cbindgen:ignore
 pub mod pipe;
 /// cbindgen:ignore
+pub mod poller;
+/// cbindgen:ignore
 pub mod proxy;
 /// cbindgen:ignore
 pub mod socket;

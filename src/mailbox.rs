@@ -125,6 +125,14 @@ impl<C> Mailbox<C> {
         self.signaler.signal();
     }
 
+    /// Makes the fd readable with no command queued. libzmq's sockets get
+    /// a command of their own (`own`) on every tcp/ipc bind and connect, so
+    /// their `ZMQ_FD` is readable afterwards until commands are processed;
+    /// programs that poll `ZMQ_FD` before asking `ZMQ_EVENTS` rely on it.
+    pub fn wake(&self) {
+        self.signaler.signal();
+    }
+
     /// Takes every queued command (owner thread). Resets the signal first so
     /// that a command sent after the drain signals again.
     pub fn drain(&self, out: &mut VecDeque<C>) {

@@ -6,11 +6,14 @@ use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long, c_short};
 
 use super::msg::{msg_init_with, msg_mut};
-use super::socket::socket_check;
+use super::socket::{socket_check, SOCKETS};
 use super::types::{zmq_fd_t, zmq_msg_t, zmq_poller_event_t};
 use super::{c_str, ffi};
 use crate::error::Error;
+use crate::handle::{Cell, Registry};
 use crate::msg::Msg;
+use crate::poller::{Event, Poller, Target};
+use crate::socket::Socket;
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_init_buffer(
@@ -90,94 +93,185 @@ pub extern "C" fn zmq_socket_monitor_pipes_stats(s: *mut c_void) -> c_int {
     ffi! { super::socket::with_socket(s, |sock| sock.monitor_pipes_stats().map(|()| 0)) }
 }
 
-// The poller arrives with the engine; until then it cannot be created.
+// zmq_poller_*: handles are cells of their own registry (libzmq's poller
+// tag, 0xCAFEBABE), so NULL, foreign and destroyed pollers give EFAULT.
 
-#[no_mangle]
-pub extern "C" fn zmq_poller_new() -> *mut c_void {
-    ffi! { Err::<*mut c_void, _>(Error::NotSupported) }
+const POLLER_TAG: u32 = 0xcafe_babe;
+
+static POLLERS: Registry<Poller> = Registry::new(POLLER_TAG);
+
+/// Runs `f` on the poller behind a C handle; EFAULT for NULL, foreign or
+/// destroyed ones.
+fn with_poller<T>(
+    p: *mut c_void,
+    f: impl FnOnce(&mut Poller) -> Result<T, Error>,
+) -> Result<T, Error> {
+    // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+    let cell = unsafe { POLLERS.get(p) }.ok_or(Error::Fault)?;
+    let mut guard = cell.value().lock();
+    f(guard.as_mut().ok_or(Error::Fault)?)
+}
+
+/// The poller target for a socket handle: ENOTSOCK for NULL, foreign or
+/// closed sockets (checked after the poller, as libzmq orders it).
+fn socket_target(s: *mut c_void) -> Result<Target, Error> {
+    // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+    let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
+    Ok(Target::Socket(cell))
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_poller_destroy(poller_p: *mut *mut c_void) -> c_int {
+pub extern "C" fn zmq_poller_new() -> *mut c_void {
+    ffi! { Ok(POLLERS.insert(Poller::new()) as *const Cell<Poller> as *mut c_void) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn zmq_poller_destroy(poller_p: *mut *mut c_void) -> c_int {
     ffi! {
-        if poller_p.is_null() { return Err(Error::Fault); }
-        Err(Error::Fault)
+        if poller_p.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: the caller passes a readable, writable pointer slot.
+        let p = unsafe { *poller_p };
+        // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+        let cell = unsafe { POLLERS.get(p) }.ok_or(Error::Fault)?;
+        POLLERS.remove(cell).ok_or(Error::Fault)?;
+        // SAFETY: as above.
+        unsafe { *poller_p = std::ptr::null_mut() };
+        Ok(0)
     }
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_poller_size(_poller: *mut c_void) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+pub extern "C" fn zmq_poller_size(poller: *mut c_void) -> c_int {
+    ffi! { with_poller(poller, |p| Ok(p.size().min(c_int::MAX as usize) as c_int)) }
 }
 
 #[no_mangle]
 pub extern "C" fn zmq_poller_add(
-    _poller: *mut c_void,
-    _socket: *mut c_void,
-    _user_data: *mut c_void,
-    _events: c_short,
+    poller: *mut c_void,
+    socket: *mut c_void,
+    user_data: *mut c_void,
+    events: c_short,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+    ffi! {
+        with_poller(poller, |p| p.add(socket_target(socket)?, user_data as usize, events).map(|()| 0))
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn zmq_poller_modify(
-    _poller: *mut c_void,
-    _socket: *mut c_void,
-    _events: c_short,
+    poller: *mut c_void,
+    socket: *mut c_void,
+    events: c_short,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+    ffi! { with_poller(poller, |p| p.modify(socket_target(socket)?, events).map(|()| 0)) }
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_poller_remove(_poller: *mut c_void, _socket: *mut c_void) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+pub extern "C" fn zmq_poller_remove(poller: *mut c_void, socket: *mut c_void) -> c_int {
+    ffi! { with_poller(poller, |p| p.remove(socket_target(socket)?).map(|()| 0)) }
+}
+
+/// An event slot with nothing in it, as libzmq leaves unused or failed ones.
+const NO_EVENT: zmq_poller_event_t = zmq_poller_event_t {
+    socket: std::ptr::null_mut(),
+    fd: -1,
+    user_data: std::ptr::null_mut(),
+    events: 0,
+};
+
+fn c_event(e: &Event) -> zmq_poller_event_t {
+    match e.target {
+        Target::Socket(cell) => zmq_poller_event_t {
+            socket: cell as *const Cell<Socket> as *mut c_void,
+            fd: -1,
+            user_data: e.user_data as *mut c_void,
+            events: e.events,
+        },
+        Target::Fd(fd) => zmq_poller_event_t {
+            socket: std::ptr::null_mut(),
+            fd,
+            user_data: e.user_data as *mut c_void,
+            events: e.events,
+        },
+    }
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_poller_wait(
-    _poller: *mut c_void,
-    _event: *mut zmq_poller_event_t,
-    _timeout: c_long,
+pub unsafe extern "C" fn zmq_poller_wait(
+    poller: *mut c_void,
+    event: *mut zmq_poller_event_t,
+    timeout: c_long,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+    // SAFETY: forwarded caller guarantee: event points to one event slot.
+    let rc = unsafe { zmq_poller_wait_all(poller, event, 1, timeout) };
+    if rc < 0 && !event.is_null() {
+        // SAFETY: as above.
+        unsafe { event.write(NO_EVENT) };
+    }
+    rc.min(0)
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_poller_wait_all(
-    _poller: *mut c_void,
-    _events: *mut zmq_poller_event_t,
-    _n_events: c_int,
-    _timeout: c_long,
+pub unsafe extern "C" fn zmq_poller_wait_all(
+    poller: *mut c_void,
+    events: *mut zmq_poller_event_t,
+    n_events: c_int,
+    timeout: c_long,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+    ffi! {
+        with_poller(poller, |p| {
+            if events.is_null() {
+                return Err(Error::Fault);
+            }
+            if n_events < 0 {
+                return Err(Error::Invalid);
+            }
+            let mut found = Vec::new();
+            let n = p.wait(&mut found, n_events as usize, timeout)?;
+            // SAFETY: the caller passes an array of n_events writable slots.
+            let slots = unsafe { std::slice::from_raw_parts_mut(events, n_events as usize) };
+            for (i, slot) in slots.iter_mut().enumerate() {
+                *slot = found.get(i).map_or(NO_EVENT, c_event);
+            }
+            Ok(n as c_int)
+        })
+    }
 }
 
+/// The poller's own signal fd exists only for thread-safe sockets, none of
+/// which is registered (or exists yet): EINVAL, as libzmq for plain sockets.
 #[no_mangle]
-pub extern "C" fn zmq_poller_fd(_poller: *mut c_void, _fd: *mut zmq_fd_t) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+pub extern "C" fn zmq_poller_fd(poller: *mut c_void, fd: *mut zmq_fd_t) -> c_int {
+    ffi! {
+        with_poller(poller, |_| {
+            let _ = fd;
+            Err::<c_int, _>(Error::Invalid)
+        })
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn zmq_poller_add_fd(
-    _poller: *mut c_void,
-    _fd: zmq_fd_t,
-    _user_data: *mut c_void,
-    _events: c_short,
+    poller: *mut c_void,
+    fd: zmq_fd_t,
+    user_data: *mut c_void,
+    events: c_short,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+    ffi! { with_poller(poller, |p| p.add(Target::Fd(fd), user_data as usize, events).map(|()| 0)) }
 }
 
 #[no_mangle]
 pub extern "C" fn zmq_poller_modify_fd(
-    _poller: *mut c_void,
-    _fd: zmq_fd_t,
-    _events: c_short,
+    poller: *mut c_void,
+    fd: zmq_fd_t,
+    events: c_short,
 ) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+    ffi! { with_poller(poller, |p| p.modify(Target::Fd(fd), events).map(|()| 0)) }
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_poller_remove_fd(_poller: *mut c_void, _fd: zmq_fd_t) -> c_int {
-    ffi! { Err::<c_int, _>(Error::Fault) }
+pub extern "C" fn zmq_poller_remove_fd(poller: *mut c_void, fd: zmq_fd_t) -> c_int {
+    ffi! { with_poller(poller, |p| p.remove(Target::Fd(fd)).map(|()| 0)) }
 }

@@ -7,7 +7,7 @@
 
 use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::consts::*;
 use super::ctx::ctx_arc;
@@ -17,6 +17,7 @@ use super::{c_bytes, c_str, ffi, sockopt};
 use crate::error::Error;
 use crate::handle::{Cell, Registry};
 use crate::msg::Msg;
+use crate::poller;
 use crate::socket::Socket;
 
 /// libzmq's socket tag, kept so a core dump reads the same.
@@ -447,60 +448,38 @@ pub unsafe extern "C" fn zmq_poll(
         }
         // SAFETY: the caller passes an array of nitems items.
         let items = unsafe { std::slice::from_raw_parts_mut(items, nitems as usize) };
-        let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
         let mut fds: Vec<libc::pollfd> = Vec::with_capacity(items.len());
         for item in items.iter() {
             let (fd, events) = if item.socket.is_null() {
-                let mut ev = 0;
-                if item.events & ZMQ_POLLIN as i16 != 0 { ev |= libc::POLLIN; }
-                if item.events & ZMQ_POLLOUT as i16 != 0 { ev |= libc::POLLOUT; }
-                if item.events & ZMQ_POLLPRI as i16 != 0 { ev |= libc::POLLPRI; }
-                (item.fd, ev)
+                (item.fd, poller::fd_events(item.events))
             } else {
                 let fd = with_socket(item.socket, |sock| Ok(sock.fd()))?;
                 (fd, if item.events != 0 { libc::POLLIN } else { 0 })
             };
             fds.push(libc::pollfd { fd, events, revents: 0 });
         }
-        let mut first = true;
-        loop {
-            // Plain fds: a zero-timeout poll on the first pass, the real
-            // wait's results afterwards. Sockets: always ask ZMQ_EVENTS.
-            let wait = if first { 0 } else {
-                match deadline {
-                    None => -1,
-                    Some(d) => d.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as c_int,
-                }
-            };
-            for f in fds.iter_mut() { f.revents = 0; }
-            // SAFETY: fds is a valid array of fds.len() pollfd structures.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait) };
-            if rc < 0 {
-                return Err(Error::last_os_error());
-            }
+        // Plain fds report the latest poll(2) results; sockets always
+        // answer from their ZMQ_EVENTS.
+        let ready = poller::wait_loop(&mut fds, timeout, |fds| {
             let mut ready = 0;
-            for (item, fd) in items.iter_mut().zip(&fds) {
-                let mut revents = 0i16;
-                if item.socket.is_null() {
-                    if fd.revents & libc::POLLIN != 0 { revents |= ZMQ_POLLIN as i16; }
-                    if fd.revents & libc::POLLOUT != 0 { revents |= ZMQ_POLLOUT as i16; }
-                    if fd.revents & libc::POLLPRI != 0 { revents |= ZMQ_POLLPRI as i16; }
-                    if fd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 { revents |= ZMQ_POLLERR as i16; }
+            for (item, fd) in items.iter_mut().zip(fds) {
+                let revents = if item.socket.is_null() {
+                    poller::zmq_events(fd.revents)
                 } else {
                     let (has_in, has_out) = with_socket(item.socket, |sock| sock.events())?;
-                    if has_in && item.events & ZMQ_POLLIN as i16 != 0 { revents |= ZMQ_POLLIN as i16; }
-                    if has_out && item.events & ZMQ_POLLOUT as i16 != 0 { revents |= ZMQ_POLLOUT as i16; }
-                }
+                    let mut revents = 0;
+                    if has_in { revents |= poller::POLLIN; }
+                    if has_out { revents |= poller::POLLOUT; }
+                    revents & item.events
+                };
                 item.revents = revents;
                 if revents != 0 {
                     ready += 1;
                 }
             }
-            if ready > 0 || timeout == 0 || deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(ready);
-            }
-            first = false;
-        }
+            Ok(ready)
+        })?;
+        Ok(ready as c_int)
     }
 }
 

@@ -544,6 +544,9 @@ impl Socket {
             self.monitor
                 .emit(event::BIND_FAILED, &value, Endpoints::bound(&ep));
         }
+        if result.is_ok() && !addr.starts_with(b"inproc://") {
+            self.mailbox.wake();
+        }
         result
     }
 
@@ -756,6 +759,14 @@ impl Socket {
 
     pub fn connect(&mut self, addr: &[u8]) -> Result<()> {
         self.process_commands(None)?;
+        let result = self.connect_endpoint(addr);
+        if result.is_ok() && !addr.starts_with(b"inproc://") {
+            self.mailbox.wake();
+        }
+        result
+    }
+
+    fn connect_endpoint(&mut self, addr: &[u8]) -> Result<()> {
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => {
                 let ours = self.inproc_hwm();
