@@ -707,15 +707,15 @@ ZMQ_EXPORT const char *zmq_msg_group(zmq_msg_t *msg);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_join(void *s, const char *_group);
+ZMQ_EXPORT int zmq_join(void *s, const char *group);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_leave(void *s, const char *_group);
+ZMQ_EXPORT int zmq_leave(void *s, const char *group);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT uint32_t zmq_connect_peer(void *s, const char *_addr);
+ZMQ_EXPORT uint32_t zmq_connect_peer(void *s, const char *addr);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)

@@ -97,6 +97,67 @@ impl Signaler {
 pub struct Mailbox<C> {
     queue: Mutex<VecDeque<C>>,
     signaler: Signaler,
+    /// Thread-safe sockets only: how threads blocked outside the socket's
+    /// lock, and pollers, learn that a command arrived.
+    safe: Option<Box<SafeWake>>,
+}
+
+/// The wake-ups of a thread-safe socket (libzmq's `mailbox_safe_t`). Several
+/// threads may block in one socket at once, each without holding the
+/// socket's call lock, so one eventfd read by whoever comes first cannot
+/// wake them all: every command bumps a generation and wakes every waiter,
+/// and signals every poller that watches the socket (a thread-safe socket
+/// has no `ZMQ_FD`; `zmq_poller_fd` is the poller's own signaler).
+#[derive(Debug, Default)]
+pub struct SafeWake {
+    generation: Mutex<u64>,
+    changed: parking_lot::Condvar,
+    pollers: Mutex<Vec<std::sync::Arc<Signaler>>>,
+}
+
+impl SafeWake {
+    /// The current generation; read it before trying an operation, then
+    /// wait for it to move ([`SafeWake::wait_change`]).
+    pub fn generation(&self) -> u64 {
+        *self.generation.lock()
+    }
+
+    /// Wakes every waiter and signals every poller.
+    pub fn notify(&self) {
+        *self.generation.lock() += 1;
+        self.changed.notify_all();
+        for p in self.pollers.lock().iter() {
+            p.signal();
+        }
+    }
+
+    /// Waits until the generation differs from `seen` or `deadline` passes
+    /// (`None`: no deadline). Returns false on timeout.
+    pub fn wait_change(&self, seen: u64, deadline: Option<Instant>) -> bool {
+        let mut g = self.generation.lock();
+        while *g == seen {
+            match deadline {
+                None => self.changed.wait(&mut g),
+                Some(d) => {
+                    if self.changed.wait_until(&mut g, d).timed_out() {
+                        return *g != seen;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    pub fn add_poller(&self, s: std::sync::Arc<Signaler>) {
+        self.pollers.lock().push(s);
+    }
+
+    pub fn remove_poller(&self, s: &std::sync::Arc<Signaler>) {
+        let mut v = self.pollers.lock();
+        if let Some(i) = v.iter().position(|p| std::sync::Arc::ptr_eq(p, s)) {
+            v.swap_remove(i);
+        }
+    }
 }
 
 impl<C> Mailbox<C> {
@@ -104,7 +165,21 @@ impl<C> Mailbox<C> {
         Ok(Mailbox {
             queue: Mutex::new(VecDeque::new()),
             signaler: Signaler::new()?,
+            safe: None,
         })
+    }
+
+    /// A mailbox for a thread-safe socket (see [`SafeWake`]).
+    pub fn new_thread_safe() -> Result<Mailbox<C>> {
+        Ok(Mailbox {
+            safe: Some(Box::default()),
+            ..Mailbox::new()?
+        })
+    }
+
+    /// The thread-safe wake-ups, for a thread-safe socket's mailbox.
+    pub fn safe(&self) -> Option<&SafeWake> {
+        self.safe.as_deref()
     }
 
     /// The fd that is readable while commands wait (`ZMQ_FD` for sockets).
@@ -123,6 +198,9 @@ impl<C> Mailbox<C> {
     pub fn send(&self, cmd: C) {
         self.queue.lock().push_back(cmd);
         self.signaler.signal();
+        if let Some(safe) = &self.safe {
+            safe.notify();
+        }
     }
 
     /// Makes the fd readable with no command queued. libzmq's sockets get

@@ -12,11 +12,19 @@
 //! The poller holds socket cells, never sockets: a socket closed while
 //! registered reports ENOTSOCK from `wait` instead of being touched.
 //! The `pollfd` set is rebuilt only when items change.
+//!
+//! Thread-safe sockets (CLIENT, SERVER ...) have no `ZMQ_FD`: the poller
+//! then makes a signaler of its own, which each such socket signals on
+//! every command (`SafeWake`), and which `zmq_poller_fd` hands out for an
+//! outer event loop, as libzmq's poller does.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::handle::Cell;
+use crate::mailbox::Signaler;
+use crate::pipe::OwnerMailbox;
 use crate::socket::Socket;
 
 /// `ZMQ_POLLIN` and friends, as zmq.h numbers them.
@@ -46,6 +54,8 @@ impl Target {
 
 struct Item {
     target: Target,
+    /// A thread-safe socket's mailbox, which signals our signaler.
+    safe: Option<OwnerMailbox>,
     /// The caller's pointer, handed back untouched.
     user_data: usize,
     events: i16,
@@ -68,6 +78,22 @@ pub struct Poller {
     items: Vec<Item>,
     pollfds: Vec<libc::pollfd>,
     stale: bool,
+    /// Made when the first thread-safe socket is added.
+    signaler: Option<Arc<Signaler>>,
+    /// Whether `pollfds[0]` is the signaler.
+    signaler_polled: bool,
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        if let Some(sig) = &self.signaler {
+            for item in &self.items {
+                if let Some(safe) = item.safe.as_ref().and_then(|m| m.safe()) {
+                    safe.remove_poller(sig);
+                }
+            }
+        }
+    }
 }
 
 // SAFETY: the socket cells are 'static handles whose contents are reached
@@ -111,8 +137,26 @@ impl Poller {
             return Err(Error::Invalid);
         }
         self.items.try_reserve(1).map_err(|_| Error::NoMemory)?;
+        let safe = match target {
+            Target::Socket(cell) => with_live(cell, |s| Ok(s.thread_safe_mailbox().cloned()))?,
+            Target::Fd(_) => None,
+        };
+        if let Some(mailbox) = &safe {
+            let sig = match &self.signaler {
+                Some(sig) => sig.clone(),
+                None => {
+                    let sig = Arc::new(Signaler::new().map_err(|_| Error::TooManyFiles)?);
+                    self.signaler = Some(sig.clone());
+                    sig
+                }
+            };
+            if let Some(w) = mailbox.safe() {
+                w.add_poller(sig);
+            }
+        }
         self.items.push(Item {
             target,
+            safe,
             user_data,
             events,
             slot: None,
@@ -135,17 +179,37 @@ impl Poller {
     pub fn remove(&mut self, target: Target) -> Result<()> {
         check_target(&target)?;
         let at = self.find(&target).ok_or(Error::Invalid)?;
-        self.items.remove(at);
+        let item = self.items.remove(at);
+        if let (Some(sig), Some(w)) = (&self.signaler, item.safe.as_ref().and_then(|m| m.safe())) {
+            w.remove_poller(sig);
+        }
         self.stale = true;
         Ok(())
+    }
+
+    /// The poller's own signal fd (`zmq_poller_fd`): it exists once a
+    /// thread-safe socket was added; EINVAL before, as libzmq.
+    pub fn fd(&self) -> Result<i32> {
+        self.signaler.as_ref().map(|s| s.fd()).ok_or(Error::Invalid)
     }
 
     /// Rebuilds the pollfd set: one entry per item that asks for events.
     fn rebuild(&mut self) -> Result<()> {
         self.pollfds.clear();
+        self.signaler_polled = false;
+        if let Some(sig) = &self.signaler {
+            if self.items.iter().any(|i| i.safe.is_some() && i.events != 0) {
+                self.pollfds.push(libc::pollfd {
+                    fd: sig.fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+                self.signaler_polled = true;
+            }
+        }
         for item in self.items.iter_mut() {
             item.slot = None;
-            if item.events == 0 {
+            if item.events == 0 || item.safe.is_some() {
                 continue;
             }
             let (fd, events) = match item.target {
@@ -186,7 +250,15 @@ impl Poller {
             return Err(Error::Again);
         }
         let items = &self.items;
+        let signaler = self.signaler.as_deref().filter(|_| self.signaler_polled);
         let found = wait_loop(&mut self.pollfds, timeout_ms, |fds| {
+            // Consume the signal before looking, so a command that comes
+            // while we look signals again.
+            if let Some(sig) = signaler {
+                if fds[0].revents & libc::POLLIN != 0 {
+                    sig.reset();
+                }
+            }
             out.clear();
             for item in items.iter() {
                 if out.len() >= max {

@@ -6,7 +6,7 @@ use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long, c_short};
 
 use super::msg::{msg_init_with, msg_mut};
-use super::socket::{socket_check, SOCKETS};
+use super::socket::{socket_check, with_socket, SOCKETS};
 use super::types::{zmq_fd_t, zmq_msg_t, zmq_poller_event_t};
 use super::{c_str, ffi};
 use crate::error::Error;
@@ -53,19 +53,44 @@ pub unsafe extern "C" fn zmq_msg_group(msg: *mut zmq_msg_t) -> *const c_char {
     ffi! { Ok(unsafe { msg_mut(msg) }?.group().as_ptr()) }
 }
 
-#[no_mangle]
-pub extern "C" fn zmq_join(s: *mut c_void, _group: *const c_char) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+/// The group argument of `zmq_join`/`zmq_leave`: EINVAL for NULL or one
+/// longer than ZMQ_GROUP_MAX_LENGTH.
+unsafe fn group_arg<'a>(group: *const c_char) -> Result<&'a [u8], Error> {
+    // SAFETY: forwarded caller guarantee (a C string or NULL).
+    let g = unsafe { c_str(group) }?;
+    if g.len() > crate::msg::GROUP_MAX_LENGTH {
+        return Err(Error::Invalid);
+    }
+    Ok(g)
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_leave(s: *mut c_void, _group: *const c_char) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+pub unsafe extern "C" fn zmq_join(s: *mut c_void, group: *const c_char) -> c_int {
+    ffi! { with_socket(s, |sock| sock.join(unsafe { group_arg(group) }?, true).map(|()| 0)) }
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_connect_peer(s: *mut c_void, _addr: *const c_char) -> u32 {
-    ffi! { socket_check(s).map(|()| 0) }
+pub unsafe extern "C" fn zmq_leave(s: *mut c_void, group: *const c_char) -> c_int {
+    ffi! { with_socket(s, |sock| sock.join(unsafe { group_arg(group) }?, false).map(|()| 0)) }
+}
+
+/// PEER's connect: returns the routing id of the new connection (0 on
+/// error): ENOTSUP for other socket types, EFAULT with ZMQ_IMMEDIATE (no
+/// pipe, hence no id, until connected), as libzmq.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_connect_peer(s: *mut c_void, addr: *const c_char) -> u32 {
+    ffi! {
+        with_socket(s, |sock| {
+            if sock.socket_type() != crate::socket::pattern::kind::PEER {
+                return Err(Error::NotSupported);
+            }
+            if sock.options.immediate {
+                return Err(Error::Fault);
+            }
+            sock.connect(unsafe { c_str(addr) }?)?;
+            Ok(sock.last_peer_routing_id())
+        })
+    }
 }
 
 #[no_mangle]
@@ -240,14 +265,20 @@ pub unsafe extern "C" fn zmq_poller_wait_all(
     }
 }
 
-/// The poller's own signal fd exists only for thread-safe sockets, none of
-/// which is registered (or exists yet): EINVAL, as libzmq for plain sockets.
+/// The poller's own signal fd, which exists once a thread-safe socket was
+/// added (EINVAL before, as libzmq). It becomes readable when one of them
+/// may have changed: then `zmq_poller_wait` with a 0 timeout tells which.
 #[no_mangle]
-pub extern "C" fn zmq_poller_fd(poller: *mut c_void, fd: *mut zmq_fd_t) -> c_int {
+pub unsafe extern "C" fn zmq_poller_fd(poller: *mut c_void, fd: *mut zmq_fd_t) -> c_int {
     ffi! {
-        with_poller(poller, |_| {
-            let _ = fd;
-            Err::<c_int, _>(Error::Invalid)
+        with_poller(poller, |p| {
+            let value = p.fd()?;
+            if fd.is_null() {
+                return Err(Error::Fault);
+            }
+            // SAFETY: the caller passes a writable zmq_fd_t.
+            unsafe { fd.write(value) };
+            Ok(0)
         })
     }
 }

@@ -7,7 +7,7 @@
 
 use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::consts::*;
 use super::ctx::ctx_arc;
@@ -35,6 +35,60 @@ pub(crate) fn with_socket<T>(
     let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
     let mut guard = cell.value().lock();
     f(guard.as_mut().ok_or(Error::NotSocket)?)
+}
+
+/// Which timeout a blocking call honours.
+#[derive(Clone, Copy)]
+pub(crate) enum Io {
+    Send,
+    Recv,
+}
+
+/// [`with_socket`] for send and receive calls, which may block. Classic
+/// sockets block inside `f` with their lock held (one user at a time).
+/// A thread-safe socket is shared by threads that block at once: `f` runs
+/// with DONTWAIT, and while it finds nothing to do the thread waits for the
+/// socket's next command with the lock released, then tries again, until
+/// SNDTIMEO/RCVTIMEO passes (libzmq's `mailbox_safe_t` and condition
+/// variable).
+pub(crate) fn with_socket_io<T>(
+    s: *mut c_void,
+    flags: c_int,
+    io: Io,
+    mut f: impl FnMut(&mut Socket, c_int) -> Result<T, Error>,
+) -> Result<T, Error> {
+    // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+    let cell = unsafe { SOCKETS.get(s) }.ok_or(Error::NotSocket)?;
+    let mut deadline: Option<Option<Instant>> = None;
+    loop {
+        let mut guard = cell.value().lock();
+        let sock = guard.as_mut().ok_or(Error::NotSocket)?;
+        let Some(mailbox) = sock.thread_safe_mailbox() else {
+            return f(sock, flags);
+        };
+        let mailbox = mailbox.clone();
+        let safe = mailbox.safe().ok_or(Error::Fault)?;
+        let seen = safe.generation();
+        match f(sock, flags | crate::socket::DONTWAIT) {
+            Err(Error::Again) if flags & crate::socket::DONTWAIT == 0 => {
+                let ms = match io {
+                    Io::Send => sock.options.sndtimeo,
+                    Io::Recv => sock.options.rcvtimeo,
+                };
+                if ms == 0 {
+                    return Err(Error::Again);
+                }
+                let d = *deadline.get_or_insert_with(|| {
+                    (ms > 0).then(|| Instant::now() + Duration::from_millis(ms as u64))
+                });
+                drop(guard);
+                if !safe.wait_change(seen, d) {
+                    return Err(Error::Again);
+                }
+            }
+            r => return r,
+        }
+    }
 }
 
 /// Validates a socket handle without using it.
@@ -167,7 +221,7 @@ pub unsafe extern "C" fn zmq_send(
     flags: c_int,
 ) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Send, |sock, flags| {
             let data = unsafe { c_bytes(buf, len, Error::Fault) }?;
             // Built in place and sent by reference (see Socket::send_from).
             let mut msg = Msg::new();
@@ -187,7 +241,7 @@ pub unsafe extern "C" fn zmq_send_const(
     flags: c_int,
 ) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Send, |sock, flags| {
             if buf.is_null() && len != 0 {
                 return Err(Error::Fault);
             }
@@ -206,7 +260,7 @@ pub unsafe extern "C" fn zmq_recv(
     flags: c_int,
 ) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Recv, |sock, flags| {
             if buf.is_null() && len != 0 {
                 return Err(Error::Fault);
             }
@@ -226,7 +280,7 @@ pub unsafe extern "C" fn zmq_recv(
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Send, |sock, flags| {
             let m = unsafe { msg_mut(msg) }?;
             let n = m.size();
             // On success the message is consumed and left empty; on failure
@@ -240,7 +294,7 @@ pub unsafe extern "C" fn zmq_msg_send(msg: *mut zmq_msg_t, s: *mut c_void, flags
 #[no_mangle]
 pub unsafe extern "C" fn zmq_msg_recv(msg: *mut zmq_msg_t, s: *mut c_void, flags: c_int) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Recv, |sock, flags| {
             let m = unsafe { msg_mut(msg) }?;
             sock.recv_into(m, flags)?;
             Ok(size_result(m.size()))
@@ -271,7 +325,7 @@ pub unsafe extern "C" fn zmq_sendiov(
     flags: c_int,
 ) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Send, |sock, flags| {
             if count == 0 || iov.is_null() {
                 return Err(Error::Invalid);
             }
@@ -305,7 +359,7 @@ pub unsafe extern "C" fn zmq_recviov(
     flags: c_int,
 ) -> c_int {
     ffi! {
-        with_socket(s, |sock| {
+        with_socket_io(s, flags, Io::Recv, |sock, flags| {
             if iov.is_null() || count.is_null() {
                 return Err(Error::Invalid);
             }
@@ -453,7 +507,14 @@ pub unsafe extern "C" fn zmq_poll(
             let (fd, events) = if item.socket.is_null() {
                 (item.fd, poller::fd_events(item.events))
             } else {
-                let fd = with_socket(item.socket, |sock| Ok(sock.fd()))?;
+                let (fd, safe) = with_socket(item.socket, |sock| {
+                    Ok((sock.fd(), sock.thread_safe_mailbox().is_some()))
+                })?;
+                if safe {
+                    // Thread-safe sockets have no ZMQ_FD: poll everything
+                    // through a poller, as libzmq does.
+                    return poll_with_poller(items, timeout);
+                }
                 (fd, if item.events != 0 { libc::POLLIN } else { 0 })
             };
             fds.push(libc::pollfd { fd, events, revents: 0 });
@@ -481,6 +542,64 @@ pub unsafe extern "C" fn zmq_poll(
         })?;
         Ok(ready as c_int)
     }
+}
+
+/// `zmq_poll` over a [`poller::Poller`], for item lists with a thread-safe
+/// socket. An item listed twice is registered once with both event masks.
+fn poll_with_poller(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int, Error> {
+    use poller::{Poller, Target};
+    let mut p = Poller::new();
+    let mut targets = Vec::with_capacity(items.len());
+    for (i, item) in items.iter_mut().enumerate() {
+        item.revents = 0;
+        let target = if item.socket.is_null() {
+            Target::Fd(item.fd)
+        } else {
+            // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
+            Target::Socket(unsafe { SOCKETS.get(item.socket) }.ok_or(Error::NotSocket)?)
+        };
+        let same = |t: &Target| match (t, &target) {
+            (Target::Socket(a), Target::Socket(b)) => std::ptr::eq(*a, *b),
+            (Target::Fd(a), Target::Fd(b)) => a == b,
+            _ => false,
+        };
+        match targets.iter().position(|(t, _)| same(t)) {
+            Some(k) => {
+                let events = targets[k].1 | item.events;
+                targets[k].1 = events;
+                p.modify(target, events)?;
+            }
+            None => {
+                p.add(target, i, item.events)?;
+                targets.push((target, item.events));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    match p.wait(&mut found, items.len(), timeout) {
+        Ok(_) => {}
+        Err(Error::Again) => return Ok(0),
+        Err(e) => return Err(e),
+    }
+    let mut ready = 0;
+    for item in items.iter_mut() {
+        let hit = found
+            .iter()
+            .find(|e| match (e.target, item.socket.is_null()) {
+                (Target::Socket(c), false) => {
+                    std::ptr::eq(c as *const _ as *const c_void, item.socket)
+                }
+                (Target::Fd(fd), true) => fd == item.fd,
+                _ => false,
+            });
+        if let Some(e) = hit {
+            item.revents = e.events & item.events;
+            if item.revents != 0 {
+                ready += 1;
+            }
+        }
+    }
+    Ok(ready)
 }
 
 /// Sleeps `ms` milliseconds; a negative value sleeps for good, as libzmq's

@@ -42,7 +42,12 @@ pub fn get(sock: &mut Socket, option: i32, out: &mut [u8]) -> Result<usize> {
     match option {
         ZMQ_TYPE => put_int(out, sock.socket_type()),
         ZMQ_RCVMORE => put_state_int(out, sock.rcvmore() as i32),
-        ZMQ_FD => put_state_int(out, sock.fd()),
+        ZMQ_FD => match sock.thread_safe_mailbox() {
+            // A thread-safe socket has no fd (libzmq: EINVAL); pollers use
+            // their own.
+            Some(_) => Err(Error::Invalid),
+            None => put_state_int(out, sock.fd()),
+        },
         ZMQ_EVENTS => {
             let (has_in, has_out) = sock.events()?;
             put_state_int(
@@ -52,7 +57,7 @@ pub fn get(sock: &mut Socket, option: i32, out: &mut [u8]) -> Result<usize> {
         }
         ZMQ_LAST_ENDPOINT => put_str(out, sock.last_endpoint()),
         // Classic socket types are not thread-safe (the draft types are).
-        ZMQ_THREAD_SAFE => put_state_int(out, 0),
+        ZMQ_THREAD_SAFE => put_state_int(out, sock.thread_safe_mailbox().is_some() as i32),
         _ => sock.get_option(option, out)?.ok_or(Error::Invalid),
     }
 }

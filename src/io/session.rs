@@ -176,6 +176,15 @@ pub fn socket_type_name(t: i32) -> &'static [u8] {
         kind::XPUB => b"XPUB",
         kind::XSUB => b"XSUB",
         kind::STREAM => b"STREAM",
+        kind::SERVER => b"SERVER",
+        kind::CLIENT => b"CLIENT",
+        kind::RADIO => b"RADIO",
+        kind::DISH => b"DISH",
+        kind::GATHER => b"GATHER",
+        kind::SCATTER => b"SCATTER",
+        kind::DGRAM => b"DGRAM",
+        kind::PEER => b"PEER",
+        kind::CHANNEL => b"CHANNEL",
         _ => b"",
     }
 }
@@ -192,6 +201,14 @@ pub fn compatible(ours: i32, peer: &[u8]) -> bool {
         kind::ROUTER => &[b"REQ", b"DEALER", b"ROUTER"],
         kind::PULL => &[b"PUSH"],
         kind::PUSH => &[b"PULL"],
+        kind::CLIENT => &[b"SERVER"],
+        kind::SERVER => &[b"CLIENT"],
+        kind::RADIO => &[b"DISH"],
+        kind::DISH => &[b"RADIO"],
+        kind::GATHER => &[b"SCATTER"],
+        kind::SCATTER => &[b"GATHER"],
+        kind::PEER => &[b"PEER"],
+        kind::CHANNEL => &[b"CHANNEL"],
         _ => &[],
     };
     ok.contains(&peer)

@@ -105,7 +105,11 @@ impl Socket {
     /// ETERM once the context is shutting down, EMFILE past MAX_SOCKETS.
     pub fn new(ctx: Arc<Ctx>, socket_type: i32) -> Result<Socket> {
         let pattern = Pattern::for_type(socket_type).ok_or(Error::NotSupported)?;
-        let mailbox: OwnerMailbox = Arc::new(Mailbox::new()?);
+        let mailbox: OwnerMailbox = Arc::new(if Pattern::thread_safe(socket_type) {
+            Mailbox::new_thread_safe()?
+        } else {
+            Mailbox::new()?
+        });
         let id = ctx.register_socket(mailbox.clone())?;
         let options = Options::new(socket_type, &ctx.options());
         Ok(Socket {
@@ -132,6 +136,27 @@ impl Socket {
 
     pub fn socket_type(&self) -> i32 {
         self.socket_type
+    }
+
+    /// The mailbox of a thread-safe socket (CLIENT, SERVER ...), for waiting
+    /// outside the call lock; `None` for the classic types.
+    #[inline]
+    pub fn thread_safe_mailbox(&self) -> Option<&OwnerMailbox> {
+        self.mailbox.safe().map(|_| &self.mailbox)
+    }
+
+    /// `zmq_join`/`zmq_leave` (DISH).
+    pub fn join(&mut self, group: &[u8], on: bool) -> Result<()> {
+        self.process_pending()?;
+        self.pattern.join(&mut self.pipes, group, on)
+    }
+
+    /// The routing id the newest pipe got (PEER's `zmq_connect_peer`).
+    pub fn last_peer_routing_id(&self) -> u32 {
+        match &self.pattern {
+            Pattern::Server { server, .. } => server.last_attached,
+            _ => 0,
+        }
     }
 
     pub fn fd(&self) -> i32 {
@@ -896,6 +921,10 @@ impl Socket {
             None => self.monitor.stop(true),
         }
         self.ctx.unregister_socket(self.id);
+        // Threads blocked in a thread-safe socket wake and find it closed.
+        if let Some(safe) = self.mailbox.safe() {
+            safe.notify();
+        }
     }
 }
 

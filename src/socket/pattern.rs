@@ -14,7 +14,22 @@ use crate::pipe::{IdMap, PipeId};
 use super::pipes::PipeSet;
 use super::subscriptions::{self, Subscriptions};
 
+mod channel;
+mod client;
+mod dish;
+mod gather;
+mod radio;
+mod scatter;
+mod server;
+mod single;
 mod stream;
+pub use channel::Channel;
+pub use client::Client;
+pub use dish::Dish;
+pub use gather::Gather;
+pub use radio::Radio;
+pub use scatter::Scatter;
+pub use server::Server;
 pub use stream::Stream;
 
 /// Socket type numbers (zmq.h): the one table the socket module uses.
@@ -174,7 +189,9 @@ pub struct Subscriber {
 
 #[derive(Debug)]
 pub enum Pattern {
-    Pair { peer: Option<PipeId> },
+    Pair {
+        peer: Option<PipeId>,
+    },
     Push,
     Pull,
     Dealer,
@@ -184,6 +201,18 @@ pub enum Pattern {
     Pub(Publisher),
     Sub(Subscriber),
     Stream(Stream),
+    // The draft, thread-safe types (single-part messages).
+    Client(Client),
+    /// SERVER, and PEER (`peer`: connects too, and talks only to PEERs).
+    Server {
+        server: Server,
+        peer: bool,
+    },
+    Scatter(Scatter),
+    Gather(Gather),
+    Channel(Channel),
+    Radio(Radio),
+    Dish(Dish),
 }
 
 impl Pattern {
@@ -211,6 +240,16 @@ impl Pattern {
                 xsub: true,
                 ..Subscriber::default()
             }),
+            kind::CLIENT => Pattern::Client(Client),
+            kind::SERVER | kind::PEER => Pattern::Server {
+                server: Server::new(initial_routing_counter()),
+                peer: t == kind::PEER,
+            },
+            kind::SCATTER => Pattern::Scatter(Scatter),
+            kind::GATHER => Pattern::Gather(Gather),
+            kind::CHANNEL => Pattern::Channel(Channel::default()),
+            kind::RADIO => Pattern::Radio(Radio::default()),
+            kind::DISH => Pattern::Dish(Dish::default()),
             _ => return None,
         })
     }
@@ -248,6 +287,14 @@ impl Pattern {
                 true => Admission::Accept,
                 false => Admission::Refuse,
             },
+            Pattern::Server { server, .. } => {
+                server.attach(id);
+                Admission::Accept
+            }
+            Pattern::Channel(c) => match c.attach(id) {
+                true => Admission::Accept,
+                false => Admission::Refuse,
+            },
             _ => Admission::Accept,
         }
     }
@@ -266,6 +313,8 @@ impl Pattern {
                 pipe.flush();
             }
             Pattern::Pub(p) => p.read_subscriptions(pipes, index),
+            Pattern::Radio(r) => r.read_groups(pipes, index),
+            Pattern::Dish(d) => d.attached(pipes, index),
             _ => {}
         }
     }
@@ -276,6 +325,10 @@ impl Pattern {
         match self {
             Pattern::Pub(p) => {
                 p.read_subscriptions(pipes, index);
+                true
+            }
+            Pattern::Radio(r) => {
+                r.read_groups(pipes, index);
                 true
             }
             _ => false,
@@ -297,6 +350,29 @@ impl Pattern {
         }
     }
 
+    /// DISH's `zmq_join`/`zmq_leave`; ENOTSUP for every other type.
+    pub fn join(&mut self, pipes: &mut PipeSet, group: &[u8], on: bool) -> Result<(), Error> {
+        match self {
+            Pattern::Dish(d) => d.join(pipes, group, on),
+            _ => Err(Error::NotSupported),
+        }
+    }
+
+    /// The draft types that libzmq makes thread-safe.
+    pub fn thread_safe(socket_type: i32) -> bool {
+        matches!(
+            socket_type,
+            kind::SERVER
+                | kind::CLIENT
+                | kind::RADIO
+                | kind::DISH
+                | kind::GATHER
+                | kind::SCATTER
+                | kind::PEER
+                | kind::CHANNEL
+        )
+    }
+
     pub fn detached(&mut self, id: PipeId) {
         match self {
             Pattern::Pair { peer } if *peer == Some(id) => *peer = None,
@@ -308,6 +384,9 @@ impl Pattern {
             }
             Pattern::Pub(p) => p.pipe_gone(id),
             Pattern::Stream(s) => s.detached(id),
+            Pattern::Server { server, .. } => server.detached(id),
+            Pattern::Channel(c) => c.detached(id),
+            Pattern::Radio(r) => r.detached(id),
             Pattern::Req(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
             Pattern::Rep(r) if r.reply_pipe == Some(id) => r.reply_pipe = None,
             _ => {}
@@ -317,7 +396,10 @@ impl Pattern {
     /// True for patterns that never receive: their pipes are drained and
     /// dropped as soon as the peer closes.
     pub fn send_only(&self) -> bool {
-        matches!(self, Pattern::Push | Pattern::Pub(_))
+        matches!(
+            self,
+            Pattern::Push | Pattern::Pub(_) | Pattern::Scatter(_) | Pattern::Radio(_)
+        )
     }
 
     /// Sends a frame held by reference: on success it was taken (and `msg`
@@ -348,6 +430,11 @@ impl Pattern {
             Pattern::Pub(p) => p.send_from(pipes, msg),
             Pattern::Sub(s) if s.xsub => s.xsend_from(pipes, msg),
             Pattern::Stream(s) => s.send_from(pipes, msg),
+            Pattern::Client(c) => c.send_from(pipes, msg),
+            Pattern::Server { server, .. } => server.send_from(pipes, msg),
+            Pattern::Scatter(s) => s.send_from(pipes, msg),
+            Pattern::Channel(c) => c.send_from(pipes, msg),
+            Pattern::Radio(r) => r.send_from(pipes, msg),
             _ => Err(Error::NotSupported),
         }
     }
@@ -387,6 +474,11 @@ impl Pattern {
             Pattern::Sub(s) => s.recv_into(pipes, terminated, out),
             Pattern::Pub(p) => p.recv_into(out),
             Pattern::Stream(s) => s.recv_into(pipes, terminated, out),
+            Pattern::Client(c) => c.recv_into(pipes, terminated, out),
+            Pattern::Server { server, .. } => server.recv_into(pipes, terminated, out),
+            Pattern::Gather(g) => g.recv_into(pipes, terminated, out),
+            Pattern::Channel(c) => c.recv_into(pipes, terminated, out),
+            Pattern::Dish(d) => d.recv_into(pipes, terminated, out),
             _ => Err(Error::NotSupported),
         }
     }
@@ -405,6 +497,8 @@ impl Pattern {
             Pattern::Pub(p) => !p.pending.is_empty(),
             Pattern::Sub(s) => s.has_in(pipes),
             Pattern::Stream(s) => s.has_in(pipes),
+            Pattern::Scatter(_) | Pattern::Radio(_) => false,
+            Pattern::Dish(d) => d.has_in(pipes),
             _ => pipes.fq_has_in(),
         }
     }
@@ -419,6 +513,10 @@ impl Pattern {
             // PUB never blocks: a full subscriber loses messages instead.
             Pattern::Pub(_) => true,
             Pattern::Sub(s) => s.xsub,
+            // SERVER can always try: the peer is chosen per message.
+            Pattern::Server { .. } => true,
+            Pattern::Radio(_) => true,
+            Pattern::Gather(_) | Pattern::Dish(_) => false,
             _ => pipes.lb_has_out(),
         }
     }
