@@ -7,3 +7,4 @@ pub mod session;
 pub mod socks;
 pub mod thread;
 pub mod transport;
+pub mod udp;

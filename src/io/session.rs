@@ -343,8 +343,12 @@ pub struct Session {
     timer_request: Option<Instant>,
     /// `cfg.raw`, kept here: it is read per outbound message.
     raw: bool,
-    /// Outbound messages need more than framing: raw (STREAM) or boxed
-    /// (CURVE). One flag for the per-message check.
+    /// RADIO/DISH framing (groups as frames, JOIN/LEAVE as commands).
+    groups: Groups,
+    /// DISH: the group frame of the message being received.
+    dish_group: Option<Msg>,
+    /// Outbound messages need more than framing: raw (STREAM), grouped
+    /// (RADIO/DISH) or boxed (CURVE). One flag for the per-message check.
     transform: bool,
     /// CURVE's MESSAGE box once the handshake is done.
     codec: Option<Box<Codec>>,
@@ -402,6 +406,11 @@ impl Session {
         let max = (cfg.maxmsgsize >= 0).then_some(cfg.maxmsgsize as u64);
         let reconnect = Duration::from_millis(cfg.reconnect_ivl.max(0) as u64);
         let raw = cfg.raw;
+        let groups = match cfg.socket_type {
+            kind::RADIO => Groups::Radio,
+            kind::DISH => Groups::Dish,
+            _ => Groups::None,
+        };
         Session {
             raw,
             cfg,
@@ -446,7 +455,9 @@ impl Session {
             timer_request: None,
             socks: None,
             socks_in: Vec::new(),
-            transform: raw,
+            transform: raw || groups != Groups::None,
+            groups,
+            dish_group: None,
             codec: None,
             zap_pipe: None,
             zap_frames: Vec::new(),
@@ -1278,6 +1289,9 @@ impl Session {
         if self.raw {
             return self.queue_out_raw(msg);
         }
+        if self.groups != Groups::None {
+            return self.queue_out_grouped(msg, v31);
+        }
         let Some(codec) = self.codec.as_deref_mut() else {
             return;
         };
@@ -1305,6 +1319,54 @@ impl Session {
             }
             None => codec.encode(f, &[msg.data()], &mut self.out),
         };
+        *msg = Msg::new();
+    }
+
+    /// RADIO/DISH on the wire, as libzmq 4.3's radio and dish sessions: a
+    /// RADIO message goes as two frames, its group (MORE) then its body; a
+    /// DISH's join or leave goes as a `\x04JOIN`/`\x05LEAVE` + group command
+    /// frame. Each frame is boxed when CURVE is on.
+    fn queue_out_grouped(&mut self, msg: &mut Msg, v31: bool) {
+        let mut frames: [(&[u8], bool, bool); 2] = [(&[], false, false); 2];
+        let mut command = Vec::new();
+        let n = if msg.is_join() || msg.is_leave() {
+            command.extend_from_slice(if msg.is_join() {
+                b"\x04JOIN"
+            } else {
+                b"\x05LEAVE"
+            });
+            command.extend_from_slice(msg.group().to_bytes());
+            frames[0] = (&command, false, true);
+            1
+        } else if self.groups == Groups::Radio {
+            frames[0] = (msg.group().to_bytes(), true, false);
+            frames[1] = (msg.data(), false, false);
+            2
+        } else {
+            if self.codec.is_none() {
+                encode_outbound(msg, v31, &mut self.out);
+                *msg = Msg::new();
+                return;
+            }
+            frames[0] = (msg.data(), msg.more(), msg.flags() & flags::COMMAND != 0);
+            1
+        };
+        for &(body, more, cmd) in &frames[..n] {
+            match self.codec.as_deref_mut() {
+                Some(c) => {
+                    let mut f = 0;
+                    if more {
+                        f |= curve::message_flags::MORE;
+                    }
+                    if cmd {
+                        f |= curve::message_flags::COMMAND;
+                    }
+                    // Encoding fails only when 2^64 nonces are used up.
+                    let _ = c.encode(f, &[body], &mut self.out);
+                }
+                None => push_frame(body, more, cmd, &mut self.out),
+            }
+        }
         *msg = Msg::new();
     }
 
@@ -1541,6 +1603,8 @@ impl Session {
                         let pending = &mut self.pending_in;
                         let metadata = &self.metadata;
                         let codec = &mut self.codec;
+                        let groups = self.groups;
+                        let dish_group = &mut self.dish_group;
                         let box_error = &mut box_error;
                         let mut handshake_msg: Option<Msg> = None;
                         let mut sink = |msg: &mut Msg| {
@@ -1558,7 +1622,7 @@ impl Session {
                             // Commands: SUBSCRIBE/CANCEL become data
                             // messages, PING is answered, others ignored.
                             if msg.flags() & flags::COMMAND != 0 {
-                                match classify(msg.take()) {
+                                match classify(msg.take(), groups == Groups::Radio) {
                                     Inbound::Data(m) => *msg = m,
                                     Inbound::Ping { ttl_ds, context } => {
                                         pong.push(context);
@@ -1569,6 +1633,27 @@ impl Session {
                                     Inbound::Fatal => {
                                         failed = true;
                                         return false;
+                                    }
+                                }
+                            }
+                            // DISH: a group frame (MORE), then the body
+                            // (libzmq closes the connection on anything else).
+                            if groups == Groups::Dish && msg.flags() & flags::COMMAND == 0 {
+                                match dish_group.take() {
+                                    None => {
+                                        if !msg.more() || msg.size() > crate::msg::GROUP_MAX_LENGTH
+                                        {
+                                            failed = true;
+                                            return false;
+                                        }
+                                        *dish_group = Some(msg.take());
+                                        return true;
+                                    }
+                                    Some(g) => {
+                                        if msg.more() || msg.set_group(g.data()).is_err() {
+                                            failed = true;
+                                            return false;
+                                        }
                                     }
                                 }
                             }
@@ -1706,7 +1791,8 @@ impl Session {
     /// Forgets the last connection's box and ZAP exchange.
     fn reset_security(&mut self) {
         self.codec = None;
-        self.transform = self.raw;
+        self.transform = self.raw || self.groups != Groups::None;
+        self.dish_group = None;
         if let Some(p) = self.zap_pipe.take() {
             p.close();
         }
@@ -2082,9 +2168,33 @@ enum Inbound {
     Fatal,
 }
 
-fn classify(msg: Msg) -> Inbound {
+/// RADIO/DISH framing of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Groups {
+    None,
+    Radio,
+    Dish,
+}
+
+/// Sorts an inbound frame; `radio`: JOIN/LEAVE commands become join/leave
+/// messages for the RADIO socket.
+fn classify(msg: Msg, radio: bool) -> Inbound {
     if msg.flags() & flags::COMMAND == 0 {
         return Inbound::Data(msg);
+    }
+    if radio {
+        let d = msg.data();
+        let join = match d {
+            [4, b'J', b'O', b'I', b'N', ..] => Some((true, &d[5..])),
+            [5, b'L', b'E', b'A', b'V', b'E', ..] => Some((false, &d[6..])),
+            _ => None,
+        };
+        if let Some((on, group)) = join {
+            return match Msg::group_command(on, group) {
+                Ok(m) => Inbound::Data(m),
+                Err(_) => Inbound::Fatal,
+            };
+        }
     }
     // After the handshake libzmq acts on SUBSCRIBE, CANCEL and PING and
     // ignores every other command, malformed ones included; so do we.

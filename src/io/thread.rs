@@ -48,6 +48,12 @@ pub enum IoRequest {
         linger: i32,
         monitor: Arc<Monitor>,
     },
+    /// A udp endpoint's engine (bound or connected by the socket).
+    Udp {
+        socket: SocketId,
+        endpoint: String,
+        engine: super::udp::UdpEngine,
+    },
     /// A background name resolution for a session finished.
     Resolved {
         token: Token,
@@ -61,6 +67,7 @@ impl std::fmt::Debug for IoRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             IoRequest::Listen { .. } => "Listen",
+            IoRequest::Udp { .. } => "Udp",
             IoRequest::Connect { .. } => "Connect",
             IoRequest::Unbind { .. } => "Unbind",
             IoRequest::Disconnect { .. } => "Disconnect",
@@ -136,6 +143,7 @@ impl IoThreadHandle {
                 mailbox: mb,
                 listeners: HashMap::new(),
                 sessions: HashMap::new(),
+                udps: HashMap::new(),
                 pipes: HashMap::new(),
                 timers: BTreeMap::new(),
                 next_token: 1,
@@ -159,11 +167,18 @@ impl IoThreadHandle {
     }
 }
 
+struct UdpEntry {
+    socket: SocketId,
+    endpoint: String,
+    engine: super::udp::UdpEngine,
+}
+
 struct IoThread {
     reactor: Reactor,
     mailbox: OwnerMailbox,
     listeners: HashMap<Token, ListenerEntry>,
     sessions: HashMap<Token, SessionEntry>,
+    udps: HashMap<Token, UdpEntry>,
     /// Which session owns each session-side pipe end.
     pipes: HashMap<PipeId, Token>,
     /// Deadlines, each with a sequence number to keep keys unique.
@@ -208,6 +223,13 @@ impl IoThread {
                             .session
                             .on_ready(&self.reactor, ev.readable, ev.writable, ev.error);
                     self.apply(ev.token, next, &mut seq);
+                } else if let Some(entry) = self.udps.get_mut(&ev.token) {
+                    if !entry
+                        .engine
+                        .on_ready(&self.reactor, ev.token, ev.readable, ev.writable)
+                    {
+                        self.close_udp(ev.token);
+                    }
                 }
             }
             let now = Instant::now();
@@ -252,6 +274,28 @@ impl IoThread {
                 }
                 self.timers.retain(|_, t| *t != token);
             }
+        }
+    }
+
+    fn close_udp(&mut self, token: Token) {
+        if let Some(entry) = self.udps.remove(&token) {
+            if let Some(id) = entry.engine.pipe_id() {
+                self.pipes.remove(&id);
+            }
+            entry.engine.close(&self.reactor);
+        }
+    }
+
+    /// Closes the udp engines of `socket` (all, or those of `endpoint`).
+    fn close_udps(&mut self, socket: SocketId, endpoint: Option<&str>) {
+        let gone: Vec<Token> = self
+            .udps
+            .iter()
+            .filter(|(_, u)| u.socket == socket && endpoint.is_none_or(|e| u.endpoint == e))
+            .map(|(t, _)| *t)
+            .collect();
+        for t in gone {
+            self.close_udp(t);
         }
     }
 
@@ -315,6 +359,10 @@ impl IoThread {
                     if let Some(entry) = self.sessions.get_mut(&token) {
                         let next = entry.session.on_pipe_command(&self.reactor, cmd);
                         self.apply(token, next, seq);
+                    } else if let Some(entry) = self.udps.get_mut(&token) {
+                        if !entry.engine.on_pipe_command(&self.reactor, token, cmd) {
+                            self.close_udp(token);
+                        }
                     }
                 }
             }
@@ -372,7 +420,33 @@ impl IoThread {
                 );
                 self.apply(t, next, seq);
             }
+            IoRequest::Udp {
+                socket,
+                endpoint,
+                mut engine,
+            } => {
+                let t = self.token();
+                if let Some(id) = engine.pipe_id() {
+                    self.pipes.insert(id, t);
+                }
+                if engine.start(&self.reactor, t, self.mailbox.clone()) {
+                    self.udps.insert(
+                        t,
+                        UdpEntry {
+                            socket,
+                            endpoint,
+                            engine,
+                        },
+                    );
+                } else {
+                    if let Some(id) = engine.pipe_id() {
+                        self.pipes.remove(&id);
+                    }
+                    engine.close(&self.reactor);
+                }
+            }
             IoRequest::Unbind { socket, endpoint } => {
+                self.close_udps(socket, Some(&endpoint));
                 let gone: Vec<Token> = self
                     .listeners
                     .iter()
@@ -399,6 +473,7 @@ impl IoThread {
                 }
             }
             IoRequest::Disconnect { socket, endpoint } => {
+                self.close_udps(socket, Some(&endpoint));
                 let gone: Vec<Token> = self
                     .sessions
                     .iter()
@@ -431,6 +506,7 @@ impl IoThread {
                     }
                 }
                 monitor.stop(true);
+                self.close_udps(socket, None);
                 let sessions: Vec<Token> = self
                     .sessions
                     .iter()
@@ -456,6 +532,10 @@ impl IoThread {
                 self.stopping = true;
                 for (_, l) in self.listeners.drain() {
                     l.close(&self.reactor);
+                }
+                let udps: Vec<Token> = self.udps.keys().copied().collect();
+                for t in udps {
+                    self.close_udp(t);
                 }
             }
         }

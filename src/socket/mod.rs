@@ -46,6 +46,7 @@ pub enum Endpoint<'a> {
     Inproc(&'a [u8]),
     Tcp(&'a [u8]),
     Ipc(&'a [u8]),
+    Udp(&'a [u8]),
 }
 
 impl<'a> Endpoint<'a> {
@@ -66,6 +67,7 @@ impl<'a> Endpoint<'a> {
             }
             b"tcp" => Ok(Endpoint::Tcp(rest)),
             b"ipc" => Ok(Endpoint::Ipc(rest)),
+            b"udp" => Ok(Endpoint::Udp(rest)),
             _ => Err(Error::Os(libc::EPROTONOSUPPORT)),
         }
     }
@@ -230,6 +232,7 @@ impl Socket {
                 p.invert = invert;
             }
             Pattern::Sub(s) => s.invert = invert,
+            Pattern::Radio(r) => r.nodrop = po.xpub_nodrop,
             Pattern::Req(r) => {
                 r.correlate = po.req_correlate;
                 r.relaxed = po.req_relaxed;
@@ -575,8 +578,74 @@ impl Socket {
         result
     }
 
+    /// libzmq's transport rules for the udp types: DGRAM only over udp;
+    /// udp binds for DISH and DGRAM and connects for RADIO and DGRAM.
+    fn check_transport(&self, ep: &Endpoint<'_>, bind: bool) -> Result<()> {
+        use pattern::kind::{DGRAM, DISH, RADIO};
+        let t = self.socket_type;
+        let ok = match ep {
+            Endpoint::Udp(_) if bind => t == DISH || t == DGRAM,
+            Endpoint::Udp(_) => t == RADIO || t == DGRAM,
+            _ => t != DGRAM,
+        };
+        if !ok {
+            return Err(Error::IncompatibleProtocol);
+        }
+        Ok(())
+    }
+
+    fn udp_options(&self) -> crate::io::udp::UdpOptions {
+        crate::io::udp::UdpOptions {
+            multicast_hops: self.options.multicast_hops,
+            multicast_loop: self.options.multicast_loop,
+            sndbuf: self.options.sndbuf,
+            rcvbuf: self.options.rcvbuf,
+        }
+    }
+
+    /// A udp endpoint: the socket is opened here (errors reach the
+    /// caller), its engine runs in the I/O thread behind a pipe.
+    fn open_udp(&mut self, addr: &[u8], a: &[u8], bind: bool) -> Result<()> {
+        use crate::io::udp::{self, Role, UdpEngine};
+        let role = match self.socket_type {
+            pattern::kind::RADIO => Role::Radio,
+            pattern::kind::DISH => Role::Dish,
+            _ => Role::Dgram,
+        };
+        let ua = udp::parse(a, bind)?;
+        let io = self.io()?;
+        let (sock, resolved) = udp::open(role, &ua, bind, &self.udp_options())?;
+        let hwm = |v: i32| v.max(0) as u64;
+        let (ours, theirs) = conflating_pipe_pair(
+            [hwm(self.options.sndhwm), hwm(self.options.rcvhwm)],
+            [false, false],
+        );
+        let id = ours.id();
+        let dest = (!bind).then_some(ua.target);
+        let endpoint = if bind {
+            self.bound
+                .push((addr.to_vec(), resolved.clone().into_bytes()));
+            resolved.clone()
+        } else {
+            self.connected.push((addr.to_vec(), id));
+            String::from_utf8_lossy(addr).into_owned()
+        };
+        self.attach(ours);
+        self.pattern.udp_attached(id);
+        io.send(Command::Io(Box::new(IoRequest::Udp {
+            socket: self.id,
+            endpoint,
+            engine: UdpEngine::new(role, sock, theirs, dest),
+        })));
+        self.last_endpoint = resolved.into_bytes();
+        Ok(())
+    }
+
     fn bind_endpoint(&mut self, addr: &[u8]) -> Result<()> {
-        match Endpoint::parse(addr)? {
+        let ep = Endpoint::parse(addr)?;
+        self.check_transport(&ep, true)?;
+        match ep {
+            Endpoint::Udp(a) => self.open_udp(addr, a, true),
             Endpoint::Inproc(name) => {
                 let pending =
                     self.ctx
@@ -792,7 +861,10 @@ impl Socket {
     }
 
     fn connect_endpoint(&mut self, addr: &[u8]) -> Result<()> {
-        match Endpoint::parse(addr)? {
+        let ep = Endpoint::parse(addr)?;
+        self.check_transport(&ep, false)?;
+        match ep {
+            Endpoint::Udp(a) => self.open_udp(addr, a, false),
             Endpoint::Inproc(name) => {
                 let ours = self.inproc_hwm();
                 // The binder's marks are known only if it is bound already.
@@ -863,7 +935,7 @@ impl Socket {
         self.process_commands(None)?;
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
-            Endpoint::Tcp(_) | Endpoint::Ipc(_) => {
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) | Endpoint::Udp(_) => {
                 // Either the address as bound or the resolved endpoint; a
                 // wildcard names no endpoint (libzmq: ENOENT).
                 let wildcard = addr.contains(&b'*');

@@ -16,6 +16,7 @@ use super::subscriptions::{self, Subscriptions};
 
 mod channel;
 mod client;
+mod dgram;
 mod dish;
 mod gather;
 mod radio;
@@ -25,6 +26,7 @@ mod single;
 mod stream;
 pub use channel::Channel;
 pub use client::Client;
+pub use dgram::Dgram;
 pub use dish::Dish;
 pub use gather::Gather;
 pub use radio::Radio;
@@ -213,6 +215,7 @@ pub enum Pattern {
     Channel(Channel),
     Radio(Radio),
     Dish(Dish),
+    Dgram(Dgram),
 }
 
 impl Pattern {
@@ -250,6 +253,7 @@ impl Pattern {
             kind::CHANNEL => Pattern::Channel(Channel::default()),
             kind::RADIO => Pattern::Radio(Radio::default()),
             kind::DISH => Pattern::Dish(Dish::default()),
+            kind::DGRAM => Pattern::Dgram(Dgram::default()),
             _ => return None,
         })
     }
@@ -358,6 +362,14 @@ impl Pattern {
         }
     }
 
+    /// A pipe to a udp engine: a RADIO sends it every group (the DISH on
+    /// the other side filters; udp carries no joins).
+    pub fn udp_attached(&mut self, id: PipeId) {
+        if let Pattern::Radio(r) = self {
+            r.udp_attached(id);
+        }
+    }
+
     /// The draft types that libzmq makes thread-safe.
     pub fn thread_safe(socket_type: i32) -> bool {
         matches!(
@@ -435,6 +447,7 @@ impl Pattern {
             Pattern::Scatter(s) => s.send_from(pipes, msg),
             Pattern::Channel(c) => c.send_from(pipes, msg),
             Pattern::Radio(r) => r.send_from(pipes, msg),
+            Pattern::Dgram(d) => d.send_from(pipes, msg),
             _ => Err(Error::NotSupported),
         }
     }
@@ -479,6 +492,7 @@ impl Pattern {
             Pattern::Gather(g) => g.recv_into(pipes, terminated, out),
             Pattern::Channel(c) => c.recv_into(pipes, terminated, out),
             Pattern::Dish(d) => d.recv_into(pipes, terminated, out),
+            Pattern::Dgram(d) => d.recv_into(pipes, terminated, out),
             _ => Err(Error::NotSupported),
         }
     }

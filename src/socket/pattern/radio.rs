@@ -19,6 +19,8 @@ pub struct Radio {
     /// Group to the pipes that joined it; a pipe joining twice is listed
     /// twice and needs two leaves (libzmq's multimap).
     groups: HashMap<Vec<u8>, Vec<PipeId>>,
+    /// Pipes to udp engines, which take every group.
+    udp: Vec<PipeId>,
     /// ZMQ_XPUB_NODROP.
     pub nodrop: bool,
     targets: Vec<usize>,
@@ -46,7 +48,12 @@ impl Radio {
         }
     }
 
+    pub fn udp_attached(&mut self, id: PipeId) {
+        self.udp.push(id);
+    }
+
     pub fn detached(&mut self, id: PipeId) {
+        self.udp.retain(|p| *p != id);
         self.groups.retain(|_, list| {
             list.retain(|p| *p != id);
             !list.is_empty()
@@ -57,8 +64,9 @@ impl Radio {
         single::refuse_more(msg)?;
         self.targets.clear();
         let mut full = false;
-        if let Some(list) = self.groups.get(msg.group().to_bytes()) {
-            for id in list {
+        let joined = self.groups.get(msg.group().to_bytes());
+        {
+            for id in joined.into_iter().flatten().chain(self.udp.iter()) {
                 let Some(i) = pipes.index_of(*id) else {
                     continue;
                 };
