@@ -291,7 +291,7 @@ impl IoThread {
         let gone: Vec<Token> = self
             .udps
             .iter()
-            .filter(|(_, u)| u.socket == socket && endpoint.is_none_or(|e| u.endpoint == e))
+            .filter(|(_, u)| u.socket == socket && endpoint.map_or(true, |e| u.endpoint == e))
             .map(|(t, _)| *t)
             .collect();
         for t in gone {

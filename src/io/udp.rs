@@ -330,10 +330,7 @@ impl UdpEngine {
             }
         }
         let mut msg = Msg::new();
-        loop {
-            let Some(pipe) = self.pipe.as_mut() else {
-                break;
-            };
+        while let Some(pipe) = self.pipe.as_mut() {
             if !pipe.read_into(&mut msg) {
                 break;
             }
