@@ -56,6 +56,9 @@ counted capi-tests plain bash capi-tests/run.sh --include "$ROOT/include" --libd
 counted capi-tests-libzmq plain bash capi-tests/run.sh --libzmq-reference --include /usr/include \
     --libdir "$(dirname "$(${CC:-cc} -print-file-name=libzmq.so)")" --out "$ROOT/build/capi-tests-libzmq"
 counted interop plain bash interop/run.sh --ours "$LIB"
+# Existing bindings on our library (and, to show the tests pin libzmq's
+# behaviour, on Debian's): LuaJIT's FFI module.
+counted lua-binding plain bash bindings/lua/run.sh --libdir "$LIB" --reference
 step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
 step header-no-extra-macros bash scripts/check-no-extra-macros.sh
 step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"

@@ -974,8 +974,12 @@ impl Session {
                 p.close();
             }
         }
-        let delay = self.reconnect_delay;
-        if self.cfg.reconnect_ivl_max > 0 {
+        // libzmq adds a random 0..RECONNECT_IVL ms so that clients which
+        // lost one server do not all come back at the same moment; the
+        // interval itself doubles only when RECONNECT_IVL_MAX exceeds it.
+        let ivl = self.cfg.reconnect_ivl.max(0) as u64;
+        let delay = self.reconnect_delay + Duration::from_millis(reconnect_jitter(ivl));
+        if self.cfg.reconnect_ivl_max > 0 && self.cfg.reconnect_ivl_max > self.cfg.reconnect_ivl {
             let max = Duration::from_millis(self.cfg.reconnect_ivl_max as u64);
             self.reconnect_delay = (self.reconnect_delay * 2).min(max);
         }
@@ -2166,6 +2170,18 @@ enum Inbound {
     Ping { ttl_ds: u16, context: Vec<u8> },
     Ignore,
     Fatal,
+}
+
+/// A random 0..ivl (ms) added to each reconnect delay.
+fn reconnect_jitter(ivl: u64) -> u64 {
+    if ivl == 0 {
+        return 0;
+    }
+    let mut b = [0u8; 4];
+    if getrandom::getrandom(&mut b).is_err() {
+        return 0;
+    }
+    u32::from_ne_bytes(b) as u64 % ivl
 }
 
 /// RADIO/DISH framing of a session.

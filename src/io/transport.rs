@@ -317,7 +317,10 @@ pub fn resolve_tcp(addr: &[u8], ipv6: bool) -> Result<Target> {
     };
     let (host, port) = split_host_port(addr)?;
     let port = match port {
-        "*" | "0" => return Err(Error::Invalid),
+        "*" => return Err(Error::Invalid),
+        // libzmq takes port 0 for a connect (which then fails and retries,
+        // as any refused connect), only the wildcard is refused.
+        "0" => 0,
         p => explicit_port(p)?,
     };
 

@@ -471,11 +471,23 @@ impl Socket {
                 }
                 Err(Error::Again) if !nonblocking => {
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.rcvtimeo));
-                    self.wait(d)?
+                    if let Err(e) = self.wait(d) {
+                        return Err(Self::recv_failed(out, e));
+                    }
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(Self::recv_failed(out, e)),
             }
         }
+    }
+
+    /// A receive that found nothing leaves an empty message, as libzmq's
+    /// (which closes and re-initialises it before looking).
+    #[cold]
+    fn recv_failed(out: &mut Msg, e: Error) -> Error {
+        if e == Error::Again {
+            *out = Msg::new();
+        }
+        e
     }
 
     /// `ZMQ_EVENTS`: processes pending commands, then reports readiness.
@@ -904,6 +916,17 @@ impl Socket {
                     }
                     InprocTarget::NotBound => created.ok_or(Error::Invalid)?,
                 };
+                // ZMQ_CONNECT_ROUTING_ID names this connect's peer (ROUTER,
+                // STREAM), once, as for tcp/ipc.
+                let mut ours_end = ours_end;
+                if matches!(
+                    self.socket_type,
+                    pattern::kind::ROUTER | pattern::kind::STREAM
+                ) && !self.pattern_options.connect_routing_id.is_empty()
+                {
+                    ours_end.routing_id =
+                        std::mem::take(&mut self.pattern_options.connect_routing_id);
+                }
                 self.connected.push((addr.to_vec(), ours_end.id()));
                 self.attach(ours_end);
                 self.last_endpoint = addr.to_vec();
