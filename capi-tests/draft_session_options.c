@@ -187,4 +187,36 @@ TEST (hiccup_msg_tells_a_dealer_its_connection_dropped)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (hello_and_disconnect_msgs_work_over_inproc_in_both_bind_orders)
+{
+    /* libzmq 4.3.5: over inproc each side's hello reaches the other, and
+     * the binder's DISCONNECT_MSG arrives when the connecter leaves. */
+    for (int late = 0; late < 2; late++) {
+        void *router = make (ZMQ_ROUTER);
+        CHECK_ZMQ (zmq_setsockopt (router, ZMQ_HELLO_MSG, "W", 1));
+        CHECK_ZMQ (zmq_setsockopt (router, ZMQ_DISCONNECT_MSG, "BYE", 3));
+        void *dealer = make (ZMQ_DEALER);
+        CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_HELLO_MSG, "H", 1));
+        CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "D", 1));
+        if (late) {
+            CHECK_ZMQ (zmq_connect (dealer, "inproc://hello-late"));
+            CHECK_ZMQ (zmq_bind (router, "inproc://hello-late"));
+        } else {
+            CHECK_ZMQ (zmq_bind (router, "inproc://hello"));
+            CHECK_ZMQ (zmq_connect (dealer, "inproc://hello"));
+        }
+        expect (dealer, "W");
+        expect (router, "D");
+        expect (router, "H");
+        CHECK_EQ_INT (zmq_send (dealer, "x", 1, 0), 1);
+        expect (router, "D");
+        expect (router, "x");
+        zmq_close (dealer);
+        expect (router, "D");
+        expect (router, "BYE");
+        zmq_close (router);
+    }
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -184,6 +184,10 @@ pub struct InprocPeer {
     pub routing_id: Vec<u8>,
     /// ZMQ_CONFLATE, where effective for the socket type.
     pub conflate: bool,
+    /// ZMQ_HELLO_MSG, if the socket type sends one (else empty).
+    pub hello_msg: Vec<u8>,
+    /// ZMQ_DISCONNECT_MSG, if the socket type takes one (else empty).
+    pub disconnect_msg: Vec<u8>,
 }
 
 /// The binder's end of a pipe created by an early connect (its

@@ -111,6 +111,10 @@ struct Shared {
     /// sockets' marks); 0 = none, else the HWM + 1. The writer looks only
     /// when it finds itself full, so the fast path never reads it.
     new_hwm: [AtomicU64; 2],
+    /// A last message each side's writer sends when it closes (inproc
+    /// ZMQ_DISCONNECT_MSG: the other socket asked for it). Set from either
+    /// side, read once on close.
+    farewell: [Mutex<Option<Vec<u8>>>; 2],
 }
 
 /// One end of a pipe.
@@ -174,6 +178,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         slot: conflate.map(|c| c.then(|| Mutex::new(None))),
         slot_reader_asleep: [AtomicBool::new(false), AtomicBool::new(false)],
         new_hwm: [AtomicU64::new(0), AtomicU64::new(0)],
+        farewell: [Mutex::new(None), Mutex::new(None)],
     });
     let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
     let end = |side: usize, out, inp| PipeEnd {
@@ -420,10 +425,29 @@ impl PipeEnd {
         self.out_more
     }
 
+    /// Has the peer end send `msg` as its last message when it closes
+    /// (before its delimiter): the inproc ZMQ_DISCONNECT_MSG of the socket
+    /// owning this end.
+    pub fn set_peer_farewell(&self, msg: &[u8]) {
+        *self.shared.farewell[self.peer()].lock() = Some(msg.to_vec());
+    }
+
+    /// Has this end send `msg` last when it closes (see `set_peer_farewell`).
+    pub fn set_farewell(&self, msg: &[u8]) {
+        *self.shared.farewell[self.side].lock() = Some(msg.to_vec());
+    }
+
     /// Closes this end: the peer reads what was sent, then a delimiter.
     pub fn close(mut self) {
         self.shared.closed[self.side].store(true, Ordering::Release);
         self.out.rollback();
+        // An unfinished message is dropped (rolled back) before the farewell.
+        self.out_more = false;
+        if let Some(bytes) = self.shared.farewell[self.side].lock().take() {
+            if let Ok(m) = Msg::from_slice(&bytes) {
+                self.out.write(m, false);
+            }
+        }
         self.out.write(Msg::delimiter(), false);
         self.out.flush();
         self.notify_peer(Command::PipeTerm(self.shared.ids[self.peer()]));

@@ -506,11 +506,18 @@ impl Socket {
     }
 
     fn inproc_hwm(&self) -> InprocPeer {
+        let o = &self.options;
         InprocPeer {
-            conflate: self.options.effective_conflate(),
-            routing_id: self.options.routing_id.clone(),
-            sndhwm: self.options.sndhwm.max(0) as u64,
-            rcvhwm: self.options.rcvhwm.max(0) as u64,
+            conflate: o.effective_conflate(),
+            routing_id: o.routing_id.clone(),
+            sndhwm: o.sndhwm.max(0) as u64,
+            rcvhwm: o.rcvhwm.max(0) as u64,
+            hello_msg: if o.can_send_hello_msg { o.hello_msg.clone() } else { Vec::new() },
+            disconnect_msg: if o.can_recv_disconnect_msg {
+                o.disconnect_msg.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -670,6 +677,18 @@ impl Socket {
                     p.end
                         .set_hwms(sum(ours.sndhwm, their_rcv), sum(their_snd, ours.rcvhwm));
                     p.end.peer_marks = Some((their_rcv, their_snd));
+                    // Draft HELLO_MSG / DISCONNECT_MSG over inproc (libzmq's
+                    // connect_inproc_sockets): our hello goes to the early
+                    // connecter, and it will say our goodbye when it leaves.
+                    if !ours.hello_msg.is_empty() {
+                        if let Ok(m) = Msg::from_slice(&ours.hello_msg) {
+                            p.end.write(m);
+                            p.end.flush();
+                        }
+                    }
+                    if !ours.disconnect_msg.is_empty() {
+                        p.end.set_peer_farewell(&ours.disconnect_msg);
+                    }
                     self.attach(p.end);
                 }
                 self.last_endpoint = addr.to_vec();
@@ -883,8 +902,15 @@ impl Socket {
                 let mut created: Option<PipeEnd> = None;
                 let target = self.ctx.inproc_connect(name, || {
                     let c = ours.conflate;
-                    let (a, mut b) = conflating_pipe_pair([ours.sndhwm, ours.rcvhwm], [c, c]);
+                    let (mut a, mut b) = conflating_pipe_pair([ours.sndhwm, ours.rcvhwm], [c, c]);
                     b.routing_id = ours.routing_id.clone();
+                    // Our hello waits in the pipe for the binder.
+                    if !ours.hello_msg.is_empty() {
+                        if let Ok(m) = Msg::from_slice(&ours.hello_msg) {
+                            a.write(m);
+                            a.flush();
+                        }
+                    }
                     created = Some(a);
                     PendingPipe {
                         end: b,
@@ -910,6 +936,20 @@ impl Socket {
                         b.routing_id = ours.routing_id;
                         a.peer_marks = Some((theirs.rcvhwm, theirs.sndhwm));
                         b.peer_marks = Some((ours.rcvhwm, ours.sndhwm));
+                        // Draft HELLO_MSG / DISCONNECT_MSG over inproc: each
+                        // side's hello goes to the other; the binder's
+                        // goodbye is sent by our end when it closes.
+                        for (end, hello) in [(&mut a, &ours.hello_msg), (&mut b, &theirs.hello_msg)] {
+                            if !hello.is_empty() {
+                                if let Ok(m) = Msg::from_slice(hello) {
+                                    end.write(m);
+                                    end.flush();
+                                }
+                            }
+                        }
+                        if !theirs.disconnect_msg.is_empty() {
+                            a.set_farewell(&theirs.disconnect_msg);
+                        }
                         b.set_owner(mailbox.clone());
                         mailbox.send(Command::Attach(Box::new(b)));
                         a
