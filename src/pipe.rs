@@ -146,6 +146,8 @@ pub struct PipeEnd {
     /// socket's SNDHWM and RCVHWM in the two directions' capacities; None
     /// for a session's pipe.
     pub peer_marks: Option<(u64, u64)>,
+    /// An accepted connection's remote address (PIPES_STATS events).
+    pub peer_endpoint: Option<String>,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -198,6 +200,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         routing_id: Vec::new(),
         probed: false,
         peer_marks: None,
+        peer_endpoint: None,
     };
     (end(0, w0, r0), end(1, w1, r1))
 }

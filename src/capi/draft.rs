@@ -6,7 +6,7 @@ use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long, c_short};
 
 use super::msg::{msg_init_with, msg_mut};
-use super::socket::{socket_check, with_socket, SOCKETS};
+use super::socket::{with_socket, SOCKETS};
 use super::types::{zmq_fd_t, zmq_msg_t, zmq_poller_event_t};
 use super::{c_str, ffi};
 use crate::error::Error;
@@ -94,12 +94,17 @@ pub unsafe extern "C" fn zmq_connect_peer(s: *mut c_void, addr: *const c_char) -
 }
 
 #[no_mangle]
-pub extern "C" fn zmq_socket_get_peer_state(
+pub unsafe extern "C" fn zmq_socket_get_peer_state(
     s: *mut c_void,
-    _routing_id: *const c_void,
-    _size: usize,
+    routing_id: *const c_void,
+    size: usize,
 ) -> c_int {
-    ffi! { socket_check(s).map(|()| 0) }
+    ffi! {
+        with_socket(s, |sock| {
+            let id = unsafe { super::c_bytes(routing_id, size, Error::Fault) }?;
+            sock.peer_state(id)
+        })
+    }
 }
 
 #[no_mangle]

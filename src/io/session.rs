@@ -548,9 +548,10 @@ impl Session {
             return;
         }
         let remote = self.stream.as_ref().map(Stream::peer_endpoint);
+        let local = self.stream.as_ref().map(Stream::local_endpoint);
         let endpoints = if self.target.is_some() {
             Endpoints {
-                local: "",
+                local: local.as_deref().unwrap_or(""),
                 remote: &self.endpoint,
                 side: Side::Connect,
             }
@@ -2133,6 +2134,10 @@ impl Session {
             let (mut socket_end, session_end) =
                 conflating_pipe_pair([hwm(self.cfg.sndhwm), hwm(self.cfg.rcvhwm)], [c, c]);
             socket_end.routing_id = identity;
+            // The connection's addresses, for PIPES_STATS events.
+            if self.target.is_none() {
+                socket_end.peer_endpoint = self.stream.as_ref().map(Stream::peer_endpoint);
+            }
             if self.cfg.probe_router && self.target.is_some() && !self.cfg.raw {
                 let mut probe = Msg::new();
                 self.queue_out(&mut probe, self.peer_minor >= 1);

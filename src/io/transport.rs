@@ -518,12 +518,18 @@ impl Stream {
     /// (`tcp://ip:port`; empty for ipc).
     pub fn peer_endpoint(&self) -> String {
         match self {
-            Stream::Tcp(t) => match t.peer_addr() {
-                Ok(SocketAddr::V4(a)) => format!("tcp://{}:{}", a.ip(), a.port()),
-                Ok(SocketAddr::V6(a)) => format!("tcp://[{}]:{}", a.ip(), a.port()),
-                Err(_) => String::new(),
-            },
-            Stream::Ipc(_) => String::new(),
+            Stream::Tcp(t) => tcp_endpoint(t.peer_addr()),
+            // The connecting end of a Unix socket has no name: libzmq
+            // writes the bare scheme.
+            Stream::Ipc(_) => "ipc://".to_string(),
+        }
+    }
+
+    /// This end's address as an endpoint (monitor v2 events of a connect).
+    pub fn local_endpoint(&self) -> String {
+        match self {
+            Stream::Tcp(t) => tcp_endpoint(t.local_addr()),
+            Stream::Ipc(_) => "ipc://".to_string(),
         }
     }
 
@@ -702,5 +708,13 @@ mod tests {
             resolve_tcp(b"[::1]:5", true),
             Ok(Target::Tcp { .. })
         ));
+    }
+}
+
+fn tcp_endpoint(addr: std::io::Result<SocketAddr>) -> String {
+    match addr {
+        Ok(SocketAddr::V4(a)) => format!("tcp://{}:{}", a.ip(), a.port()),
+        Ok(SocketAddr::V6(a)) => format!("tcp://[{}]:{}", a.ip(), a.port()),
+        Err(_) => String::new(),
     }
 }

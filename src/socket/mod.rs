@@ -512,7 +512,11 @@ impl Socket {
             routing_id: o.routing_id.clone(),
             sndhwm: o.sndhwm.max(0) as u64,
             rcvhwm: o.rcvhwm.max(0) as u64,
-            hello_msg: if o.can_send_hello_msg { o.hello_msg.clone() } else { Vec::new() },
+            hello_msg: if o.can_send_hello_msg {
+                o.hello_msg.clone()
+            } else {
+                Vec::new()
+            },
             disconnect_msg: if o.can_recv_disconnect_msg {
                 o.disconnect_msg.clone()
             } else {
@@ -553,6 +557,10 @@ impl Socket {
         if !self.monitor.wants(event::PIPES_STATS) {
             return Err(Error::Invalid);
         }
+        // Nothing to report on: EAGAIN, as libzmq.
+        if self.pipes.is_empty() {
+            return Err(Error::Again);
+        }
         for i in 0..self.pipes.len() {
             let pipe = self.pipes.get_mut(i);
             let (out, inp) = pipe.queued();
@@ -561,16 +569,19 @@ impl Socket {
                 .connected
                 .iter()
                 .find(|(_, p)| *p == id)
-                .map(|(ep, _)| String::from_utf8_lossy(ep).into_owned())
-                .unwrap_or_default();
+                .map(|(ep, _)| String::from_utf8_lossy(ep).into_owned());
             let local = String::from_utf8_lossy(&self.last_endpoint).into_owned();
-            let ep = Endpoints {
-                local: if remote.is_empty() { &local } else { "" },
-                remote: &remote,
-                side: if remote.is_empty() {
-                    monitor::Side::Bind
-                } else {
-                    monitor::Side::Connect
+            let ep = match &remote {
+                Some(r) => Endpoints {
+                    local: "",
+                    remote: r,
+                    side: monitor::Side::Connect,
+                },
+                // An accepted connection: the bound endpoint, and the peer.
+                None => Endpoints {
+                    local: &local,
+                    remote: pipe.peer_endpoint.as_deref().unwrap_or(""),
+                    side: monitor::Side::Bind,
                 },
             };
             self.monitor.emit(event::PIPES_STATS, &[out, inp], ep);
@@ -598,13 +609,13 @@ impl Socket {
     }
 
     /// libzmq's transport rules for the udp types: DGRAM only over udp;
-    /// udp binds for DISH and DGRAM and connects for RADIO and DGRAM.
+    /// udp binds for DISH and DGRAM and connects for RADIO only.
     fn check_transport(&self, ep: &Endpoint<'_>, bind: bool) -> Result<()> {
         use pattern::kind::{DGRAM, DISH, RADIO};
         let t = self.socket_type;
         let ok = match ep {
             Endpoint::Udp(_) if bind => t == DISH || t == DGRAM,
-            Endpoint::Udp(_) => t == RADIO || t == DGRAM,
+            Endpoint::Udp(_) => t == RADIO,
             _ => t != DGRAM,
         };
         if !ok {
@@ -939,7 +950,8 @@ impl Socket {
                         // Draft HELLO_MSG / DISCONNECT_MSG over inproc: each
                         // side's hello goes to the other; the binder's
                         // goodbye is sent by our end when it closes.
-                        for (end, hello) in [(&mut a, &ours.hello_msg), (&mut b, &theirs.hello_msg)] {
+                        for (end, hello) in [(&mut a, &ours.hello_msg), (&mut b, &theirs.hello_msg)]
+                        {
                             if !hello.is_empty() {
                                 if let Ok(m) = Msg::from_slice(hello) {
                                     end.write(m);
@@ -1027,7 +1039,8 @@ impl Socket {
             .filter(|(a, _)| a == addr)
             .map(|(_, id)| *id)
             .collect();
-        if ids.is_empty() {
+        let remote = self.remote.iter().position(|a| a == addr);
+        if ids.is_empty() && remote.is_none() {
             return Err(Error::Os(libc::ENOENT));
         }
         for id in ids {
@@ -1035,7 +1048,24 @@ impl Socket {
                 self.drop_pipe(i);
             }
         }
+        // The connecter itself stops too: a ROUTER or STREAM connect has no
+        // pipe until its connection is up, so dropping pipes is not enough.
+        if let Some(at) = remote {
+            self.remote.remove(at);
+            if let Some(io) = &self.io {
+                io.send(Command::Io(Box::new(IoRequest::Disconnect {
+                    socket: self.id,
+                    endpoint: String::from_utf8_lossy(addr).into_owned(),
+                })));
+            }
+        }
         Ok(())
+    }
+
+    /// `zmq_socket_get_peer_state` (draft): ROUTER only.
+    pub fn peer_state(&mut self, routing_id: &[u8]) -> Result<i32> {
+        self.process_pending()?;
+        self.pattern.peer_state(&mut self.pipes, routing_id)
     }
 
     /// `zmq_close`: closes every pipe (peers read what was sent, then see the

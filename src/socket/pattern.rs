@@ -370,6 +370,21 @@ impl Pattern {
         }
     }
 
+    /// ROUTER's peer state (draft `zmq_socket_get_peer_state`): POLLOUT
+    /// when the peer's pipe has room; EHOSTUNREACH for an unknown peer,
+    /// ENOTSUP for other types.
+    pub fn peer_state(&mut self, pipes: &mut PipeSet, routing_id: &[u8]) -> Result<i32, Error> {
+        let Pattern::Router(r) = self else {
+            return Err(Error::NotSupported);
+        };
+        let i = r
+            .peers
+            .get(routing_id)
+            .and_then(|&id| pipes.index_of(id))
+            .ok_or(Error::Os(libc::EHOSTUNREACH))?;
+        Ok(if pipes.get_mut(i).check_write() { 2 } else { 0 })
+    }
+
     /// The draft types that libzmq makes thread-safe.
     pub fn thread_safe(socket_type: i32) -> bool {
         matches!(
