@@ -19,7 +19,7 @@
 //! The socket is bound synchronously (so zmq_bind reports address errors);
 //! the engine then runs in an I/O thread, like a session.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -48,8 +48,10 @@ pub enum Role {
 pub struct UdpAddr {
     /// Where to send (connect) or what to bind/join (bind).
     pub target: SocketAddr,
-    /// The `source;` part: the interface to bind or to send multicast from.
+    /// The `source;` part: the interface to bind or to send multicast from
+    /// (IPv4: its address; IPv6: its index, from an interface name).
     pub source: Option<Ipv4Addr>,
+    pub source_if: u32,
 }
 
 impl UdpAddr {
@@ -58,25 +60,43 @@ impl UdpAddr {
     }
 }
 
-/// Parses `[source;]host:port`. Binding takes literal addresses (or `*`)
-/// and interface names for the source; connecting resolves host names.
-pub fn parse(addr: &[u8], bind: bool) -> Result<UdpAddr> {
+/// Parses `[source;]host:port` (IPv6 hosts in brackets, with `ipv6`:
+/// ZMQ_IPV6). Binding takes literal addresses (or `*`) and interface names;
+/// connecting resolves host names.
+pub fn parse(addr: &[u8], bind: bool, ipv6: bool) -> Result<UdpAddr> {
     let s = std::str::from_utf8(addr).map_err(|_| Error::Invalid)?;
     let (source, rest) = match s.rfind(';') {
         Some(i) => (Some(&s[..i]), &s[i + 1..]),
         None => (None, s),
     };
-    let source = match source {
-        None | Some("*") => None,
-        Some(name) => Some(interface_address(name)?),
-    };
+    let (mut source_v4, mut source_if) = (None, 0);
+    if let Some(name) = source.filter(|n| *n != "*") {
+        let index = std::ffi::CString::new(name)
+            // SAFETY: a NUL-terminated string for if_nametoindex.
+            .map(|c| unsafe { libc::if_nametoindex(c.as_ptr()) })
+            .unwrap_or(0);
+        source_if = index;
+        match interface_address(name) {
+            Ok(a) => source_v4 = Some(a),
+            Err(e) if index == 0 => return Err(e),
+            Err(_) => {}
+        }
+    }
     let (host, port) = rest.rsplit_once(':').ok_or(Error::Invalid)?;
     let port: u16 = port.parse().map_err(|_| Error::Invalid)?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     let ip: IpAddr = if host == "*" {
         if !bind {
             return Err(Error::Invalid);
         }
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        if ipv6 {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        }
     } else if let Ok(ip) = host.parse::<IpAddr>() {
         ip
     } else if bind {
@@ -85,20 +105,21 @@ pub fn parse(addr: &[u8], bind: bool) -> Result<UdpAddr> {
         (host, port)
             .to_socket_addrs()
             .map_err(|_| Error::Invalid)?
-            .find(|a| a.is_ipv4())
+            .find(|a| a.is_ipv4() || ipv6)
             .ok_or(Error::Invalid)?
             .ip()
     };
-    if !ip.is_ipv4() {
-        // libzmq's udp is IPv4 unless ZMQ_IPV6; we keep to IPv4.
+    if ip.is_ipv6() && !ipv6 {
+        // IPv6 needs ZMQ_IPV6, as in libzmq.
         return Err(Error::Invalid);
     }
-    if source.is_some_and(|s| s.is_multicast()) {
+    if source_v4.is_some_and(|s| s.is_multicast()) {
         return Err(Error::Invalid);
     }
     Ok(UdpAddr {
         target: SocketAddr::new(ip, port),
-        source,
+        source: source_v4,
+        source_if,
     })
 }
 
@@ -145,7 +166,14 @@ pub struct UdpOptions {
 /// Opens the socket for `role` at `addr` (`bind`: receive there; else send
 /// there). Returns it with the endpoint as resolved (for LAST_ENDPOINT).
 pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(UdpSocket, String)> {
-    let sock = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(os)?;
+    let v6 = addr.target.is_ipv6();
+    let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+    let any: IpAddr = if v6 {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    let sock = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP)).map_err(os)?;
     sock.set_nonblocking(true).map_err(os)?;
     sock.set_cloexec(true).map_err(os)?;
     if o.sndbuf > 0 {
@@ -158,23 +186,35 @@ pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(U
     if receives {
         sock.set_reuse_address(true).map_err(os)?;
         let local = if !bind {
-            SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0)
+            SocketAddr::new(any, 0)
         } else if addr.is_multicast() {
             // Every receiver of the group on this port gets each datagram.
             sock.set_reuse_port(true).map_err(os)?;
-            SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), addr.target.port())
+            SocketAddr::new(any, addr.target.port())
         } else {
             addr.target
         };
         sock.bind(&local.into()).map_err(os)?;
         if bind && addr.is_multicast() {
-            if let IpAddr::V4(group) = addr.target.ip() {
-                let iface = addr.source.unwrap_or(Ipv4Addr::UNSPECIFIED);
-                sock.join_multicast_v4(&group, &iface).map_err(os)?;
+            match addr.target.ip() {
+                IpAddr::V4(group) => {
+                    let iface = addr.source.unwrap_or(Ipv4Addr::UNSPECIFIED);
+                    sock.join_multicast_v4(&group, &iface).map_err(os)?;
+                }
+                IpAddr::V6(group) => sock.join_multicast_v6(&group, addr.source_if).map_err(os)?,
             }
         }
     }
-    if !bind && addr.is_multicast() {
+    if !bind && addr.is_multicast() && v6 {
+        sock.set_multicast_loop_v6(o.multicast_loop).map_err(os)?;
+        if o.multicast_hops > 0 {
+            sock.set_multicast_hops_v6(o.multicast_hops as u32)
+                .map_err(os)?;
+        }
+        if addr.source_if > 0 {
+            sock.set_multicast_if_v6(addr.source_if).map_err(os)?;
+        }
+    } else if !bind && addr.is_multicast() {
         sock.set_multicast_loop_v4(o.multicast_loop).map_err(os)?;
         if o.multicast_hops > 0 {
             sock.set_multicast_ttl_v4(o.multicast_hops as u32)
@@ -193,13 +233,20 @@ pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(U
     }
     let sock: UdpSocket = sock.into();
     let resolved = match (bind, sock.local_addr()) {
-        (true, Ok(local)) if !addr.is_multicast() => format!("udp://{local}"),
+        (true, Ok(local)) if !addr.is_multicast() => format!("udp://{}", fmt_addr(local)),
         _ => match addr.source {
-            Some(s) => format!("udp://{s};{}", addr.target),
-            None => format!("udp://{}", addr.target),
+            Some(s) => format!("udp://{s};{}", fmt_addr(addr.target)),
+            None => format!("udp://{}", fmt_addr(addr.target)),
         },
     };
     Ok((sock, resolved))
+}
+
+fn fmt_addr(a: SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(a) => a.to_string(),
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    }
 }
 
 fn os(e: std::io::Error) -> Error {
@@ -458,18 +505,25 @@ mod tests {
 
     #[test]
     fn addresses_parse_as_libzmq_reads_them() {
-        let a = parse(b"*:5555", true).unwrap();
+        let a = parse(b"*:5555", true, false).unwrap();
         assert_eq!(a.target, "0.0.0.0:5555".parse().unwrap());
         assert!(!a.is_multicast());
-        let m = parse(b"239.0.0.1:5556", true).unwrap();
+        let m = parse(b"239.0.0.1:5556", true, false).unwrap();
         assert!(m.is_multicast());
-        let s = parse(b"127.0.0.1;239.0.0.1:5556", false).unwrap();
+        let s = parse(b"127.0.0.1;239.0.0.1:5556", false, false).unwrap();
         assert_eq!(s.source, Some(Ipv4Addr::LOCALHOST));
-        assert_eq!(parse(b"*:5555", false), Err(Error::Invalid));
-        assert_eq!(parse(b"127.0.0.1", true), Err(Error::Invalid));
-        assert_eq!(parse(b"127.0.0.1:x", true), Err(Error::Invalid));
-        assert_eq!(parse(b"239.0.0.1;127.0.0.1:1", false), Err(Error::Invalid));
-        assert!(parse(b"lo;239.0.0.1:5556", true).is_ok());
+        assert_eq!(parse(b"*:5555", false, false), Err(Error::Invalid));
+        assert_eq!(parse(b"127.0.0.1", true, false), Err(Error::Invalid));
+        assert_eq!(parse(b"127.0.0.1:x", true, false), Err(Error::Invalid));
+        assert_eq!(
+            parse(b"239.0.0.1;127.0.0.1:1", false, false),
+            Err(Error::Invalid)
+        );
+        assert!(parse(b"lo;239.0.0.1:5556", true, false).is_ok());
+        assert_eq!(parse(b"[::1]:5556", false, false), Err(Error::Invalid));
+        let v6 = parse(b"[::1]:5556", false, true).unwrap();
+        assert_eq!(v6.target, "[::1]:5556".parse().unwrap());
+        assert!(parse(b"*:5556", true, true).unwrap().target.is_ipv6());
     }
 
     #[test]

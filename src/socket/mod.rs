@@ -642,7 +642,7 @@ impl Socket {
             pattern::kind::DISH => Role::Dish,
             _ => Role::Dgram,
         };
-        let ua = udp::parse(a, bind)?;
+        let ua = udp::parse(a, bind, self.options.ipv6)?;
         let io = self.io()?;
         let (sock, resolved) = udp::open(role, &ua, bind, &self.udp_options())?;
         let hwm = |v: i32| v.max(0) as u64;
