@@ -664,6 +664,14 @@ impl std::os::fd::AsFd for Stream {
     }
 }
 
+fn tcp_endpoint(addr: std::io::Result<SocketAddr>) -> String {
+    match addr {
+        Ok(SocketAddr::V4(a)) => format!("tcp://{}:{}", a.ip(), a.port()),
+        Ok(SocketAddr::V6(a)) => format!("tcp://[{}]:{}", a.ip(), a.port()),
+        Err(_) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -708,13 +716,5 @@ mod tests {
             resolve_tcp(b"[::1]:5", true),
             Ok(Target::Tcp { .. })
         ));
-    }
-}
-
-fn tcp_endpoint(addr: std::io::Result<SocketAddr>) -> String {
-    match addr {
-        Ok(SocketAddr::V4(a)) => format!("tcp://{}:{}", a.ip(), a.port()),
-        Ok(SocketAddr::V6(a)) => format!("tcp://[{}]:{}", a.ip(), a.port()),
-        Err(_) => String::new(),
     }
 }
