@@ -774,7 +774,11 @@ impl Router {
             return Ok(());
         }
         // First frame of a message: hand out the sender's routing id first.
-        let id = Msg::from_slice(&pipes.get(index).routing_id).map_err(|_| Error::NoMemory)?;
+        let mut id = Msg::from_slice(&pipes.get(index).routing_id).map_err(|_| Error::NoMemory)?;
+        // The id frame carries the connection's properties too (libzmq).
+        if out.metadata().is_some() {
+            id.set_metadata(out.metadata().cloned());
+        }
         self.prefetched = Some(std::mem::replace(out, with_more(id, true)));
         self.in_more = true;
         Ok(())
