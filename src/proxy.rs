@@ -18,7 +18,8 @@
 //! The control socket of `zmq_proxy_steerable` takes libzmq 4.3's commands:
 //! PAUSE, RESUME, TERMINATE, and STATISTICS, answered with 8 native-endian
 //! `u64` frames (frontend received count/bytes, sent count/bytes, then the
-//! same for the backend; a multipart message counts once). Unlike libzmq,
+//! same for the backend; a multipart message counts once); a REP control
+//! socket gets an empty answer to the other commands (libzmq 4.3.5). Unlike libzmq,
 //! which asserts (aborting the process) on an unknown command, we ignore it.
 //!
 //! The sockets are locked while the proxy works and released while it sleeps,
@@ -258,7 +259,7 @@ fn command(
         }
         return Err(Error::Invalid);
     }
-    Ok(match msg.data() {
+    let steer = match msg.data() {
         b"PAUSE" => Steer::Pause,
         b"RESUME" => Steer::Resume,
         b"TERMINATE" => Steer::Terminate,
@@ -269,10 +270,18 @@ fn command(
                 let f = if i + 1 < values.len() { SNDMORE } else { 0 };
                 control.send_from(&mut part, f)?;
             }
-            Steer::Other
+            return Ok(Steer::Other);
         }
         _ => Steer::Other,
-    })
+    };
+    // libzmq 4.3.5 answers every other command with an empty message, so
+    // that a REP control socket can take the next one; a control socket of
+    // another type gets no answer, as in 4.3.4.
+    if control.socket_type() == crate::socket::pattern::kind::REP {
+        let mut empty = Msg::new();
+        control.send_from(&mut empty, 0)?;
+    }
+    Ok(steer)
 }
 
 /// The 8 STATISTICS values in libzmq's order.
