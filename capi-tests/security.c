@@ -76,6 +76,7 @@ typedef struct
     int requests;
     char mechanism[128], domain[128], user[128];
     int credentials;
+    int spin; /* poll without blocking */
 } zap_t;
 
 static int recv_str (void *s, char *buf, size_t cap, int *more)
@@ -89,13 +90,23 @@ static int recv_str (void *s, char *buf, size_t cap, int *more)
     return n;
 }
 
-/*  Answers requests until its socket is closed under it (ETERM).  */
+/*  Answers requests until its socket is closed under it (ETERM). A
+ *  spinning handler polls without blocking, so it answers as fast as it
+ *  can (before the session looks for the reply, often).  */
 static void *zap_main (void *arg)
 {
     zap_t *z = arg;
     for (;;) {
         char f[10][128];
         int more = 1, n = 0;
+        if (z->spin) {
+            zmq_pollitem_t it = {z->rep, 0, ZMQ_POLLIN, 0};
+            int rc;
+            while ((rc = zmq_poll (&it, 1, 0)) == 0) {
+            }
+            if (rc < 0)
+                return NULL;
+        }
         while (more && n < 10) {
             if (recv_str (z->rep, f[n], sizeof f[n], &more) < 0)
                 return NULL;
@@ -118,16 +129,27 @@ static void *zap_main (void *arg)
 
 static pthread_t zap_thread;
 
-static zap_t *start_zap (const char *status)
+static zap_t *start_zap_as (const char *status, int spin)
 {
     static zap_t z;
     memset (&z, 0, sizeof z);
     z.status = status;
+    z.spin = spin;
     z.rep = zmq_socket (ctx, ZMQ_REP);
     CHECK_NOT_NULL (z.rep);
     CHECK_ZMQ (zmq_bind (z.rep, "inproc://zeromq.zap.01"));
     CHECK_EQ_INT (pthread_create (&zap_thread, NULL, zap_main, &z), 0);
     return &z;
+}
+
+static zap_t *start_zap (const char *status)
+{
+    return start_zap_as (status, 0);
+}
+
+static zap_t *start_zap_spinning (const char *status)
+{
+    return start_zap_as (status, 1);
 }
 
 /* ---- helpers -------------------------------------------------------- */
@@ -383,6 +405,30 @@ TEST (null_with_a_domain_asks_the_handler)
     zmq_msg_close (&m);
     CHECK_EQ_STR (z->mechanism, "NULL");
     CHECK_EQ_INT (z->credentials, 0);
+}
+
+TEST (a_fast_handler_never_stalls_a_handshake)
+{
+    /* A handler that answers before the session looks for the reply must
+     * not leave the handshake waiting for another event (found by pyzmq's
+     * test_auth): many handshakes in a row, each bounded. */
+    void *server = make (ZMQ_PULL);
+    zap_t *z = start_zap_spinning ("200");
+    set_str (server, ZMQ_ZAP_DOMAIN, "global");
+    set_int (server, ZMQ_RCVTIMEO, 2000);
+    char ep[256];
+    size_t len = sizeof ep;
+    CHECK_ZMQ (zmq_bind (server, "tcp://127.0.0.1:*"));
+    CHECK_ZMQ (zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, ep, &len));
+    for (int i = 0; i < 60; i++) {
+        void *client = make (ZMQ_PUSH);
+        CHECK_ZMQ (zmq_connect (client, ep));
+        zmq_msg_t m;
+        bounce (client, server, &m);
+        zmq_msg_close (&m);
+        zmq_close (client);
+    }
+    CHECK (z->requests >= 60);
 }
 
 TEST (curve_pubsub_filters_boxed_subscriptions)

@@ -699,6 +699,15 @@ impl Session {
             return Next::Close;
         };
         let fd = stream.fd();
+        // A connected stream's peer address, for ZAP and Peer-Address (as
+        // libzmq, which asks the socket on either side).
+        if self.target.is_some() {
+            if let Stream::Tcp(t) = stream {
+                if let Ok(a) = t.peer_addr() {
+                    self.peer_address = a.ip().to_string();
+                }
+            }
+        }
         // Accepted streams are registered here; connected ones already are.
         if self.phase != Phase::Connecting && reactor.add(fd, self.token, true, false).is_err() {
             return self.disconnected(reactor);
@@ -1840,8 +1849,12 @@ impl Session {
         }
         pipe.flush();
         // A read attempt on the empty pipe marks us asleep, so the
-        // handler's reply wakes us (ActivateRead).
-        let _ = pipe.check_read();
+        // handler's reply wakes us (ActivateRead). If the reply is already
+        // there (a fast handler answered before we looked), nothing will
+        // wake us: tell ourselves.
+        if pipe.check_read() {
+            self.io_mailbox.send(Command::ActivateRead(pipe.id()));
+        }
         self.zap_pipe = Some(pipe);
         self.zap_waiting = true;
         Ok(())
