@@ -219,4 +219,48 @@ TEST (hello_and_disconnect_msgs_work_over_inproc_in_both_bind_orders)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (libzmq_435_draft_options_busy_poll_topics_count_xsub_verbose)
+{
+    void *pub = make (ZMQ_XPUB), *sub = make (ZMQ_XSUB);
+    int v = 0;
+    size_t len = sizeof v;
+    CHECK_ZMQ (zmq_getsockopt (pub, ZMQ_BUSY_POLL, &v, &len));
+    CHECK_EQ_INT (v, 0);
+    v = 50;
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_BUSY_POLL, &v, sizeof v));
+    CHECK_ZMQ (zmq_getsockopt (pub, ZMQ_BUSY_POLL, &v, &len));
+    CHECK_EQ_INT (v, 50);
+    v = 1; /* XPUB passes up every unsubscription it gets */
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_XPUB_VERBOSER, &v, sizeof v));
+    CHECK_ZMQ (zmq_bind (pub, "inproc://topics"));
+    CHECK_ZMQ (zmq_connect (sub, "inproc://topics"));
+    CHECK_EQ_INT (zmq_send (sub, "\1a", 2, 0), 2);
+    CHECK_EQ_INT (zmq_send (sub, "\1b", 2, 0), 2);
+    char buf[8];
+    CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+    CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+    CHECK_ZMQ (zmq_getsockopt (pub, ZMQ_TOPICS_COUNT, &v, &len));
+    CHECK_EQ_INT (v, 2);
+    CHECK_ZMQ (zmq_getsockopt (sub, ZMQ_TOPICS_COUNT, &v, &len));
+    CHECK_EQ_INT (v, 2);
+    void *dealer = make (ZMQ_DEALER);
+    CHECK_ZMQ_FAILS (zmq_getsockopt (dealer, ZMQ_TOPICS_COUNT, &v, &len), EINVAL);
+    /* An unsubscription of a topic never subscribed goes upstream only
+     * with XSUB_VERBOSE_UNSUBSCRIBE. */
+    CHECK_EQ_INT (zmq_send (sub, "\0z", 2, 0), 2);
+    int t = 100;
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_RCVTIMEO, &t, sizeof t));
+    CHECK_ZMQ_FAILS (zmq_recv (pub, buf, sizeof buf, 0), EAGAIN);
+    v = 1;
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_XSUB_VERBOSE_UNSUBSCRIBE, &v, sizeof v));
+    CHECK_ZMQ_FAILS (zmq_setsockopt (dealer, ZMQ_XSUB_VERBOSE_UNSUBSCRIBE, &v, sizeof v), EINVAL);
+    CHECK_EQ_INT (zmq_send (sub, "\0z", 2, 0), 2);
+    CHECK_EQ_INT (zmq_recv (pub, buf, sizeof buf, 0), 2);
+    CHECK_EQ_MEM (buf, "\0z", 2);
+    zmq_close (dealer);
+    zmq_close (sub);
+    zmq_close (pub);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -25,6 +25,11 @@
 
 #define ZMQ_DEFINED_STDINT 1
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*  sigset_t, for zmq_ppoll (draft)                                           */
+#include <signal.h>
+#endif
+
 /*  Error numbers the platform may lack; on Linux they are all native.        */
 #ifndef ENOTSUP
 #define ENOTSUP (ZMQ_HAUSNUMERO + 1)
@@ -597,6 +602,74 @@ struct iovec;
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_BUSY_POLL 113
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_HICCUP_MSG 114
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_XSUB_VERBOSE_UNSUBSCRIBE 115
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_TOPICS_COUNT 116
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_MODE 117
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_UNICAST_NACK 118
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_BUFFER_SIZE 119
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_SEGMENT_SIZE 120
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_BLOCK_SIZE 121
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_NUM_PARITY 122
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_NUM_AUTOPARITY 123
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_PUSH 124
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_FIXED 0
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_CC 1
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_CCL 2
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_CCE 3
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+#define ZMQ_NORM_CCE_ECNONLY 4
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
 #define ZMQ_RECONNECT_STOP_CONN_REFUSED 1
 #endif
 
@@ -719,7 +792,7 @@ ZMQ_EXPORT uint32_t zmq_connect_peer(void *s, const char *addr);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
-ZMQ_EXPORT int zmq_socket_get_peer_state(void *s, const void *_routing_id, size_t _size);
+ZMQ_EXPORT int zmq_socket_get_peer_state(void *s, const void *routing_id, size_t size);
 #endif
 
 #if defined(ZMQ_BUILD_DRAFT_API)
@@ -776,6 +849,10 @@ ZMQ_EXPORT int zmq_poller_modify_fd(void *poller, zmq_fd_t fd, short events);
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 ZMQ_EXPORT int zmq_poller_remove_fd(void *poller, zmq_fd_t fd);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+ZMQ_EXPORT int zmq_ppoll(struct zmq_pollitem_t *items, int nitems, long timeout, const sigset_t *sigmask);
 #endif
 
 ZMQ_EXPORT int zmq_msg_init(zmq_msg_t *msg);

@@ -251,7 +251,7 @@ impl Poller {
         }
         let items = &self.items;
         let signaler = self.signaler.as_deref().filter(|_| self.signaler_polled);
-        let found = wait_loop(&mut self.pollfds, timeout_ms, |fds| {
+        let found = wait_loop(&mut self.pollfds, timeout_ms, None, |fds| {
             // Consume the signal before looking, so a command that comes
             // while we look signals again.
             if let Some(sig) = signaler {
@@ -348,6 +348,7 @@ pub fn zmq_events(revents: i16) -> i16 {
 pub fn wait_loop(
     fds: &mut [libc::pollfd],
     timeout_ms: i64,
+    sigmask: Option<&libc::sigset_t>,
     mut check: impl FnMut(&[libc::pollfd]) -> Result<usize>,
 ) -> Result<usize> {
     let deadline =
@@ -370,9 +371,24 @@ pub fn wait_loop(
         for f in fds.iter_mut() {
             f.revents = 0;
         }
-        // SAFETY: fds is a valid, exclusively borrowed array of fds.len()
-        // pollfd structures.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait) };
+        let rc = match sigmask {
+            // SAFETY: fds is a valid, exclusively borrowed array of
+            // fds.len() pollfd structures.
+            None => unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait) },
+            Some(mask) => {
+                let ts = libc::timespec {
+                    tv_sec: (wait / 1000) as libc::time_t,
+                    tv_nsec: ((wait % 1000) * 1_000_000) as libc::c_long,
+                };
+                let tsp = if wait < 0 {
+                    std::ptr::null()
+                } else {
+                    &ts as *const _
+                };
+                // SAFETY: as above; the mask and timespec outlive the call.
+                unsafe { libc::ppoll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, tsp, mask) }
+            }
+        };
         if rc < 0 {
             return Err(Error::last_os_error());
         }

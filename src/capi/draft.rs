@@ -311,3 +311,20 @@ pub extern "C" fn zmq_poller_modify_fd(
 pub extern "C" fn zmq_poller_remove_fd(poller: *mut c_void, fd: zmq_fd_t) -> c_int {
     ffi! { with_poller(poller, |p| p.remove(Target::Fd(fd)).map(|()| 0)) }
 }
+
+/// `zmq_ppoll` (draft, libzmq 4.3.5): `zmq_poll` whose waits run with
+/// `sigmask` as the thread's signal mask (`ppoll(2)`); NULL is `zmq_poll`.
+#[no_mangle]
+pub unsafe extern "C" fn zmq_ppoll(
+    items: *mut super::types::zmq_pollitem_t,
+    nitems: c_int,
+    timeout: c_long,
+    sigmask: *const libc::sigset_t,
+) -> c_int {
+    ffi! {
+        // SAFETY: NULL or the caller's signal set.
+        let mask = unsafe { sigmask.as_ref() };
+        // SAFETY: forwarded caller guarantee (an array of nitems items).
+        unsafe { super::socket::poll_items(items, nitems, timeout, mask) }
+    }
+}

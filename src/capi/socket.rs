@@ -487,11 +487,40 @@ pub unsafe extern "C" fn zmq_poll(
     nitems: c_int,
     timeout: c_long,
 ) -> c_int {
-    ffi! {
+    // SAFETY: forwarded caller guarantee.
+    ffi! { unsafe { poll_items(items, nitems, timeout, None) } }
+}
+
+/// `zmq_poll`, and `zmq_ppoll` (draft) with the signal mask its waits use
+/// (`ppoll(2)`: signals blocked elsewhere may arrive while it waits, and
+/// end it with EINTR).
+pub(crate) unsafe fn poll_items(
+    items: *mut zmq_pollitem_t,
+    nitems: c_int,
+    timeout: c_long,
+    sigmask: Option<&libc::sigset_t>,
+) -> Result<c_int, Error> {
+    {
         if nitems < 0 {
             return Err(Error::Invalid);
         }
         if nitems == 0 {
+            if let Some(mask) = sigmask {
+                let ts = libc::timespec {
+                    tv_sec: (timeout.max(0) / 1000) as libc::time_t,
+                    tv_nsec: ((timeout.max(0) % 1000) * 1_000_000) as libc::c_long,
+                };
+                let tsp = if timeout < 0 {
+                    std::ptr::null()
+                } else {
+                    &ts as *const _
+                };
+                // SAFETY: no fds; the mask and timespec outlive the call.
+                if unsafe { libc::ppoll(std::ptr::null_mut(), 0, tsp, mask) } < 0 {
+                    return Err(Error::last_os_error());
+                }
+                return Ok(0);
+            }
             if timeout != 0 {
                 sleep_ms(timeout);
             }
@@ -517,11 +546,15 @@ pub unsafe extern "C" fn zmq_poll(
                 }
                 (fd, if item.events != 0 { libc::POLLIN } else { 0 })
             };
-            fds.push(libc::pollfd { fd, events, revents: 0 });
+            fds.push(libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            });
         }
         // Plain fds report the latest poll(2) results; sockets always
         // answer from their ZMQ_EVENTS.
-        let ready = poller::wait_loop(&mut fds, timeout, |fds| {
+        let ready = poller::wait_loop(&mut fds, timeout, sigmask, |fds| {
             let mut ready = 0;
             for (item, fd) in items.iter_mut().zip(fds) {
                 let revents = if item.socket.is_null() {
@@ -529,8 +562,12 @@ pub unsafe extern "C" fn zmq_poll(
                 } else {
                     let (has_in, has_out) = with_socket(item.socket, |sock| sock.events())?;
                     let mut revents = 0;
-                    if has_in { revents |= poller::POLLIN; }
-                    if has_out { revents |= poller::POLLOUT; }
+                    if has_in {
+                        revents |= poller::POLLIN;
+                    }
+                    if has_out {
+                        revents |= poller::POLLOUT;
+                    }
                     revents & item.events
                 };
                 item.revents = revents;

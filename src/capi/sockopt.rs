@@ -57,6 +57,8 @@ pub fn get(sock: &mut Socket, option: i32, out: &mut [u8]) -> Result<usize> {
         }
         ZMQ_LAST_ENDPOINT => put_str(out, sock.last_endpoint()),
         // Classic socket types are not thread-safe (the draft types are).
+        #[cfg(feature = "draft")]
+        ZMQ_TOPICS_COUNT => put_state_int(out, sock.topics_count()?),
         ZMQ_THREAD_SAFE => put_state_int(out, sock.thread_safe_mailbox().is_some() as i32),
         _ => sock.get_option(option, out)?.ok_or(Error::Invalid),
     }

@@ -91,6 +91,8 @@ pub struct TcpTuning {
     /// ZMQ_BINDTODEVICE (empty: none): SO_BINDTODEVICE on tcp sockets,
     /// which fails without CAP_NET_RAW, as in libzmq.
     pub device: Vec<u8>,
+    /// ZMQ_BUSY_POLL (draft): SO_BUSY_POLL microseconds when > 0.
+    pub busy_poll: i32,
 }
 
 impl TcpTuning {
@@ -118,6 +120,22 @@ impl TcpTuning {
         }
         if self.tos != 0 {
             let _ = sock.set_tos(self.tos as u32);
+        }
+        if self.busy_poll > 0 {
+            let v: libc::c_int = self.busy_poll;
+            use std::os::fd::AsRawFd;
+            // SAFETY: setting an int option on a socket we hold; failure
+            // (it needs CAP_NET_ADMIN above the sysctl) is ignored, as in
+            // libzmq.
+            unsafe {
+                libc::setsockopt(
+                    sock.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_BUSY_POLL,
+                    (&v as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
         }
         if self.maxrt > 0 {
             let _ = sock

@@ -231,7 +231,10 @@ impl Socket {
                 p.nodrop = po.xpub_nodrop && p.is_xpub();
                 p.invert = invert;
             }
-            Pattern::Sub(s) => s.invert = invert,
+            Pattern::Sub(s) => {
+                s.invert = invert;
+                s.verbose_unsubs = po.xsub_verbose_unsubs;
+            }
             Pattern::Radio(r) => r.nodrop = po.xpub_nodrop,
             Pattern::Req(r) => {
                 r.correlate = po.req_correlate;
@@ -814,6 +817,7 @@ impl Socket {
             backlog: o.backlog,
             maxrt: o.tcp_maxrt,
             device: o.bound_device.clone(),
+            busy_poll: o.busy_poll,
         }
     }
 
@@ -1060,6 +1064,13 @@ impl Socket {
             }
         }
         Ok(())
+    }
+
+    /// ZMQ_TOPICS_COUNT (draft): EINVAL for types without subscriptions.
+    pub fn topics_count(&mut self) -> Result<i32> {
+        self.process_pending()?;
+        let n = self.pattern.topics_count().ok_or(Error::Invalid)?;
+        Ok(n.min(i32::MAX as usize) as i32)
     }
 
     /// `zmq_socket_get_peer_state` (draft): ROUTER only.

@@ -187,6 +187,9 @@ pub struct Subscriber {
     out_more: bool,
     /// ZMQ_INVERT_MATCHING: deliver what does *not* match.
     pub invert: bool,
+    /// XSUB's ZMQ_XSUB_VERBOSE_UNSUBSCRIBE (draft, 4.3.5): every
+    /// unsubscription goes upstream, not only a topic's last.
+    pub verbose_unsubs: bool,
 }
 
 #[derive(Debug)]
@@ -383,6 +386,23 @@ impl Pattern {
             .and_then(|&id| pipes.index_of(id))
             .ok_or(Error::Os(libc::EHOSTUNREACH))?;
         Ok(if pipes.get_mut(i).check_write() { 2 } else { 0 })
+    }
+
+    /// ZMQ_TOPICS_COUNT (draft, 4.3.5): the distinct topics subscribed
+    /// (SUB/XSUB: its own; PUB/XPUB: over all subscribers); None (EINVAL)
+    /// for other types.
+    pub fn topics_count(&self) -> Option<usize> {
+        match self {
+            Pattern::Sub(s) => Some(s.subs.len()),
+            Pattern::Pub(p) => {
+                let mut all: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+                for subs in p.subs.values() {
+                    all.extend(subs.topics());
+                }
+                Some(all.len())
+            }
+            _ => None,
+        }
     }
 
     /// The draft types that libzmq makes thread-safe.
@@ -1060,7 +1080,7 @@ impl Subscriber {
             self.subs.add(topic);
             true
         } else {
-            self.subs.remove(topic)
+            self.subs.remove(topic) || self.verbose_unsubs
         };
         if forward {
             if let Ok(m) = subscriptions::message(on, topic) {

@@ -41,6 +41,7 @@ const STREAM_NOTIFY: i32 = 73;
 const XPUB_VERBOSER: i32 = 78;
 const ROUTER_NOTIFY: i32 = 97;
 const XPUB_MANUAL_LAST_VALUE: i32 = 98;
+const XSUB_VERBOSE_UNSUBSCRIBE: i32 = 115;
 const ONLY_FIRST_SUBSCRIBE: i32 = 108;
 
 /// ROUTER_NOTIFY bits (`ZMQ_NOTIFY_CONNECT | ZMQ_NOTIFY_DISCONNECT`).
@@ -104,6 +105,8 @@ pub struct PatternOptions {
     /// XPUB, PUB, XSUB (not SUB): only the first frame of a multipart
     /// message is treated as a (un)subscription.
     pub only_first_subscribe: bool,
+    /// XSUB: ZMQ_XSUB_VERBOSE_UNSUBSCRIBE (draft, 4.3.5).
+    pub xsub_verbose_unsubs: bool,
     /// STREAM: deliver connect/disconnect notifications (libzmq
     /// `options_t.raw_notify`).
     pub stream_notify: bool,
@@ -129,6 +132,7 @@ impl PatternOptions {
             xpub_nodrop: false,
             xpub_welcome_msg: Vec::new(),
             only_first_subscribe: false,
+            xsub_verbose_unsubs: false,
             stream_notify: true,
         }
     }
@@ -233,6 +237,11 @@ impl PatternOptions {
     fn set_xsub(&mut self, option: i32, value: Option<&[u8]>) -> Result<()> {
         match option {
             ONLY_FIRST_SUBSCRIBE => self.only_first_subscribe = flag(value)?,
+            // Any int (libzmq reads one without checking the length; we
+            // insist on an int's size).
+            XSUB_VERBOSE_UNSUBSCRIBE if DRAFT => {
+                self.xsub_verbose_unsubs = int_where(value, |_| true)? != 0
+            }
             _ => return Err(Error::Invalid),
         }
         Ok(())
@@ -841,11 +850,16 @@ mod tests {
         t: i32,
         option: i32,
         generic_row: impl Fn(i32) -> String,
+        any_int: &str,
     ) -> Option<String> {
         if !DRAFT {
             return None;
         }
         match option {
+            // BUSY_POLL (4.3.5): any int, every type.
+            113 => Some(any_int.to_string()),
+            // XSUB_VERBOSE_UNSUBSCRIBE (4.3.5): any int, XSUB only.
+            115 if t == XSUB => Some(any_int.to_string()),
             // IN/OUT_BATCH_SIZE: > 0, validated like RATE.
             101 | 102 => Some(generic_row(8)),
             // PRIORITY: >= 0, like TOS.
@@ -879,6 +893,17 @@ mod tests {
                 .map(|f| f[2].to_string())
                 .unwrap_or_default()
         };
+        // The outcome row of an option that takes any int.
+        let any_int: String = values
+            .iter()
+            .map(|v| {
+                if v.as_ref().is_some_and(|b| b.len() == 4) {
+                    '.'
+                } else {
+                    'E'
+                }
+            })
+            .collect();
         let mut checked = 0;
         for fields in table.iter().filter(|f| f[0] == "S") {
             let option: i32 = fields[1].parse().unwrap();
@@ -889,7 +914,7 @@ mod tests {
                     .find(|f| f[0] == "T" && f[1] == ts && f[2] == fields[1])
                     .map_or(fields[2], |f| f[3])
                     .to_string();
-                let want = draft_set_outcomes(t, option, generic_row).unwrap_or(debian);
+                let want = draft_set_outcomes(t, option, generic_row, &any_int).unwrap_or(debian);
                 let got: String = values
                     .iter()
                     .map(|v| {
@@ -923,7 +948,7 @@ mod tests {
                     .join(" ");
                 if DRAFT {
                     want = match option {
-                        ROUTER_NOTIFY | 112 => "E E 4:00000000 E E E E".to_string(),
+                        ROUTER_NOTIFY | 112 | 113 => "E E 4:00000000 E E E E".to_string(),
                         101 | 102 => "E E 4:00200000 E E E E".to_string(),
                         _ => want,
                     };
