@@ -109,4 +109,32 @@ TEST (reconnect_intervals_carry_a_random_part)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (tcp_ports_are_read_as_libzmq_reads_them)
+{
+    /* atoi, kept as 16 bits, 0 refused (bindings/cpp found it). */
+    ctx = zmq_ctx_new ();
+    const char *in[] = {"tcp://127.0.0.1:-5", "tcp://127.0.0.1:23456abc",
+                        "tcp://127.0.0.1: 23457"};
+    const char *want[] = {"tcp://127.0.0.1:65531", "tcp://127.0.0.1:23456",
+                          "tcp://127.0.0.1:23457"};
+    for (int i = 0; i < 3; i++) {
+        void *s = make (ZMQ_PULL);
+        if (zmq_bind (s, in[i]) == 0) {
+            char ep[64];
+            size_t len = sizeof ep;
+            CHECK_ZMQ (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &len));
+            CHECK_EQ_STR (ep, want[i]);
+        } else {
+            /* The port may be taken by someone else: that is all we allow. */
+            CHECK_EQ_INT (zmq_errno (), EADDRINUSE);
+        }
+        CHECK_ZMQ (zmq_close (s));
+    }
+    void *s = make (ZMQ_PULL);
+    CHECK_ZMQ_FAILS (zmq_bind (s, "tcp://127.0.0.1:65536"), EINVAL);
+    CHECK_ZMQ_FAILS (zmq_bind (s, "tcp://127.0.0.1:abc"), EINVAL);
+    CHECK_ZMQ (zmq_close (s));
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

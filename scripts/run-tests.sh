@@ -59,6 +59,11 @@ counted interop plain bash interop/run.sh --ours "$LIB"
 # Existing bindings on our library (and, to show the tests pin libzmq's
 # behaviour, on Debian's): LuaJIT's FFI module.
 counted lua-binding plain bash bindings/lua/run.sh --libdir "$LIB" --reference
+# czmq (zsock, zpoller, zloop, zactor, zproxy, zmonitor, zauth) and cppzmq
+# (socket_t, multipart, monitor_t, poll, poller_t) programs, Debian's builds
+# of those libraries running on ours (LD_LIBRARY_PATH) and on libzmq.
+counted czmq-binding plain bash bindings/c/run.sh --ours "$LIB" --both
+counted cppzmq-binding plain bash bindings/cpp/run.sh --ours "$LIB" --both
 step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
 step header-no-extra-macros bash scripts/check-no-extra-macros.sh
 step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"

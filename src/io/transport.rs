@@ -194,9 +194,27 @@ fn parse_port(port: &str) -> Result<u16> {
     }
 }
 
+/// A port as libzmq reads it: C's `atoi` (leading blanks, a sign, the
+/// digits up to the first non-digit; `strtol`'s clamping, then an `int`)
+/// kept as 16 bits, 0 being EINVAL. So "99999" is 34463, "-5" 65531 and
+/// "23456abc" 23456, as with libzmq.
 fn explicit_port(p: &str) -> Result<u16> {
-    let wide: u32 = p.parse().map_err(|_| Error::Invalid)?;
-    match wide as u16 {
+    let b = p
+        .trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
+        .as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let mut v: i64 = 0;
+    for &d in digits.iter().take_while(|d| d.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+    }
+    if neg {
+        v = -v;
+    }
+    match (v as i32) as u16 {
         0 => Err(Error::Invalid),
         port => Ok(port),
     }
