@@ -137,4 +137,42 @@ TEST (tcp_ports_are_read_as_libzmq_reads_them)
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
+TEST (req_relaxed_drops_a_late_reply_that_already_arrived)
+{
+    /* libzmq's REQ drops the replies already queued when a new request
+     * starts, so a late answer to a request given up under REQ_RELAXED is
+     * not taken for the new one's. */
+    ctx = zmq_ctx_new ();
+    void *router = make (ZMQ_ROUTER), *req = make (ZMQ_REQ);
+    int one = 1;
+    CHECK_ZMQ (zmq_setsockopt (req, ZMQ_REQ_RELAXED, &one, sizeof one));
+    CHECK_ZMQ (zmq_bind (router, "inproc://relaxed"));
+    CHECK_ZMQ (zmq_connect (req, "inproc://relaxed"));
+    char id[32], buf[32];
+    CHECK_EQ_INT (zmq_send (req, "r1", 2, 0), 2);
+    int idn = CHECK_ZMQ (zmq_recv (router, id, sizeof id, 0));
+    CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 0);
+    CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 2);
+    /* The late answer to r1 reaches the REQ before it asks again. */
+    CHECK_EQ_INT (zmq_send (router, id, idn, ZMQ_SNDMORE), idn);
+    CHECK_EQ_INT (zmq_send (router, "", 0, ZMQ_SNDMORE), 0);
+    CHECK_EQ_INT (zmq_send (router, "late1", 5, 0), 5);
+    zmq_pollitem_t it = {req, 0, ZMQ_POLLIN, 0};
+    CHECK_EQ_INT (zmq_poll (&it, 1, 5000), 1);
+    CHECK_EQ_INT (zmq_send (req, "r2", 2, 0), 2);
+    CHECK_EQ_INT (zmq_recv (router, id, sizeof id, 0), idn);
+    CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 0);
+    CHECK_EQ_INT (zmq_recv (router, buf, sizeof buf, 0), 2);
+    CHECK_EQ_MEM (buf, "r2", 2);
+    CHECK_EQ_INT (zmq_send (router, id, idn, ZMQ_SNDMORE), idn);
+    CHECK_EQ_INT (zmq_send (router, "", 0, ZMQ_SNDMORE), 0);
+    CHECK_EQ_INT (zmq_send (router, "ans2", 4, 0), 4);
+    int n = CHECK_ZMQ (zmq_recv (req, buf, sizeof buf, 0));
+    CHECK_EQ_INT (n, 4);
+    CHECK_EQ_MEM (buf, "ans2", 4);
+    CHECK_ZMQ (zmq_close (req));
+    CHECK_ZMQ (zmq_close (router));
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
 TEST_MAIN ()

@@ -619,6 +619,14 @@ impl Req {
             if !self.correlate {
                 self.reply_pipe = Some(pipe);
             }
+            // As libzmq, drop every reply already waiting (to a request
+            // given up under REQ_RELAXED): only what answers this request
+            // may be received. Pipes found finished here are reaped when
+            // the socket next reads them.
+            if self.relaxed {
+                let mut terminated = Vec::new();
+                while pipes.fq_recv(&mut terminated).is_some() {}
+            }
         }
         let more = msg.more();
         pipes.lb_send_from(msg)?;
