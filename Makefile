@@ -1,6 +1,7 @@
 # ferrozmq: build, stage, install, test and demo.
 #   make            build the library and stage a usable prefix in build/
 #   make test       everything CI runs (installs its own prerequisites)
+#   make test-bindings  make test, then pyzmq's whole suite (ours and Debian's)
 #   make demo       build the library and run a real program with it
 #   make header     regenerate include/zmq.h from the Rust sources
 #   make bench      perf tools against Debian's libzmq and ferrozmq (~5 min)
@@ -13,7 +14,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test demo clean lint perf-tools bench bench-quick
+.PHONY: all lib stage header install deps test test-bindings demo clean lint perf-tools bench bench-quick
 
 all: stage
 
@@ -22,7 +23,9 @@ lib:
 
 stage: lib
 	@mkdir -p $(BUILD)/lib/pkgconfig $(BUILD)/include
-	@cp -f $(TARGET)/libzmq.so $(BUILD)/lib/libzmq.so.5
+	@# A new file renamed over the old one: programs that have the library
+	@# mapped keep their copy (cp over it would change it under them).
+	@cp -f $(TARGET)/libzmq.so $(BUILD)/lib/.libzmq.so.5.new && mv -f $(BUILD)/lib/.libzmq.so.5.new $(BUILD)/lib/libzmq.so.5
 	@ln -sf libzmq.so.5 $(BUILD)/lib/libzmq.so
 	@cp -f $(TARGET)/libzmq.a $(BUILD)/lib/libzmq.a
 	@cp -f include/zmq.h include/zmq_utils.h $(BUILD)/include/
@@ -47,6 +50,11 @@ deps:
 
 test: deps stage
 	@scripts/run-tests.sh
+
+# Everything in `make test`, then pyzmq's whole test suite against ours and
+# against Debian's libzmq (about 6 minutes more).
+test-bindings: test
+	@bindings/python/run-suite.sh
 
 demo: deps stage
 	@scripts/demo.sh

@@ -21,3 +21,6 @@ run demo-ferrozmq demo-libzmq
 echo
 echo "== libzmq server, ferrozmq client =="
 run demo-libzmq demo-ferrozmq
+echo
+echo "== the classic examples in Python (pyzmq built against ferrozmq) =="
+examples/python/run-all.sh

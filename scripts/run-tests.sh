@@ -64,6 +64,15 @@ counted lua-binding plain bash bindings/lua/run.sh --libdir "$LIB" --reference
 # of those libraries running on ours (LD_LIBRARY_PATH) and on libzmq.
 counted czmq-binding plain bash bindings/c/run.sh --ours "$LIB" --both
 counted cppzmq-binding plain bash bindings/cpp/run.sh --ours "$LIB" --both
+# pyzmq built from its sdist against build/ (~20 s the first time), a smoke
+# test of it, and the classic examples on it; `make test-bindings` runs
+# pyzmq's whole suite.
+counted pyzmq-smoke plain bash bindings/python/smoke.sh
+counted python-examples plain bash examples/python/run-all.sh
+# A ZAP handler that answers before the session looks (pyzmq found the race).
+step zap-fast-handler bash -c 'cc -O1 -I"$1/include" bindings/python/repro/zap_fast_handler.c \
+    -L"$2" -Wl,-rpath,"$2" -lzmq -o "$3/zap_fast_handler" && "$3/zap_fast_handler" 100 null \
+    && "$3/zap_fast_handler" 100 curve' _ "$ROOT" "$LIB" "$OUT"
 step abi-header bash capi-tests/abi/check-header.sh "$ROOT/include"
 step header-no-extra-macros bash scripts/check-no-extra-macros.sh
 step abi-symbols bash capi-tests/abi/check-symbols.sh "$LIB/libzmq.so.5"
