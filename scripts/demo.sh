@@ -24,3 +24,12 @@ run demo-libzmq demo-ferrozmq
 echo
 echo "== the classic examples in Python (pyzmq built against ferrozmq) =="
 examples/python/run-all.sh
+echo
+echo "== libzmq server (C), Python client on ferrozmq =="
+fifo=$(mktemp -u); mkfifo "$fifo"
+timeout 30 build/examples/demo-libzmq server >"$fifo" &
+pid=$!
+read -r rep pub <"$fifo"; rm -f "$fifo"
+env -u LD_LIBRARY_PATH timeout 30 build/bindings/python/venv-ours/bin/python \
+    examples/python/demo_client.py "$rep" "$pub"
+wait "$pid"
