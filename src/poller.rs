@@ -43,7 +43,8 @@ pub enum Target {
 }
 
 impl Target {
-    fn same(&self, other: &Target) -> bool {
+    /// The same socket or the same fd.
+    pub fn same(&self, other: &Target) -> bool {
         match (self, other) {
             (Target::Socket(a), Target::Socket(b)) => std::ptr::eq(*a, *b),
             (Target::Fd(a), Target::Fd(b)) => a == b,

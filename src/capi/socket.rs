@@ -586,7 +586,7 @@ pub(crate) unsafe fn poll_items(
 fn poll_with_poller(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int, Error> {
     use poller::{Poller, Target};
     let mut p = Poller::new();
-    let mut targets = Vec::with_capacity(items.len());
+    let mut targets: Vec<(Target, i16)> = Vec::with_capacity(items.len());
     for (i, item) in items.iter_mut().enumerate() {
         item.revents = 0;
         let target = if item.socket.is_null() {
@@ -595,12 +595,7 @@ fn poll_with_poller(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_i
             // SAFETY: NULL or a handle pointer; foreign pointers are refused by tag.
             Target::Socket(unsafe { SOCKETS.get(item.socket) }.ok_or(Error::NotSocket)?)
         };
-        let same = |t: &Target| match (t, &target) {
-            (Target::Socket(a), Target::Socket(b)) => std::ptr::eq(*a, *b),
-            (Target::Fd(a), Target::Fd(b)) => a == b,
-            _ => false,
-        };
-        match targets.iter().position(|(t, _)| same(t)) {
+        match targets.iter().position(|(t, _)| t.same(&target)) {
             Some(k) => {
                 let events = targets[k].1 | item.events;
                 targets[k].1 = events;

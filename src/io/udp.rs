@@ -163,9 +163,9 @@ pub struct UdpOptions {
     pub rcvbuf: i32,
 }
 
-/// Opens the socket for `role` at `addr` (`bind`: receive there; else send
+/// Opens the socket at `addr` (`bind`: receive there; else send
 /// there). Returns it with the endpoint as resolved (for LAST_ENDPOINT).
-pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(UdpSocket, String)> {
+pub fn open(addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(UdpSocket, String)> {
     let v6 = addr.target.is_ipv6();
     let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
     let any: IpAddr = if v6 {
@@ -182,12 +182,10 @@ pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(U
     if o.rcvbuf > 0 {
         let _ = sock.set_recv_buffer_size(o.rcvbuf as usize);
     }
-    let receives = bind || role == Role::Dgram;
-    if receives {
+    // Only a bound socket receives: RADIO connects, DISH and DGRAM bind.
+    if bind {
         sock.set_reuse_address(true).map_err(os)?;
-        let local = if !bind {
-            SocketAddr::new(any, 0)
-        } else if addr.is_multicast() {
+        let local = if addr.is_multicast() {
             // Every receiver of the group on this port gets each datagram.
             sock.set_reuse_port(true).map_err(os)?;
             SocketAddr::new(any, addr.target.port())
@@ -195,7 +193,7 @@ pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(U
             addr.target
         };
         sock.bind(&local.into()).map_err(os)?;
-        if bind && addr.is_multicast() {
+        if addr.is_multicast() {
             match addr.target.ip() {
                 IpAddr::V4(group) => {
                     let iface = addr.source.unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -225,10 +223,8 @@ pub fn open(role: Role, addr: &UdpAddr, bind: bool, o: &UdpOptions) -> Result<(U
         }
     } else if !bind {
         if let Some(src) = addr.source {
-            if !receives {
-                sock.bind(&SocketAddr::new(src.into(), 0).into())
-                    .map_err(os)?;
-            }
+            sock.bind(&SocketAddr::new(src.into(), 0).into())
+                .map_err(os)?;
         }
     }
     let sock: UdpSocket = sock.into();

@@ -647,7 +647,7 @@ impl Socket {
         };
         let ua = udp::parse(a, bind, self.options.ipv6)?;
         let io = self.io()?;
-        let (sock, resolved) = udp::open(role, &ua, bind, &self.udp_options())?;
+        let (sock, resolved) = udp::open(&ua, bind, &self.udp_options())?;
         let hwm = |v: i32| v.max(0) as u64;
         let (ours, theirs) = conflating_pipe_pair(
             [hwm(self.options.sndhwm), hwm(self.options.rcvhwm)],
