@@ -131,8 +131,13 @@ TEST (refused_connect_reports_closed_and_retried_with_the_interval)
                          ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CLOSED
                            | ZMQ_EVENT_CONNECT_RETRIED);
     CHECK_ZMQ (zmq_connect (client, ep));
-    expect_event (mon, ZMQ_EVENT_CONNECT_DELAYED);
-    expect_event (mon, ZMQ_EVENT_CLOSED);
+    /* A refused connect is CONNECT_DELAYED then CLOSED; libzmq reports no
+     * CONNECT_DELAYED when the kernel refuses inside connect() itself,
+     * which loopback sometimes does. */
+    int ev = tu_monitor_event (mon, NULL, NULL, 0);
+    if (ev == ZMQ_EVENT_CONNECT_DELAYED)
+        ev = tu_monitor_event (mon, NULL, NULL, 0);
+    CHECK_EQ_INT (ev, ZMQ_EVENT_CLOSED);
     uint32_t value = 0;
     char where[64];
     CHECK_EQ_INT (tu_monitor_event (mon, &value, where, sizeof where),
@@ -140,8 +145,9 @@ TEST (refused_connect_reports_closed_and_retried_with_the_interval)
     CHECK_EQ_STR (where, ep);
     /* libzmq adds a random part below RECONNECT_IVL to the interval. */
     CHECK (value >= 50 && value < 100);
-    /* ... and it goes on retrying. */
-    expect_event (mon, ZMQ_EVENT_CONNECT_DELAYED);
+    /* ... and it goes on retrying (DELAYED, or at once CLOSED again). */
+    ev = tu_monitor_event (mon, NULL, NULL, 0);
+    CHECK (ev == ZMQ_EVENT_CONNECT_DELAYED || ev == ZMQ_EVENT_CLOSED);
     set_int (client, ZMQ_LINGER, 0);
     zmq_close (client);
     zmq_close (mon);
