@@ -41,7 +41,7 @@ pub unsafe extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch
 }
 
 /// Capabilities this build provides, by `zmq_has` name.
-const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve"];
+const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve", b"ws"];
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {

@@ -8,3 +8,4 @@ pub mod socks;
 pub mod thread;
 pub mod transport;
 pub mod udp;
+pub mod ws;

@@ -96,6 +96,9 @@ pub struct SessionConfig {
     /// ZMQ_SOCKS_PROXY: the connection goes to the proxy, which is asked
     /// to connect here.
     pub socks: Option<super::socks::SocksRequest>,
+    /// ws:// (draft): the connection speaks WebSocket; a connecter's Host
+    /// header and resource.
+    pub ws: Option<super::ws::WsTarget>,
     /// The socket's monitor (connection events).
     pub monitor: Arc<Monitor>,
     /// The security mechanism and its keys or credentials.
@@ -230,6 +233,8 @@ enum Phase {
     Socks,
     /// Waiting for a background name resolution.
     Resolving,
+    /// ws://: the HTTP upgrade (the peer's request or answer) runs.
+    WsOpening,
 }
 
 /// What the I/O thread should do after a session handled an event.
@@ -512,6 +517,13 @@ impl Session {
     /// A heartbeat timer may be due: a silent peer is disconnected, a PING
     /// goes out on schedule.
     fn heartbeat_timer(&mut self, reactor: &Reactor) -> Next {
+        // Over ws a PONG (or any frame) carries no ZMTP bytes: ask the
+        // stream whether the peer spoke since the last timer.
+        if let Some(Stream::Ws(ws)) = self.stream.as_mut() {
+            if ws.take_heard() {
+                self.heard_from_peer(0);
+            }
+        }
         let now = Instant::now();
         let due = |t: Option<Instant>| t.is_some_and(|t| now >= t);
         if due(self.ping_timeout_at) || due(self.ttl_at) {
@@ -521,9 +533,14 @@ impl Session {
         if due(self.next_ping) {
             let ivl = Duration::from_millis(self.cfg.heartbeat_ivl.max(1) as u64);
             self.next_ping = Some(now + ivl);
-            let mut body = Vec::new();
-            command::encode(b"PING", &self.cfg.heartbeat_ttl_ds.to_be_bytes(), &mut body);
-            self.push_command(&body);
+            if let Some(Stream::Ws(ws)) = self.stream.as_mut() {
+                // ZWS heartbeats are WebSocket PINGs, never boxed.
+                ws.ping();
+            } else {
+                let mut body = Vec::new();
+                command::encode(b"PING", &self.cfg.heartbeat_ttl_ds.to_be_bytes(), &mut body);
+                self.push_command(&body);
+            }
             if self.flush_out(reactor).is_err() {
                 return self.disconnected(reactor);
             }
@@ -715,6 +732,9 @@ impl Session {
         if self.cfg.raw {
             return self.start_raw(reactor);
         }
+        if self.cfg.ws.is_some() {
+            return self.start_ws(reactor);
+        }
         self.phase = Phase::Greeting;
         self.reset_security();
         match self.new_mechanism() {
@@ -758,6 +778,73 @@ impl Session {
         // Reading the (new, empty) pipe tells its writer we wait for
         // activation; then whatever the peer already sent.
         if self.pump_out(reactor).is_err() || self.read_input(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        self.after_io(reactor)
+    }
+
+    /// A ws:// connection is up: the HTTP upgrade first (a client's request
+    /// goes out now), then the mechanism's handshake without a greeting.
+    fn start_ws(&mut self, reactor: &Reactor) -> Next {
+        self.reset_security();
+        let Some(mech) = self.new_mechanism() else {
+            return self.disconnected(reactor);
+        };
+        let name = match mech.name() {
+            b"PLAIN" => "PLAIN",
+            b"CURVE" => "CURVE",
+            _ => "NULL",
+        };
+        self.mechanism = Some(mech);
+        let Some(inner) = self.stream.take() else {
+            return Next::Close;
+        };
+        let target = self.target.as_ref().and(self.cfg.ws.as_ref());
+        let ws = super::ws::WsStream::new(inner, target, name);
+        self.stream = Some(Stream::Ws(Box::new(ws)));
+        self.decoder =
+            Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
+        self.clear_out();
+        self.peer_v2 = false;
+        // libzmq's ws peers send subscriptions as 0x01/0x00 messages, as
+        // to a ZMTP 3.0 peer.
+        self.peer_minor = 0;
+        self.phase = Phase::WsOpening;
+        self.send_handshake_start(reactor)
+    }
+
+    /// The peer's half of the upgrade may be in: once it is, the handshake
+    /// goes on as after a greeting (bare ZWS2.0: routing ids, as ZMTP 2.0).
+    fn ws_opening(&mut self, reactor: &Reactor) -> Next {
+        let Some(Stream::Ws(ws)) = self.stream.as_mut() else {
+            return self.disconnected(reactor);
+        };
+        match ws.open_step() {
+            Ok(false) => return self.after_io(reactor),
+            Ok(true) => {}
+            Err(e) => {
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    self.protocol_error(ProtocolError::WsUnspecified);
+                }
+                self.fail_errno = e.raw_os_error().unwrap_or(libc::EPIPE);
+                return self.disconnected(reactor);
+            }
+        }
+        let bare = ws.protocol() == Some(crate::zmtp::ws::Protocol::Bare);
+        self.phase = Phase::Handshake;
+        if bare {
+            if self.cfg.secure {
+                self.protocol_error(ProtocolError::MechanismMismatch);
+                return self.disconnected(reactor);
+            }
+            self.peer_v2 = true;
+            self.greeting[SIGNATURE_SIZE + 1] = u8::MAX; // no Socket-Type
+            let id = self.cfg.routing_id.clone();
+            push_frame(&id, false, false, &mut self.out);
+        } else if self.send_handshake_commands().is_err() {
+            return self.disconnected(reactor);
+        }
+        if self.flush_out(reactor).is_err() || self.read_input(reactor).is_err() {
             return self.disconnected(reactor);
         }
         self.after_io(reactor)
@@ -919,7 +1006,7 @@ impl Session {
             Phase::Connecting | Phase::Idle | Phase::Socks => {
                 stop & RECONNECT_STOP_CONN_REFUSED != 0 && self.fail_errno == libc::ECONNREFUSED
             }
-            Phase::Greeting | Phase::Handshake => {
+            Phase::Greeting | Phase::Handshake | Phase::WsOpening => {
                 self.protocol_failed || stop & RECONNECT_STOP_HANDSHAKE_FAILED != 0
             }
             Phase::Active | Phase::Resolving => false,
@@ -928,7 +1015,7 @@ impl Session {
             // The connecter's socket never connected (libzmq: CLOSED).
             Phase::Connecting | Phase::Socks => self.emit(event::CLOSED, fd),
             Phase::Active if self.cfg.raw => self.emit(event::DISCONNECTED, fd),
-            Phase::Greeting | Phase::Handshake | Phase::Active => {
+            Phase::Greeting | Phase::Handshake | Phase::WsOpening | Phase::Active => {
                 if self.phase != Phase::Active && !self.protocol_failed {
                     self.emit(event::HANDSHAKE_FAILED_NO_DETAIL, self.fail_errno as u64);
                 }
@@ -1014,7 +1101,9 @@ impl Session {
                 self.fail_errno = libc::ETIMEDOUT;
                 self.disconnected(reactor)
             }
-            Phase::Greeting | Phase::Handshake | Phase::Socks if due(self.handshake_deadline) => {
+            Phase::Greeting | Phase::Handshake | Phase::Socks | Phase::WsOpening
+                if due(self.handshake_deadline) =>
+            {
                 self.fail_errno = libc::ETIMEDOUT;
                 self.disconnected(reactor)
             }
@@ -1055,14 +1144,17 @@ impl Session {
             }
             return self.begin_handshake(reactor);
         }
-        if self.phase == Phase::Socks {
+        if self.phase == Phase::Socks || self.phase == Phase::WsOpening {
             if writable && self.flush_out(reactor).is_err() {
                 return self.disconnected(reactor);
             }
-            if readable || error {
+            if !(readable || error) {
+                return Next::Continue;
+            }
+            if self.phase == Phase::Socks {
                 return self.socks_read(reactor);
             }
-            return Next::Continue;
+            return self.ws_opening(reactor);
         }
         if writable && self.flush_out(reactor).is_err() {
             return self.disconnected(reactor);
@@ -1440,6 +1532,12 @@ impl Session {
             }
         }
         self.clear_out();
+        // A ws stream may hold frames the kernel did not take yet.
+        if let Some(Stream::Ws(ws)) = self.stream.as_mut() {
+            if !ws.flush_pending().map_err(|_| ())? {
+                return self.set_write_interest(reactor, true);
+            }
+        }
         self.set_write_interest(reactor, false)
     }
 
@@ -1508,6 +1606,11 @@ impl Session {
                 Ok(short) => short,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // Only a ws stream reads bad frames.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    self.protocol_error(ProtocolError::WsUnspecified);
+                    return Err(());
+                }
                 Err(e) => {
                     self.fail_errno = e.raw_os_error().unwrap_or(0);
                     return Err(());
@@ -1741,9 +1844,11 @@ impl Session {
                         return Ok(false);
                     }
                 }
-                Phase::Connecting | Phase::Idle | Phase::Resolving | Phase::Socks => {
-                    return Ok(true)
-                }
+                Phase::Connecting
+                | Phase::Idle
+                | Phase::Resolving
+                | Phase::Socks
+                | Phase::WsOpening => return Ok(true),
             }
         }
         if !self.out_drained() {
@@ -2045,10 +2150,11 @@ impl Session {
         if self.peer_v2 {
             // ZMTP 2.0: the first frame is the peer's identity.
             let mut meta = Metadata::new();
-            meta.set(
-                b"Socket-Type",
-                socket_type_name(self.greeting[SIGNATURE_SIZE + 1] as i32),
-            );
+            // (A bare ZWS2.0 peer names no type.)
+            let peer_type = socket_type_name(self.greeting[SIGNATURE_SIZE + 1] as i32);
+            if !peer_type.is_empty() {
+                meta.set(b"Socket-Type", peer_type);
+            }
             if !msg.data().is_empty() {
                 meta.set(b"Identity", msg.data());
             }

@@ -110,7 +110,8 @@ struct SessionEntry {
 /// may stay (libzmq closes the others at once).
 fn admitted(cfg: &SessionConfig, stream: &super::transport::Stream, peer: &str) -> bool {
     match stream {
-        super::transport::Stream::Tcp(_) => {
+        // A ws stream is wrapped by its session, after this check.
+        super::transport::Stream::Tcp(_) | super::transport::Stream::Ws(_) => {
             cfg.accept_filters.is_empty()
                 || peer
                     .parse::<std::net::IpAddr>()

@@ -45,6 +45,8 @@ fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
 pub enum Stream {
     Tcp(TcpStream),
     Ipc(UnixStream),
+    /// ws:// (draft): WebSocket frames over a tcp stream.
+    Ws(Box<super::ws::WsStream>),
 }
 
 /// Where a connecter connects to (and, for tcp, from).
@@ -540,6 +542,7 @@ impl Listener {
                         t.set_nodelay(true)?;
                     }
                     Stream::Ipc(u) => u.set_nonblocking(true)?,
+                    Stream::Ws(_) => {}
                 }
                 Ok(Some((s, peer)))
             }
@@ -555,6 +558,7 @@ impl Stream {
     pub fn peer_endpoint(&self) -> String {
         match self {
             Stream::Tcp(t) => tcp_endpoint(t.peer_addr()),
+            Stream::Ws(w) => w.inner().peer_endpoint().replacen("tcp://", "ws://", 1),
             // The connecting end of a Unix socket has no name: libzmq
             // writes the bare scheme.
             Stream::Ipc(_) => "ipc://".to_string(),
@@ -565,6 +569,7 @@ impl Stream {
     pub fn local_endpoint(&self) -> String {
         match self {
             Stream::Tcp(t) => tcp_endpoint(t.local_addr()),
+            Stream::Ws(w) => w.inner().local_endpoint().replacen("tcp://", "ws://", 1),
             Stream::Ipc(_) => "ipc://".to_string(),
         }
     }
@@ -610,6 +615,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Ipc(s) => s.as_raw_fd(),
+            Stream::Ws(w) => w.inner().fd(),
         }
     }
 
@@ -666,6 +672,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Ipc(s) => s.read(buf),
+            Stream::Ws(w) => w.read(buf),
         }
     }
 
@@ -673,6 +680,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Ipc(s) => s.write(buf),
+            Stream::Ws(w) => w.write(buf),
         }
     }
 
@@ -681,6 +689,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.write_vectored(bufs),
             Stream::Ipc(s) => s.write_vectored(bufs),
+            Stream::Ws(w) => w.write_vectored(bufs),
         }
     }
 }
@@ -696,6 +705,7 @@ impl std::os::fd::AsFd for Stream {
         match self {
             Stream::Tcp(s) => s.as_fd(),
             Stream::Ipc(s) => s.as_fd(),
+            Stream::Ws(w) => w.inner().as_fd(),
         }
     }
 }

@@ -47,6 +47,8 @@ pub enum Endpoint<'a> {
     Tcp(&'a [u8]),
     Ipc(&'a [u8]),
     Udp(&'a [u8]),
+    /// ws:// (draft): `host:port[/path]`.
+    Ws(&'a [u8]),
 }
 
 impl<'a> Endpoint<'a> {
@@ -68,6 +70,7 @@ impl<'a> Endpoint<'a> {
             b"tcp" => Ok(Endpoint::Tcp(rest)),
             b"ipc" => Ok(Endpoint::Ipc(rest)),
             b"udp" => Ok(Endpoint::Udp(rest)),
+            b"ws" => Ok(Endpoint::Ws(rest)),
             _ => Err(Error::Os(libc::EPROTONOSUPPORT)),
         }
     }
@@ -598,7 +601,8 @@ impl Socket {
         // A tcp/ipc address that would not bind (libzmq: the listener's
         // set_local_address failed).
         // The event names the address without its transport, as libzmq's.
-        if let (Err(e), Ok(Endpoint::Tcp(a) | Endpoint::Ipc(a))) = (&result, Endpoint::parse(addr))
+        if let (Err(e), Ok(Endpoint::Tcp(a) | Endpoint::Ipc(a) | Endpoint::Ws(a))) =
+            (&result, Endpoint::parse(addr))
         {
             let ep = String::from_utf8_lossy(a);
             let value = [e.errno() as u64];
@@ -619,6 +623,8 @@ impl Socket {
         let ok = match ep {
             Endpoint::Udp(_) if bind => t == DISH || t == DGRAM,
             Endpoint::Udp(_) => t == RADIO,
+            // Raw STREAM bytes have no WebSocket framing of their own.
+            Endpoint::Ws(_) => t != DGRAM && t != pattern::kind::STREAM,
             _ => t != DGRAM,
         };
         if !ok {
@@ -722,6 +728,18 @@ impl Socket {
                 let (listener, resolved) = transport::bind_ipc(a)?;
                 self.listen(addr, listener, resolved)
             }
+            Endpoint::Ws(a) => {
+                let (hostport, path) = crate::io::ws::split(a)?;
+                let (listener, resolved) =
+                    transport::bind_tcp(hostport, self.options.ipv6, &self.tcp_tuning())?;
+                // ws://ip:port/path, as libzmq's LAST_ENDPOINT.
+                let resolved = format!("ws{}{path}", &resolved["tcp".len()..]);
+                let ws = crate::io::ws::WsTarget {
+                    host: String::new(),
+                    path,
+                };
+                self.listen_with(addr, listener, resolved, Some(ws))
+            }
         }
     }
 
@@ -758,6 +776,7 @@ impl Socket {
                 && self.socket_type == pattern::kind::ROUTER,
             connect_timeout: o.connect_timeout,
             socks: None,
+            ws: None,
             router_notify: if self.socket_type == pattern::kind::ROUTER {
                 self.pattern_options.router_notify
             } else {
@@ -827,8 +846,21 @@ impl Socket {
         listener: transport::Listener,
         resolved: String,
     ) -> Result<()> {
+        self.listen_with(addr, listener, resolved, None)
+    }
+
+    fn listen_with(
+        &mut self,
+        addr: &[u8],
+        listener: transport::Listener,
+        resolved: String,
+        ws: Option<crate::io::ws::WsTarget>,
+    ) -> Result<()> {
         let io = self.io()?;
-        let cfg = self.session_config();
+        let mut cfg = self.session_config();
+        if let Some(c) = Arc::get_mut(&mut cfg) {
+            c.ws = ws;
+        }
         self.monitor.emit(
             event::LISTENING,
             &[listener.fd() as u64],
@@ -851,6 +883,7 @@ impl Socket {
         addr: &[u8],
         target: Target,
         socks: Option<crate::io::socks::SocksRequest>,
+        ws: Option<crate::io::ws::WsTarget>,
     ) -> Result<()> {
         let io = self.io()?;
         let mut cfg = self.session_config();
@@ -867,6 +900,7 @@ impl Socket {
         if let Some(c) = Arc::get_mut(&mut cfg) {
             c.connect_routing_id = named.clone();
             c.socks = socks;
+            c.ws = ws;
         }
         // Messages may queue before the connection exists, unless IMMEDIATE.
         // A ROUTER learns the peer's routing id in the handshake, and a
@@ -997,15 +1031,24 @@ impl Socket {
                     &o.socks_proxy_username,
                     &o.socks_proxy_password,
                 )?;
-                self.connect_remote(addr, target, Some(req))
+                self.connect_remote(addr, target, Some(req), None)
             }
             Endpoint::Tcp(a) => {
                 let target = transport::resolve_tcp(a, self.options.ipv6)?;
-                self.connect_remote(addr, target, None)
+                self.connect_remote(addr, target, None, None)
             }
             Endpoint::Ipc(a) => {
                 let target = Target::Ipc(transport::resolve_ipc(a)?);
-                self.connect_remote(addr, target, None)
+                self.connect_remote(addr, target, None, None)
+            }
+            Endpoint::Ws(a) => {
+                let (hostport, path) = crate::io::ws::split(a)?;
+                let target = transport::resolve_tcp(hostport, self.options.ipv6)?;
+                let ws = crate::io::ws::WsTarget {
+                    host: crate::io::ws::host_of(hostport),
+                    path,
+                };
+                self.connect_remote(addr, target, None, Some(ws))
             }
         }
     }
@@ -1014,7 +1057,7 @@ impl Socket {
         self.process_commands(None)?;
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
-            Endpoint::Tcp(_) | Endpoint::Ipc(_) | Endpoint::Udp(_) => {
+            Endpoint::Tcp(_) | Endpoint::Ipc(_) | Endpoint::Udp(_) | Endpoint::Ws(_) => {
                 // Either the address as bound or the resolved endpoint; a
                 // wildcard names no endpoint (libzmq: ENOENT).
                 let wildcard = addr.contains(&b'*');

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod greeting;
 pub mod mechanism;
 pub mod plain;
+pub mod ws;
 pub mod zap;
 
 /// Why a connection is being dropped, with the value libzmq reports in the
@@ -41,6 +42,8 @@ pub enum ProtocolError {
     ZapBadVersion,
     ZapInvalidStatusCode,
     ZapInvalidMetadata,
+    /// ws:// opening handshake refused (libzmq: ZMQ_PROTOCOL_ERROR_WS_UNSPECIFIED).
+    WsUnspecified,
     /// The peer sent ERROR during the handshake, with a ZAP status code
     /// (300/400/500) as its reason or 0 for any other reason: libzmq
     /// reports HANDSHAKE_FAILED_AUTH for a code and no protocol event.
@@ -77,6 +80,7 @@ impl ProtocolError {
             ProtocolError::ZapBadVersion => 0x2000_0003,
             ProtocolError::ZapInvalidStatusCode => 0x2000_0004,
             ProtocolError::ZapInvalidMetadata => 0x2000_0005,
+            ProtocolError::WsUnspecified => 0x3000_0000,
         })
     }
 }
