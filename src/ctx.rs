@@ -182,6 +182,9 @@ pub struct InprocPeer {
     pub sndhwm: u64,
     pub rcvhwm: u64,
     pub routing_id: Vec<u8>,
+    /// The socket takes its peers' routing ids (ROUTER, REP, unless
+    /// ROUTER_RAW): only then does its end of the pipe carry one.
+    pub recv_routing_id: bool,
     /// ZMQ_CONFLATE, where effective for the socket type.
     pub conflate: bool,
     /// ZMQ_HELLO_MSG, if the socket type sends one (else empty).

@@ -63,9 +63,10 @@ pub struct SessionConfig {
     pub heartbeat_ivl: i32,
     pub heartbeat_timeout: i32,
     pub heartbeat_ttl_ds: u16,
-    /// STREAM: raw bytes, no ZMTP (no greeting, no framing); with
-    /// `raw_notify` (ZMQ_STREAM_NOTIFY) an empty message tells the socket
-    /// a connection opened or closed.
+    /// STREAM, and ROUTER/REP after ZMQ_ROUTER_RAW: raw bytes, no ZMTP (no
+    /// greeting, no framing); with `raw_notify` (ZMQ_STREAM_NOTIFY, always
+    /// on for ROUTER) an empty message tells the socket a connection opened
+    /// or closed.
     pub raw: bool,
     pub raw_notify: bool,
     /// ZMQ_CONNECT_ROUTING_ID of the connect this session is for: the
@@ -352,7 +353,7 @@ pub struct Session {
     groups: Groups,
     /// DISH: the group frame of the message being received.
     dish_group: Option<Msg>,
-    /// Outbound messages need more than framing: raw (STREAM), grouped
+    /// Outbound messages need more than framing: raw (STREAM, ROUTER_RAW), grouped
     /// (RADIO/DISH) or boxed (CURVE). One flag for the per-message check.
     transform: bool,
     /// CURVE's MESSAGE box once the handshake is done.
@@ -757,8 +758,8 @@ impl Session {
         self.send_handshake_start(reactor)
     }
 
-    /// A STREAM connection is up: no handshake; the pipe attaches at once,
-    /// announced by an empty message (ZMQ_STREAM_NOTIFY).
+    /// A raw (STREAM, ROUTER_RAW) connection is up: no handshake; the pipe
+    /// attaches at once, announced by an empty message (ZMQ_STREAM_NOTIFY).
     fn start_raw(&mut self, reactor: &Reactor) -> Next {
         self.phase = Phase::Active;
         self.decoder = Decoder::new(None);
@@ -850,7 +851,7 @@ impl Session {
         self.after_io(reactor)
     }
 
-    /// A STREAM connection ended: an empty message tells the socket (with
+    /// A raw connection ended: an empty message tells the socket (with
     /// ZMQ_STREAM_NOTIFY), and the pipe closes: a reconnect is a new peer.
     fn end_raw(&mut self) {
         if let Some(mut p) = self.pipe.take() {
@@ -1388,7 +1389,7 @@ impl Session {
         encode_outbound(msg, v31, &mut self.out);
     }
 
-    /// Raw (STREAM) or boxed (CURVE) output.
+    /// Raw (STREAM, ROUTER_RAW) or boxed (CURVE) output.
     #[cold]
     #[inline(never)]
     fn queue_out_transformed(&mut self, msg: &mut Msg, v31: bool) {
@@ -1486,7 +1487,7 @@ impl Session {
         }
     }
 
-    /// STREAM: the bytes alone, large ones straight from the message.
+    /// Raw: the bytes alone, large ones straight from the message.
     fn queue_out_raw(&mut self, msg: &mut Msg) {
         if msg.size() >= OUT_ZERO_COPY_MIN {
             self.out_bodies.push(self.out.len(), msg.take());

@@ -219,11 +219,21 @@ impl Socket {
     /// Copies the socket-type options the patterns act on into their state.
     fn apply_pattern_options(&mut self) {
         let po = &self.pattern_options;
+        // ROUTER_RAW (ROUTER, REP) switches the socket to raw connections
+        // for good, as libzmq's router_t::xsetsockopt does to its options_t:
+        // endpoints opened from now on are raw, and inproc peers' routing
+        // ids are no longer taken.
+        if po.router_raw_latched {
+            self.options.raw_socket = true;
+            self.options.recv_routing_id = false;
+        }
         let invert = self.options.invert_matching;
         match &mut self.pattern {
             Pattern::Router(r) => {
                 r.mandatory = po.router_mandatory;
                 r.handover = po.router_handover;
+                r.raw_socket = self.options.raw_socket;
+                r.raw_close = po.router_raw;
             }
             Pattern::Pub(p) => {
                 p.verbose = po.xpub_verbose_subs;
@@ -516,6 +526,7 @@ impl Socket {
         InprocPeer {
             conflate: o.effective_conflate(),
             routing_id: o.routing_id.clone(),
+            recv_routing_id: o.recv_routing_id,
             sndhwm: o.sndhwm.max(0) as u64,
             rcvhwm: o.rcvhwm.max(0) as u64,
             hello_msg: if o.can_send_hello_msg {
@@ -697,6 +708,10 @@ impl Socket {
                     p.end
                         .set_hwms(sum(ours.sndhwm, their_rcv), sum(their_snd, ours.rcvhwm));
                     p.end.peer_marks = Some((their_rcv, their_snd));
+                    // The early connecter's routing id, if we take ids.
+                    if !ours.recv_routing_id {
+                        p.end.routing_id.clear();
+                    }
                     // Draft HELLO_MSG / DISCONNECT_MSG over inproc (libzmq's
                     // connect_inproc_sockets): our hello goes to the early
                     // connecter, and it will say our goodbye when it leaves.
@@ -769,7 +784,9 @@ impl Socket {
             heartbeat_ivl: o.heartbeat_ivl,
             heartbeat_timeout: o.heartbeat_timeout,
             heartbeat_ttl_ds: o.heartbeat_ttl,
-            raw: self.socket_type == pattern::kind::STREAM,
+            // STREAM, and ROUTER/REP once ROUTER_RAW was set. Only STREAM
+            // can turn the notifications off (libzmq's raw_notify).
+            raw: o.raw_socket,
             raw_notify: self.pattern_options.stream_notify,
             connect_routing_id: Vec::new(),
             probe_router: self.pattern_options.probe_router
@@ -981,8 +998,14 @@ impl Socket {
                             ],
                             [c, c],
                         );
-                        a.routing_id = theirs.routing_id;
-                        b.routing_id = ours.routing_id;
+                        // Each side learns the other's routing id only if
+                        // it takes ids (libzmq's recv_routing_id).
+                        if ours.recv_routing_id {
+                            a.routing_id = theirs.routing_id;
+                        }
+                        if theirs.recv_routing_id {
+                            b.routing_id = ours.routing_id;
+                        }
                         a.peer_marks = Some((theirs.rcvhwm, theirs.sndhwm));
                         b.peer_marks = Some((ours.rcvhwm, ours.sndhwm));
                         // Draft HELLO_MSG / DISCONNECT_MSG over inproc: each
@@ -1262,6 +1285,54 @@ mod tests {
         });
         push.send(Msg::from_slice(b"y").unwrap(), 0).unwrap();
         t.join().unwrap();
+    }
+
+    #[test]
+    fn router_raw_ignores_more_and_closes_on_an_empty_frame() {
+        const ROUTER_RAW: i32 = 41;
+        const ROUTER_MANDATORY: i32 = 33;
+        let ctx = Arc::new(Ctx::new());
+        let mut router = Socket::new(ctx.clone(), kind::ROUTER).unwrap();
+        let one = 1i32.to_ne_bytes();
+        router.set_option(ROUTER_RAW, Some(&one)).unwrap();
+        router.set_option(ROUTER_MANDATORY, Some(&one)).unwrap();
+        assert!(router.options.raw_socket && !router.options.recv_routing_id);
+        router.bind(b"inproc://raw").unwrap();
+        let mut dealer = Socket::new(ctx.clone(), kind::DEALER).unwrap();
+        dealer.set_option(5, Some(b"abc")).unwrap(); // ZMQ_ROUTING_ID
+        dealer.connect(b"inproc://raw").unwrap();
+
+        // The dealer's routing id is not taken: a generated one instead.
+        dealer.send(Msg::from_slice(b"hi").unwrap(), 0).unwrap();
+        let id = router.recv(0).unwrap().data().to_vec();
+        assert_eq!((id.len(), id[0], router.rcvmore()), (5, 0, true));
+        let m = router.recv(0).unwrap();
+        assert_eq!((m.data(), router.rcvmore()), (&b"hi"[..], false));
+
+        // A data frame's MORE is ignored: two messages, not one.
+        for data in [&b"a"[..], b"b"] {
+            router.send(Msg::from_slice(&id).unwrap(), SNDMORE).unwrap();
+            router
+                .send(Msg::from_slice(data).unwrap(), SNDMORE)
+                .unwrap();
+        }
+        for data in [&b"a"[..], b"b"] {
+            let m = dealer.recv(0).unwrap();
+            assert_eq!((m.data(), dealer.rcvmore()), (data, false));
+        }
+
+        // [id][empty] closes the pipe: the id is unroutable from then on.
+        router.send(Msg::from_slice(&id).unwrap(), SNDMORE).unwrap();
+        router.send(Msg::new(), 0).unwrap();
+        assert_eq!(
+            router
+                .send(Msg::from_slice(&id).unwrap(), SNDMORE)
+                .err()
+                .map(|e| e.0),
+            Some(Error::Os(libc::EHOSTUNREACH))
+        );
+        router.close();
+        dealer.close();
     }
 
     #[test]

@@ -107,7 +107,10 @@ pub struct Rep {
 }
 
 /// ROUTER: prefixes each received message with the peer's routing id and
-/// routes each sent message by its first frame.
+/// routes each sent message by its first frame. With the deprecated
+/// ZMQ_ROUTER_RAW its tcp/ipc connections are raw byte streams, as a
+/// STREAM socket's (the sessions do that part), and it routes as STREAM
+/// does: generated ids, [id][data] messages, [id][empty] closes.
 #[derive(Debug, Default)]
 pub struct Router {
     /// Routing id to pipe.
@@ -119,6 +122,13 @@ pub struct Router {
     /// ZMQ_ROUTER_HANDOVER: a new peer with a routing id in use takes it
     /// over (the old connection is closed) instead of being refused.
     pub handover: bool,
+    /// The socket speaks raw bytes (ROUTER_RAW was set once, libzmq's
+    /// `options.raw_socket`): a data frame's MORE flag is ignored, so each
+    /// [routing id][data] pair is a message of its own.
+    pub raw_socket: bool,
+    /// ZMQ_ROUTER_RAW as now set (libzmq's `router_t::_raw_socket`): an
+    /// empty data frame closes the connection instead of being sent.
+    pub raw_close: bool,
     /// The first frame of a message, held back while its routing id is
     /// returned.
     prefetched: Option<Msg>,
@@ -817,6 +827,9 @@ impl Router {
     /// unknown or full, unless ROUTER_MANDATORY).
     #[inline(never)]
     fn send_from(&mut self, pipes: &mut PipeSet, msg: &mut Msg) -> Result<(), Error> {
+        if self.raw_socket && self.out.is_some() {
+            msg.reset_flags(flags::MORE);
+        }
         let more = msg.more();
         let Some(target) = self.out else {
             // The routing-id frame. Without MORE there is no message to
@@ -839,6 +852,14 @@ impl Router {
             return Ok(());
         };
         match target.and_then(|id| pipes.index_of(id)) {
+            // ROUTER_RAW: [id][empty] closes that connection (what is
+            // queued for it still goes out first, as for STREAM).
+            Some(i) if self.raw_close && msg.size() == 0 => {
+                drop(msg.take());
+                let pipe = pipes.detach(i);
+                self.peers.retain(|_, p| *p != pipe.id());
+                pipe.close();
+            }
             Some(i) => {
                 let pipe = pipes.get_mut(i);
                 pipe.write_from(msg);

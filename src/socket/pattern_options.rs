@@ -16,8 +16,8 @@
 //!
 //! Three of these options write into libzmq's `options_t` rather than the
 //! socket: ROUTER_RAW (turns `raw_socket` on and `recv_routing_id` off for
-//! good), ROUTER_NOTIFY and STREAM_NOTIFY. They are kept here; see
-//! [`PatternOptions::router_raw_latched`].
+//! good), ROUTER_NOTIFY and STREAM_NOTIFY. They are kept here; the socket
+//! copies [`PatternOptions::router_raw_latched`] into its `Options`.
 
 use crate::error::{Error, Result};
 
