@@ -532,7 +532,7 @@ TEST (bad_upgrades_get_400_and_a_protocol_event)
 TEST (bad_frames_close_the_connection_and_others_are_served)
 {
     void *server = sock (ZMQ_DEALER);
-    int max = 1000;
+    int64_t max = 1000;
     CHECK_ZMQ (zmq_setsockopt (server, ZMQ_MAXMSGSIZE, &max, sizeof max));
     char ep[256], head[1024];
     bind_local (server, "", ep, sizeof ep);
@@ -541,7 +541,9 @@ TEST (bad_frames_close_the_connection_and_others_are_served)
     static const unsigned char text[] = {0x81, 0x81, 0, 0, 0, 0, 'x'};
     static const unsigned char long_ping[] = {0x89, 0xFE, 0x00, 0x7E, 0, 0, 0, 0};
     static const unsigned char empty[] = {0x82, 0x80, 0, 0, 0, 0};
-    /* 2^40 bytes announced: refused before anything is allocated. */
+    /* Over MAXMSGSIZE (2000 bytes), and 2^40 bytes: refused before
+     * anything is allocated. */
+    static const unsigned char too_big[] = {0x82, 0xFE, 0x07, 0xD1, 0, 0, 0, 0, 0};
     static const unsigned char huge[] = {0x82, 0xFF, 0, 0, 1, 0,    0,
                                          0,    0,    0, 0, 0, 0, 0, 0};
     struct
@@ -550,7 +552,8 @@ TEST (bad_frames_close_the_connection_and_others_are_served)
         size_t n;
     } cases[] = {{unmasked, sizeof unmasked}, {fragment, sizeof fragment},
                  {text, sizeof text},         {long_ping, sizeof long_ping},
-                 {empty, sizeof empty},       {huge, sizeof huge}};
+                 {empty, sizeof empty},       {huge, sizeof huge},
+                 {too_big, sizeof too_big}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int fd = raw_upgrade (ep, "ZWS2.0/NULL", head, sizeof head);
         unsigned char flags, body[128];
