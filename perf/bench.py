@@ -13,8 +13,15 @@ Every process states which libzmq the loader gave it; a mismatch aborts the
 whole run.  A case that fails, crashes or times out is reported as FAIL and
 the run goes on.
 
+The draft-API cases (CLIENT/SERVER over tcp, RADIO/DISH over udp) need a
+reference libzmq built with the draft API, which Debian's is not: they run
+only with --draft-reference DIR (a directory holding such a libzmq.so.5),
+against that library, in tables of their own; without it they are skipped
+with a one-line note.
+
     python3 perf/bench.py            # full run, ~5 min on 2 cores
     python3 perf/bench.py --quick    # a subset, < 1 min
+    python3 perf/bench.py --draft-reference /opt/zmq-draft/lib --cases 'client|radio'
     python3 perf/bench.py --help
 
 The human table goes to stdout, the same data (all samples, CPU time and
@@ -68,20 +75,40 @@ PROXY_COUNTS = {("proxy-thr", 64): 800000, ("proxy-thr", 1024): 300000,
 # keys): every message boxed and unboxed.
 CURVE_COUNTS = {("thr", 64): 400000, ("thr", 1024): 200000, ("lat", 1): 15000}
 
+# Draft-API cases (only with --draft-reference): the same local_*/remote_*
+# tools given a pattern.  CLIENT -> SERVER and CLIENT <-> SERVER over tcp;
+# RADIO -> DISH over udp, the sender unpaced (RADIO with ZMQ_XPUB_NODROP,
+# so it goes as fast as its own I/O thread), the receiver counting what
+# arrives: the figure is the delivered rate (see perf/local_thr.c).
+DRAFT_COUNTS = {  # (kind, transport, pattern, size) -> count
+    ("thr", "tcp", "client-server", 64): 1500000,
+    ("thr", "tcp", "client-server", 1024): 400000,
+    ("lat", "tcp", "client-server", 1): 20000,
+    ("thr", "udp", "radio-dish", 64): 200000,
+    ("thr", "udp", "radio-dish", 1024): 150000,
+}
+
 QUICK_CASES = ["thr tcp 64B", "thr inproc 64B", "lat tcp 1B",
-               "pubsub tcp 64B x4"]
+               "pubsub tcp 64B x4", "thr tcp client-server 64B",
+               "lat tcp client-server 1B", "thr udp radio-dish 64B"]
 
 
 class Case:
-    def __init__(self, kind, transport, size, count, subs=0, curve=False):
+    def __init__(self, kind, transport, size, count, subs=0, curve=False,
+                 pattern=None):
         self.kind = kind  # "thr", "lat", "pubsub", "proxy-thr", "proxy-lat"
-        self.transport = transport  # "tcp", "ipc" or "inproc"
+        self.transport = transport  # "tcp", "ipc", "inproc" or "udp"
         self.size = size
         self.count = count
         self.subs = subs
         self.curve = curve
-        self.name = "%s %s%s %dB" % (kind, transport, "+curve" if curve else "",
-                                     size)
+        # A draft pattern ("client-server", "radio-dish") for the local_* and
+        # remote_* tools, or None for their classic PUSH/PULL and REQ/REP.
+        self.pattern = pattern
+        self.draft = pattern is not None
+        self.name = "%s %s%s%s %dB" % (kind, transport,
+                                       "+curve" if curve else "",
+                                       " " + pattern if pattern else "", size)
         if kind == "pubsub":
             self.name += " x%d" % subs
         # Throughput: msg/s, higher is better.  Latency: us, lower is better.
@@ -95,10 +122,12 @@ class Case:
         return {"name": self.name, "kind": self.kind,
                 "transport": self.transport, "message_size": self.size,
                 "count": self.count, "subscribers": self.subs or None,
+                "pattern": self.pattern, "draft": self.draft,
                 "unit": self.unit, "better": self.better}
 
 
-def all_cases():
+def all_cases(draft):
+    """Every case; the draft-API ones only when `draft`."""
     cases = []
     for transport in ("tcp", "ipc", "inproc"):
         for size in (1, 64, 1024, 65536):
@@ -114,6 +143,9 @@ def all_cases():
         cases.append(Case(kind, "tcp", size, count))
     for (kind, size), count in CURVE_COUNTS.items():
         cases.append(Case(kind, "tcp", size, count, curve=True))
+    if draft:
+        for (kind, transport, pattern, size), count in DRAFT_COUNTS.items():
+            cases.append(Case(kind, transport, size, count, pattern=pattern))
     return cases
 
 
@@ -172,6 +204,27 @@ def ensure_reference_libdir():
     if not libdir:
         sys.exit("bench: FATAL: could not find or install libzmq5")
     return libdir
+
+
+def has_draft_api(path):
+    """Does the libzmq at `path` export the draft functions the tools use?"""
+    import ctypes
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError:
+        return False
+    return all(hasattr(lib, name) for name in
+               ("zmq_join", "zmq_msg_set_group", "zmq_msg_group",
+                "zmq_msg_routing_id", "zmq_msg_set_routing_id"))
+
+
+def free_udp_port():
+    """A udp port on 127.0.0.1 that nothing holds right now (libzmq's udp
+    has no wildcard port); the DISH binds it a moment later."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class LibraryMismatch(Exception):
@@ -342,12 +395,16 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
         else:
             local_tool, remote_tool = ("local_" + case.kind,
                                        "remote_" + case.kind)
+            pattern = [case.pattern] if case.pattern else []
             if case.transport == "tcp":
                 endpoint = "tcp://127.0.0.1:*"
+            elif case.transport == "udp":
+                endpoint = "udp://127.0.0.1:%d" % free_udp_port()
             else:
                 endpoint = "ipc://" + os.path.join(workdir, "perf.ipc")
             local = Proc("local", [tool(local_tool), endpoint, str(case.size),
-                                   str(case.count)], env, workdir, pin)
+                                   str(case.count)] + pattern,
+                         env, workdir, pin)
             procs.append(local)
             # Wait for the bound endpoint (the tool resolves the wildcard
             # port), so no port has to be guessed.
@@ -365,9 +422,12 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
                 raise RunFailed("%s: never reported its endpoint; %s"
                                 % (local_tool, last_line(local.stdout() +
                                                           local.stderr())))
-            remote = Proc("remote", [tool(remote_tool), bound[0],
-                                     str(case.size), str(case.count)],
-                          env, workdir, pin)
+            # libzmq reports a udp endpoint without its scheme: there the
+            # report only says "bound", and the remote gets our endpoint.
+            target = endpoint if case.transport == "udp" else bound[0]
+            remote = Proc("remote", [tool(remote_tool), target,
+                                     str(case.size), str(case.count)]
+                          + pattern, env, workdir, pin)
             procs.append(remote)
             main = local if case.kind == "thr" else remote
 
@@ -411,10 +471,16 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
             raise RunFailed("no result in output: %s" % last_line(text))
         sample = {"value": float(m.group(1)), "wall_s": round(wall, 3),
                   "processes": {p.name: p.resources() for p in procs}}
-        if case.kind == "pubsub":
+        if case.kind == "pubsub" or case.transport == "udp":
             d = re.search(r"messages delivered: \d+ of \d+ \(([0-9.]+) %\)",
                           text)
             sample["delivered_pct"] = float(d.group(1)) if d else None
+        if case.transport == "udp":
+            # The RADIO's own rate (its sends, unpaced, until the last one
+            # returned): with the delivered rate, what was offered.
+            d = re.search(r"messages sent: \d+ in [0-9.]+ \[s\], "
+                          r"([0-9]+) \[msg/s\]", procs[-1].stdout())
+            sample["sent_rate"] = float(d.group(1)) if d else None
         return sample
     finally:
         for p in procs:
@@ -455,8 +521,11 @@ def summarise(samples, failures, strict=True):
                     rss.setdefault(name, []).append(p["maxrss_kib"])
         out["maxrss_kib_median"] = {n: median(v) for n, v in rss.items()}
         out["runs"] = samples
-        if any("delivered_pct" in s for s in samples):
-            out["delivered_pct"] = [s.get("delivered_pct") for s in samples]
+        for key in ("delivered_pct", "sent_rate"):
+            if any(key in s for s in samples):
+                out[key] = [s.get(key) for s in samples]
+                known = [v for v in out[key] if v is not None]
+                out[key + "_median"] = median(known) if known else None
     return out
 
 
@@ -469,7 +538,7 @@ def fmt_value(v, unit):
         return "{:,.0f}".format(v)
     if unit == "s":
         return "%.3f" % v
-    if unit == "MiB":
+    if unit in ("MiB", "%"):
         return "%.1f" % v
     return str(v)
 
@@ -493,6 +562,20 @@ def table_rows(results):
                      "%.2f" % ratio if ratio is not None else "-",
                      "%.2f" % cpu if cpu is not None else "-", noise,
                      "%s" % r.get("steal_pct", "-")))
+        if r["case"]["transport"] == "udp":
+            # What the sender offered, and the share of it that arrived.
+            for label, unit, key in (
+                    ("  sent (RADIO's send rate)", "msg/s", "sent_rate_median"),
+                    ("  delivered of sent", "%", "delivered_pct_median")):
+                va = a.get(key) if a["status"] != "FAIL" else None
+                vb = b.get(key) if b["status"] != "FAIL" else None
+                rows.append((label, unit, "higher",
+                             "FAIL" if a["status"] == "FAIL"
+                             else fmt_value(va, unit),
+                             "FAIL" if b["status"] == "FAIL"
+                             else fmt_value(vb, unit),
+                             "%.2f" % (vb / va) if va and vb else "-", "",
+                             "", ""))
         if r["case"].get("resources"):
             for label, unit, better, get in (
                     ("  cpu user+sys, both procs", "s", "lower",
@@ -625,6 +708,11 @@ def main():
     ap.add_argument("--reference", default=None,
                     help="directory holding the reference libzmq.so.5 "
                          "(default: the system's; installs libzmq5 if none)")
+    ap.add_argument("--draft-reference", default=None, metavar="DIR",
+                    help="directory holding a libzmq.so.5 built with the "
+                         "draft API: runs the draft cases (CLIENT/SERVER "
+                         "over tcp, RADIO/DISH over udp) against it; "
+                         "without it they are skipped")
     ap.add_argument("--json", default=os.path.join(ROOT, "bench",
                                                    "results.json"))
     ap.add_argument("--no-stacks", action="store_true",
@@ -646,7 +734,12 @@ def main():
     for m in modes:
         if m not in ("pinned", "unpinned"):
             sys.exit("bench: unknown mode %r" % m)
-    cases = all_cases()
+    draft_dir = args.draft_reference
+    if draft_dir is None:
+        print("bench: draft cases (CLIENT/SERVER over tcp, RADIO/DISH over "
+              "udp) skipped: they need --draft-reference DIR, a libzmq.so.5 "
+              "built with the draft API", file=sys.stderr, flush=True)
+    cases = all_cases(draft=draft_dir is not None)
     if args.quick:
         cases = [c for c in cases if c.name in QUICK_CASES]
     if args.cases:
@@ -661,7 +754,24 @@ def main():
     if "pinned" in modes and not shutil.which("taskset"):
         sys.exit("bench: taskset (util-linux) is needed for pinned runs")
 
-    ref_dir = args.reference or ensure_reference_libdir()
+    # The classic cases compare with --reference (default Debian's libzmq),
+    # the draft ones with --draft-reference; each is needed only if used.
+    ref = draft_ref = None
+    if any(not c.draft for c in cases):
+        ref = Library("libzmq", "reference libzmq",
+                      args.reference or ensure_reference_libdir())
+        if not os.path.exists(ref.file):
+            sys.exit("bench: FATAL: %s has no libzmq.so.5" % ref.libdir)
+    if any(c.draft for c in cases):
+        draft_ref = Library("libzmq", "draft reference libzmq",
+                            os.path.abspath(draft_dir))
+        if not os.path.exists(draft_ref.file):
+            sys.exit("bench: FATAL: %s has no libzmq.so.5" % draft_dir)
+        if not has_draft_api(draft_ref.file):
+            sys.exit("bench: FATAL: %s has no draft API (zmq_join, "
+                     "zmq_msg_set_group, zmq_msg_routing_id...): build "
+                     "libzmq with --enable-drafts / -DENABLE_DRAFTS=ON"
+                     % draft_ref.file)
     ours_dir = os.path.abspath(args.ours)
     ours_file = os.path.realpath(os.path.join(ours_dir, "libzmq.so.5"))
     if not os.path.exists(ours_file):
@@ -675,10 +785,11 @@ def main():
     snapshot = os.path.join(tmproot, "ferrozmq-lib")
     os.mkdir(snapshot)
     shutil.copy2(ours_file, os.path.join(snapshot, "libzmq.so.5"))
-    libs = [Library("libzmq", "reference libzmq", ref_dir),
-            Library("ferrozmq", "ferrozmq", snapshot)]
-    if not os.path.exists(libs[0].file):
-        sys.exit("bench: FATAL: %s has no libzmq.so.5" % libs[0].libdir)
+    ours = Library("ferrozmq", "ferrozmq", snapshot)
+
+    def libs_of(case):
+        """(reference, ferrozmq) for a case."""
+        return [draft_ref if case.draft else ref, ours]
 
     info = machine_info()
     print("ferrozmq bench: %d cases x 2 libraries, %s "
@@ -688,8 +799,11 @@ def main():
     print("machine: %s, %s CPUs, Linux %s, load %s"
           % (info["cpu_model"], info["nproc"], info["kernel"],
              info["loadavg_at_start"]))
-    ours_info = ferrozmq_info(ours_file, libs[1].file)
-    print("libzmq:   %s" % libs[0].file)
+    ours_info = ferrozmq_info(ours_file, ours.file)
+    if ref:
+        print("libzmq:   %s" % ref.file)
+    if draft_ref:
+        print("libzmq:   %s (draft cases)" % draft_ref.file)
     print("ferrozmq: %s (sha256 %.12s, built %s, git %s; run from a copy)\n"
           % (ours_file, ours_info["sha256"], ours_info["built"],
              ours_info["git"]))
@@ -703,6 +817,7 @@ def main():
             pin = mode == "pinned"
             results = []
             for case in cases:
+                libs = libs_of(case)
                 samples = {lib.key: [] for lib in libs}
                 failures = {lib.key: [] for lib in libs}
                 case_start = cpu_times()
@@ -765,7 +880,14 @@ def main():
         "unpinned": "UNPINNED (scheduler's choice of CPUs; noisier on small "
                     "VMs) - medians of %d runs" % reps["unpinned"]}
     for mode in modes:
-        print_table(titles[mode], tables[mode], libs)
+        classic = [r for r in tables[mode] if not r["case"]["draft"]]
+        draft = [r for r in tables[mode] if r["case"]["draft"]]
+        if classic:
+            print_table(titles[mode], classic, [ref, ours])
+        if draft:
+            print_table("%s\n  draft API cases, against %s"
+                        % (titles[mode], draft_ref.file), draft,
+                        [draft_ref, ours])
     print("ratio f/l = ferrozmq / libzmq median: above 1 means ferrozmq is "
           "better on msg/s rows (better = higher),\n  below 1 means "
           "ferrozmq is better on us, s and MiB rows (better = lower).")
@@ -793,9 +915,14 @@ def main():
            "reps": reps, "modes": modes, "timeout_s": args.timeout,
            "duration_s": round(elapsed, 1), "machine": info,
            "libraries": {
-               "libzmq": {"file": libs[0].file, "version": libs[0].version},
+               "libzmq": {"file": ref.file, "version": ref.version}
+               if ref else None,
+               "libzmq_draft": {"file": draft_ref.file,
+                                "version": draft_ref.version,
+                                "used_for": "cases with draft: true"}
+               if draft_ref else None,
                "ferrozmq": dict(ours_info, file=ours_file,
-                                version=libs[1].version)},
+                                version=ours.version)},
            "ratio": "ferrozmq median / libzmq median; see each case's "
                     "'better' for its direction",
            "tables": tables}

@@ -10,7 +10,13 @@
  * to stderr, which lets a driver check which library was really loaded, and
  * at exit
  *     perf: peak RSS N kB
- * (the process's VmHWM). */
+ * (the process's VmHWM).
+ *
+ * The tools are compiled with ZMQ_BUILD_DRAFT_API (for the draft socket
+ * types and prototypes), but call the draft functions only through
+ * perf_draft, filled with dlsym at run time: the binaries carry no
+ * reference to a draft symbol, so they load and run their classic patterns
+ * against a libzmq built without the draft API (Debian's libzmq5). */
 #ifndef FERROZMQ_PERF_COMMON_H
 #define FERROZMQ_PERF_COMMON_H
 
@@ -18,6 +24,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <link.h>
@@ -155,5 +162,103 @@ static inline void perf_security (void *socket, int server)
                     != 0)
         perf_fail ("CURVE client options");
 }
+
+/* The socket pairs the tools measure, named as on their command lines
+ * (an optional last argument; the classic pair is the default). */
+enum perf_pattern
+{
+    PERF_PUSH_PULL,
+    PERF_REQ_REP,
+    PERF_CLIENT_SERVER, /* draft */
+    PERF_RADIO_DISH     /* draft, udp:// */
+};
+
+static const char *const perf_pattern_names[] = {"push-pull", "req-rep",
+                                                 "client-server", "radio-dish"};
+
+/* The draft functions the tools call, found in the loaded libzmq. */
+static struct
+{
+    __typeof__ (&zmq_join) join;
+    __typeof__ (&zmq_msg_set_group) msg_set_group;
+    __typeof__ (&zmq_msg_group) msg_group;
+    __typeof__ (&zmq_msg_routing_id) msg_routing_id;
+    __typeof__ (&zmq_msg_set_routing_id) msg_set_routing_id;
+} perf_draft;
+
+static inline void *perf_draft_symbol (const char *name)
+{
+    void *fn = dlsym (RTLD_DEFAULT, name);
+    if (!fn) {
+        printf ("this libzmq has no %s: the pattern needs a libzmq built "
+                "with the draft API\n",
+                name);
+        fflush (stdout);
+        exit (1);
+    }
+    return fn;
+}
+
+/* argv[index], if present, names the pattern: the tool's classic one,
+ * client-server, or (local_thr/remote_thr) radio-dish, given as `other`.
+ * A draft pattern loads perf_draft, and fails with a clear message when
+ * the library has no draft API. */
+static inline enum perf_pattern perf_parse_pattern (int argc,
+                                                    char *argv[],
+                                                    int index,
+                                                    enum perf_pattern classic,
+                                                    enum perf_pattern other)
+{
+    enum perf_pattern p = classic;
+    if (index < argc) {
+        if (strcmp (argv[index], perf_pattern_names[classic]) == 0)
+            p = classic;
+        else if (strcmp (argv[index], perf_pattern_names[PERF_CLIENT_SERVER])
+                 == 0)
+            p = PERF_CLIENT_SERVER;
+        else if (strcmp (argv[index], perf_pattern_names[other]) == 0)
+            p = other;
+        else {
+            printf ("invalid pattern: %s\n", argv[index]);
+            fflush (stdout);
+            exit (1);
+        }
+    }
+    if (p == PERF_CLIENT_SERVER || p == PERF_RADIO_DISH) {
+        perf_draft.join =
+          (__typeof__ (perf_draft.join)) perf_draft_symbol ("zmq_join");
+        perf_draft.msg_set_group = (__typeof__ (perf_draft.msg_set_group))
+          perf_draft_symbol ("zmq_msg_set_group");
+        perf_draft.msg_group = (__typeof__ (perf_draft.msg_group))
+          perf_draft_symbol ("zmq_msg_group");
+        perf_draft.msg_routing_id = (__typeof__ (perf_draft.msg_routing_id))
+          perf_draft_symbol ("zmq_msg_routing_id");
+        perf_draft.msg_set_routing_id =
+          (__typeof__ (perf_draft.msg_set_routing_id)) perf_draft_symbol (
+            "zmq_msg_set_routing_id");
+    }
+    return p;
+}
+
+/* The socket type of the bound side (receiver, echo) or the connecting
+ * side (sender, measurer). */
+static inline int perf_socket_type (enum perf_pattern p, int bound)
+{
+    switch (p) {
+        case PERF_PUSH_PULL:
+            return bound ? ZMQ_PULL : ZMQ_PUSH;
+        case PERF_REQ_REP:
+            return bound ? ZMQ_REP : ZMQ_REQ;
+        case PERF_CLIENT_SERVER:
+            return bound ? ZMQ_SERVER : ZMQ_CLIENT;
+        case PERF_RADIO_DISH:
+            return bound ? ZMQ_DISH : ZMQ_RADIO;
+    }
+    return -1;
+}
+
+/* RADIO/DISH: the data group, and the group of the sender's end markers. */
+#define PERF_GROUP_DATA "perf"
+#define PERF_GROUP_END "end"
 
 #endif

@@ -1,33 +1,37 @@
-/* remote_lat <connect-to> <message-size> <roundtrip-count>
+/* remote_lat <connect-to> <message-size> <roundtrip-count> [<pattern>]
  *
- * Latency measuring side: connects a REQ socket to local_lat, does
- * <roundtrip-count> request/reply round trips and prints the average one-way
- * latency, i.e. elapsed / (2 * roundtrips). */
+ * Latency measuring side: connects to local_lat (given the same <pattern>:
+ * req-rep, the default, uses a REQ socket; client-server a CLIENT socket,
+ * draft API), does <roundtrip-count> request/reply round trips and prints
+ * the average one-way latency, i.e. elapsed / (2 * roundtrips). */
 #include "perf_common.h"
 
 int main (int argc, char *argv[])
 {
     const char *connect_to;
     long size, roundtrips, i;
+    enum perf_pattern pattern;
     void *ctx, *s;
     zmq_msg_t msg;
     uint64_t start, elapsed;
     double latency;
 
-    if (argc != 4) {
-        printf (
-          "usage: remote_lat <connect-to> <message-size> <roundtrip-count>\n");
+    if (argc != 4 && argc != 5) {
+        printf ("usage: remote_lat <connect-to> <message-size> "
+                "<roundtrip-count> [req-rep|client-server]\n");
         return 1;
     }
     connect_to = argv[1];
     size = perf_parse_count (argv[2], "message size", 0);
     roundtrips = perf_parse_count (argv[3], "roundtrip count", 1);
     perf_report_library ();
+    pattern =
+      perf_parse_pattern (argc, argv, 4, PERF_REQ_REP, PERF_CLIENT_SERVER);
 
     ctx = zmq_ctx_new ();
     if (!ctx)
         perf_fail ("zmq_ctx_new");
-    s = zmq_socket (ctx, ZMQ_REQ);
+    s = zmq_socket (ctx, perf_socket_type (pattern, 0));
     if (!s)
         perf_fail ("zmq_socket");
     perf_security (s, 0);
