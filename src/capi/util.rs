@@ -41,7 +41,8 @@ pub unsafe extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch
 }
 
 /// Capabilities this build provides, by `zmq_has` name.
-const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve", b"ws"];
+/// libzmq 4.3 spells the WebSocket transport in capitals ("WS").
+const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve", b"WS"];
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {

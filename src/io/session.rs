@@ -1170,7 +1170,11 @@ impl Session {
 
     /// Ends the session once a closing socket's data is all written.
     fn after_io(&mut self, reactor: &Reactor) -> Next {
-        if self.closing && self.pipe.is_none() && self.backlog.is_empty() && self.out_drained() {
+        if self.closing
+            && self.pipe.is_none()
+            && self.backlog.is_empty()
+            && self.all_written()
+        {
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
@@ -1247,7 +1251,7 @@ impl Session {
     /// until everything is sent (a connecter keeps retrying, as libzmq's).
     pub fn linger(&mut self, reactor: &Reactor, linger: i32) -> Next {
         self.closing = true;
-        let idle = self.pipe.is_none() && self.backlog.is_empty() && self.out_drained();
+        let idle = self.pipe.is_none() && self.backlog.is_empty() && self.all_written();
         if linger == 0 || idle || (self.target.is_none() && self.phase != Phase::Active) {
             return self.close_now(reactor);
         }
@@ -1272,7 +1276,7 @@ impl Session {
     /// The I/O thread is stopping: close unless output is still queued.
     pub fn stop(&mut self, reactor: &Reactor) -> Next {
         self.closing = true;
-        if self.phase != Phase::Active || self.out_drained() {
+        if self.phase != Phase::Active || self.all_written() {
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
@@ -1494,6 +1498,13 @@ impl Session {
         } else {
             self.out.extend_from_slice(msg.data());
         }
+    }
+
+    /// Everything queued is in the kernel, including what a ws stream
+    /// still holds after the session's own buffer emptied: a closing
+    /// session waits for that.
+    fn all_written(&self) -> bool {
+        self.out_drained() && !matches!(&self.stream, Some(Stream::Ws(ws)) if ws.has_pending())
     }
 
     /// Everything queued for output has been written.
