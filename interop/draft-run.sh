@@ -48,6 +48,7 @@ run_case() {
         tcp) ep="tcp://127.0.0.1:*" ;;
         ipc) ep="ipc://*" ;;
         udp) ep="udp://127.0.0.1:$port" ;;
+        ws) ep="ws://127.0.0.1:*" ;;
     esac
     local lbind lconn sbind sconn
     if [ "$binder" = a ]; then lbind=$la lconn=$lb sbind=a sconn=b; else lbind=$lb lconn=$la sbind=b sconn=a; fi
@@ -80,9 +81,9 @@ run_case() {
 for sc in client-server scatter-gather channel peer radio-dish dgram; do
     [ -n "$ONLY" ] && ! [[ $sc =~ $ONLY ]] && continue
     case "$sc" in
-        radio-dish) transports="tcp ipc udp" ;;
+        radio-dish) transports="tcp ipc ws udp" ;;
         dgram) transports="udp" ;;
-        *) transports="tcp ipc" ;;
+        *) transports="tcp ipc ws" ;;
     esac
     for tr in $transports; do
         for pair in "$OURS $REF" "$REF $OURS"; do
