@@ -1170,11 +1170,7 @@ impl Session {
 
     /// Ends the session once a closing socket's data is all written.
     fn after_io(&mut self, reactor: &Reactor) -> Next {
-        if self.closing
-            && self.pipe.is_none()
-            && self.backlog.is_empty()
-            && self.all_written()
-        {
+        if self.closing && self.pipe.is_none() && self.backlog.is_empty() && self.all_written() {
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
