@@ -288,7 +288,9 @@ impl WsStream {
                     self.heard |= d.consumed > 0;
                     match d.control {
                         Some(Control::Ping(payload)) => {
-                            self.outbound.pong(&payload, &mut self.out);
+                            // RFC 6455 §5.5.3: the PONG echoes the payload.
+                            let pong = Control::Pong(payload);
+                            self.outbound.control(&pong, &mut self.out);
                             self.flush_pending()?;
                         }
                         Some(Control::Close(payload)) => {
@@ -299,7 +301,7 @@ impl WsStream {
                             self.state = State::Closed;
                             continue;
                         }
-                        Some(Control::Pong) | None => {}
+                        Some(Control::Pong(_)) | None => {}
                     }
                     if produced == buf.len() {
                         return Ok(produced);

@@ -215,7 +215,7 @@ pub fn check_server_answer(head: &[u8], key: &str, mechanism: &str) -> Result<Pr
 #[derive(Debug, PartialEq, Eq)]
 pub enum Control {
     Ping(Vec<u8>),
-    Pong,
+    Pong(Vec<u8>),
     Close(Vec<u8>),
 }
 
@@ -366,7 +366,7 @@ impl Inbound {
             }
             let c = match opcode {
                 OP_PING => Control::Ping(payload),
-                OP_PONG => Control::Pong,
+                OP_PONG => Control::Pong(payload),
                 _ => Control::Close(payload),
             };
             return Ok(Some((at + len, Some(c))));
@@ -488,20 +488,13 @@ impl Outbound {
     /// A control frame (PING, PONG, CLOSE) with a payload of at most 125
     /// bytes (longer ones are cut there).
     pub fn control(&mut self, control: &Control, out: &mut Vec<u8>) {
-        let (opcode, payload): (u8, &[u8]) = match control {
+        let (opcode, payload) = match control {
             Control::Ping(p) => (OP_PING, p),
-            Control::Pong => (OP_PONG, &[]),
+            Control::Pong(p) => (OP_PONG, p),
             Control::Close(p) => (OP_CLOSE, p),
         };
         let payload = &payload[..payload.len().min(125)];
         self.frame_start(opcode, payload.len() as u64, out);
-        self.put_masked(payload, out);
-    }
-
-    /// A PONG echoing a PING's payload.
-    pub fn pong(&mut self, payload: &[u8], out: &mut Vec<u8>) {
-        let payload = &payload[..payload.len().min(125)];
-        self.frame_start(OP_PONG, payload.len() as u64, out);
         self.put_masked(payload, out);
     }
 
