@@ -384,10 +384,13 @@ TEST (a_temporary_failure_closes_without_telling_the_client)
     CHECK_EQ_INT (wait_event (smon, FAILED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED, &v),
                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     CHECK_EQ_INT (v, 300);
-    /* Nothing reaches the client: libzmq keeps the connection in its
-     * handshake (until HANDSHAKE_IVL) and sends no ERROR. */
+    /* No ERROR reaches the client: no AUTH (or other protocol) failure,
+     * no success. libzmq usually keeps the connection in its handshake
+     * (until HANDSHAKE_IVL); now and then it drops it, which the client
+     * sees as NO_DETAIL + DISCONNECTED, so those are not checked. */
     set_int (cmon, ZMQ_RCVTIMEO, 500);
-    CHECK_EQ_INT (wait_event (cmon, FAILED | ZMQ_EVENT_DISCONNECTED
+    CHECK_EQ_INT (wait_event (cmon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                      | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                                       | ZMQ_EVENT_HANDSHAKE_SUCCEEDED,
                               &v),
                   -1);
