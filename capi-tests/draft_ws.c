@@ -58,11 +58,13 @@ static void bounce (void *server, void *client)
     CHECK_EQ_MEM (buf, "pong", 4);
 }
 
-TEST (ws_is_a_capability)
+TEST (ws_and_draft_are_capabilities)
 {
-    /* As libzmq 4.3.5 spells it (and only so). */
+    /* As libzmq 4.3.5 spells them (and only so). */
     CHECK_EQ_INT (zmq_has ("WS"), 1);
     CHECK_EQ_INT (zmq_has ("ws"), 0);
+    CHECK_EQ_INT (zmq_has ("draft"), 1);
+    CHECK_EQ_INT (zmq_has ("DRAFT"), 0);
 }
 
 TEST (roundtrip_with_a_path_then_disconnect_and_unbind)

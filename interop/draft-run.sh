@@ -28,6 +28,7 @@ done
 [ -n "$REF" ] && [ -e "$REF/libzmq.so.5" ] || { echo "draft-run.sh: --reference-lib DIR with a draft libzmq.so.5 is required" >&2; exit 2; }
 REF=$(cd "$REF" && pwd); OURS=$(cd "$OURS" && pwd)
 unset LD_PRELOAD
+export INTEROP_WSS_DIR="$HERE/wss"
 BUILD=$REPO/build/interop-draft
 mkdir -p "$BUILD"
 cc -std=c99 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -I"$REPO/include" "$HERE/draft_peer.c" \
@@ -49,6 +50,7 @@ run_case() {
         ipc) ep="ipc://*" ;;
         udp) ep="udp://127.0.0.1:$port" ;;
         ws) ep="ws://127.0.0.1:*" ;;
+        wss) ep="wss://127.0.0.1:*" ;;
     esac
     local lbind lconn sbind sconn
     if [ "$binder" = a ]; then lbind=$la lconn=$lb sbind=a sconn=b; else lbind=$lb lconn=$la sbind=b sconn=a; fi
@@ -81,9 +83,9 @@ run_case() {
 for sc in client-server scatter-gather channel peer radio-dish dgram; do
     [ -n "$ONLY" ] && ! [[ $sc =~ $ONLY ]] && continue
     case "$sc" in
-        radio-dish) transports="tcp ipc ws udp" ;;
+        radio-dish) transports="tcp ipc ws wss udp" ;;
         dgram) transports="udp" ;;
-        *) transports="tcp ipc ws" ;;
+        *) transports="tcp ipc ws wss" ;;
     esac
     for tr in $transports; do
         for pair in "$OURS $REF" "$REF $OURS"; do

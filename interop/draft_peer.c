@@ -117,6 +117,26 @@ int main (int argc, char **argv)
     int dish = !a && tb == ZMQ_DISH;
     if (dish && zmq_join (s, "g1") != 0)
         FAIL ("join");
+    /* wss://: the certificates in interop/wss/ (see peer.c). */
+    if (!strncmp (ep, "wss://", 6)) {
+        const char *dir = getenv ("INTEROP_WSS_DIR");
+        const char *files[] = {bind ? "leaf.pem" : "ca.pem", "leaf.key"};
+        const int options[] = {bind ? ZMQ_WSS_CERT_PEM : ZMQ_WSS_TRUST_PEM,
+                               ZMQ_WSS_KEY_PEM};
+        for (int i = 0; i < (bind ? 2 : 1); i++) {
+            char path[1024], text[8192];
+            snprintf (path, sizeof path, "%s/%s", dir ? dir : ".", files[i]);
+            FILE *f = fopen (path, "rb");
+            if (!f)
+                FAIL ("open %s", path);
+            size_t n = fread (text, 1, sizeof text, f);
+            fclose (f);
+            if (zmq_setsockopt (s, options[i], text, n) != 0)
+                FAIL ("wss option %d", options[i]);
+        }
+        if (!bind && zmq_setsockopt (s, ZMQ_WSS_HOSTNAME, "ferrozmq.test", 13))
+            FAIL ("wss hostname");
+    }
     uint32_t peer_rid = 0;
     if (bind) {
         if (zmq_bind (s, ep) != 0)

@@ -433,10 +433,53 @@ static void *new_socket (int type, const char *name)
     return s;
 }
 
+/* wss:// (draft; Debian's header lacks the options): the binding side
+ * serves interop/wss/leaf.pem, the connecting side trusts interop/wss/ca.pem
+ * and expects the name ferrozmq.test. run.sh names the directory. */
+#ifndef ZMQ_WSS_KEY_PEM
+#define ZMQ_WSS_KEY_PEM 103
+#define ZMQ_WSS_CERT_PEM 104
+#define ZMQ_WSS_TRUST_PEM 105
+#define ZMQ_WSS_HOSTNAME 106
+#endif
+
+static void set_file (void *s, int option, const char *name)
+{
+    const char *dir = getenv ("INTEROP_WSS_DIR");
+    char path[1024], text[8192];
+    if (!dir)
+        die (2, "wss: INTEROP_WSS_DIR is not set");
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        die (2, "wss: cannot open %s", path);
+    size_t n = fread (text, 1, sizeof text, f);
+    fclose (f);
+    if (zmq_setsockopt (s, option, text, n) != 0)
+        die (2, "wss: zmq_setsockopt(%d): %s", option,
+             zmq_strerror (zmq_errno ()));
+}
+
+static void wss_options (void *s, int do_bind, const char *ep)
+{
+    if (strncmp (ep, "wss://", 6) != 0)
+        return;
+    if (do_bind) {
+        set_file (s, ZMQ_WSS_CERT_PEM, "leaf.pem");
+        set_file (s, ZMQ_WSS_KEY_PEM, "leaf.key");
+    } else {
+        set_file (s, ZMQ_WSS_TRUST_PEM, "ca.pem");
+        if (zmq_setsockopt (s, ZMQ_WSS_HOSTNAME, "ferrozmq.test", 13) != 0)
+            die (2, "wss: zmq_setsockopt(ZMQ_WSS_HOSTNAME): %s",
+                 zmq_strerror (zmq_errno ()));
+    }
+}
+
 /* Bind or connect; when binding, append ZMQ_LAST_ENDPOINT to out. */
 static void attach (void *s, int do_bind, const char *ep, char *out,
                     size_t cap, const char *what)
 {
+    wss_options (s, do_bind, ep);
     if (do_bind) {
         char last[512];
         size_t l = sizeof last;

@@ -2,7 +2,7 @@
 # interop/run.sh - run ferrozmq against real libzmq in separate processes.
 #
 #   bash interop/run.sh [--ours LIBDIR] [--ours-include DIR] [--reference]
-#                       [--transport tcp|ipc|all|ws] [--quick] [--only REGEX]
+#                       [--transport tcp|ipc|all|ws|wss] [--quick] [--only REGEX]
 #                       [--reference-lib DIR] [--build DIR] [-v]
 #
 # Compiles interop/peer.c twice (against Debian's libzmq and against ours)
@@ -13,7 +13,9 @@
 # harness itself).  --quick: the basic/filter scenario only, 2 role
 # assignments (ours binds, libzmq binds).  --reference-lib DIR: the libzmq
 # peer loads DIR/libzmq.so.5 instead of Debian's (a local draft-enabled
-# libzmq 4.3.5, which ws:// needs: Debian's has no ws; not in make test).
+# libzmq 4.3.5, which ws:// and wss:// need: Debian's has neither; not in
+# make test). wss uses the certificates in interop/wss/ (made for the
+# tests: a CA and a server certificate for ferrozmq.test).
 #
 # Output: one "PASS|FAIL <pair> <scenario> <transport> <who=type/role> ..."
 # line per case, then exactly "N passed, N failed".  Exit status 1 if any
@@ -61,11 +63,13 @@ case "$TRANSPORT" in
     ipc) TRANSPORTS="ipc" ;;
     all) TRANSPORTS="tcp ipc" ;;
     ws) TRANSPORTS="ws" ;;
-    *) echo "run.sh: --transport must be tcp, ipc, all or ws" >&2; exit 2 ;;
+    wss) TRANSPORTS="wss" ;;
+    *) echo "run.sh: --transport must be tcp, ipc, all, ws or wss" >&2; exit 2 ;;
 esac
 
 # Nothing from the caller's environment may redirect which libzmq is loaded.
 unset LD_LIBRARY_PATH LD_PRELOAD
+export INTEROP_WSS_DIR="$HERE/wss"
 
 CC=${CC:-cc}
 CFLAGS="-std=c99 -O2 -Wall -Wextra"
@@ -227,6 +231,7 @@ run_case() {
         tcp) ep='tcp://127.0.0.1:*' ;;
         ipc) ep="ipc://$TMP/s$CASE_NO.ipc" ;;
         ws) ep='ws://127.0.0.1:*' ;;
+        wss) ep='wss://127.0.0.1:*' ;;
     esac
     local fifo=$TMP/ep.fifo blog=$TMP/bind.log clog=$TMP/connect.log
     rm -f "$fifo" "$blog" "$clog"
@@ -310,7 +315,7 @@ FEATURES="$FEATURES curve-nozap:pair-pair zap-deny:dealer-router curve-badkey:de
 # Over ws, libzmq reports HANDSHAKE_SUCCEEDED once the HTTP upgrade is done,
 # before the mechanism's handshake, so its side of a refused handshake looks
 # like a success (libzmq against itself fails these two the same way).
-[ "$TRANSPORT" = ws ] && FEATURES=$(echo " $FEATURES " | sed 's/ zap-deny:[^ ]*//; s/ curve-badkey:[^ ]*//')
+case "$TRANSPORT" in ws|wss) FEATURES=$(echo " $FEATURES " | sed 's/ zap-deny:[^ ]*//; s/ curve-badkey:[^ ]*//') ;; esac
 
 START=$(date +%s)
 for tr in $TRANSPORTS; do

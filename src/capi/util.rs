@@ -41,14 +41,17 @@ pub unsafe extern "C" fn zmq_version(major: *mut c_int, minor: *mut c_int, patch
 }
 
 /// Capabilities this build provides, by `zmq_has` name.
-/// libzmq 4.3 spells the WebSocket transport in capitals ("WS").
-const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve", b"WS"];
+/// libzmq 4.3 spells the WebSocket transports in capitals ("WS", "WSS").
+const CAPABILITIES: &[&[u8]] = &[b"ipc", b"curve", b"WS", b"WSS"];
+
+/// "draft": the draft API is built (libzmq's ZMQ_BUILD_DRAFT_API).
+const DRAFT: bool = cfg!(feature = "draft");
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_has(capability: *const c_char) -> c_int {
     ffi! {
         let name = unsafe { c_str(capability) }.unwrap_or(b"");
-        Ok(CAPABILITIES.contains(&name) as c_int)
+        Ok((CAPABILITIES.contains(&name) || (DRAFT && name == b"draft")) as c_int)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod reactor;
 pub mod session;
 pub mod socks;
 pub mod thread;
+pub mod tls;
 pub mod transport;
 pub mod udp;
 pub mod ws;

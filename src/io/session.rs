@@ -801,7 +801,14 @@ impl Session {
             return Next::Close;
         };
         let target = self.target.as_ref().and(self.cfg.ws.as_ref());
-        let ws = super::ws::WsStream::new(inner, target, name);
+        let tls = self.cfg.ws.as_ref().and_then(|w| w.tls.as_ref());
+        let ws = match super::ws::WsStream::new(inner, target, tls, name) {
+            Ok(ws) => ws,
+            Err(e) => {
+                self.fail_errno = e.raw_os_error().unwrap_or(libc::EPIPE);
+                return self.disconnected(reactor);
+            }
+        };
         self.stream = Some(Stream::Ws(Box::new(ws)));
         self.decoder =
             Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
@@ -821,7 +828,14 @@ impl Session {
             return self.disconnected(reactor);
         };
         match ws.open_step() {
-            Ok(false) => return self.after_io(reactor),
+            Ok(false) => {
+                // A TLS handshake's records may wait for the kernel.
+                let pending = ws.has_pending();
+                if pending && self.set_write_interest(reactor, true).is_err() {
+                    return self.disconnected(reactor);
+                }
+                return self.after_io(reactor);
+            }
             Ok(true) => {}
             Err(e) => {
                 if e.kind() == std::io::ErrorKind::InvalidData {

@@ -558,7 +558,7 @@ impl Stream {
     pub fn peer_endpoint(&self) -> String {
         match self {
             Stream::Tcp(t) => tcp_endpoint(t.peer_addr()),
-            Stream::Ws(w) => w.inner().peer_endpoint().replacen("tcp://", "ws://", 1),
+            Stream::Ws(w) => w.inner().peer_endpoint().replacen("tcp", w.scheme(), 1),
             // The connecting end of a Unix socket has no name: libzmq
             // writes the bare scheme.
             Stream::Ipc(_) => "ipc://".to_string(),
@@ -569,7 +569,7 @@ impl Stream {
     pub fn local_endpoint(&self) -> String {
         match self {
             Stream::Tcp(t) => tcp_endpoint(t.local_addr()),
-            Stream::Ws(w) => w.inner().local_endpoint().replacen("tcp://", "ws://", 1),
+            Stream::Ws(w) => w.inner().local_endpoint().replacen("tcp", w.scheme(), 1),
             Stream::Ipc(_) => "ipc://".to_string(),
         }
     }

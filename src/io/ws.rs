@@ -1,5 +1,6 @@
-//! ws:// (draft): endpoints `ws://host:port[/path]`, and [`WsStream`], a
-//! tcp stream that speaks WebSocket underneath the ZMTP byte stream the
+//! ws:// and wss:// (draft): endpoints `ws://host:port[/path]`, and
+//! [`WsStream`], a tcp stream (through TLS for wss, see `io::tls`) that
+//! speaks WebSocket underneath the ZMTP byte stream the
 //! session reads and writes. The session runs its usual ZMTP 3 handshake
 //! and framing over it, minus the greeting (the subprotocol names the
 //! mechanism, see `zmtp::ws`); this module owns the opening handshake, the
@@ -11,6 +12,7 @@
 
 use std::io::{Error as IoError, ErrorKind};
 
+use super::tls::{TlsSide, TlsStream};
 use super::transport::Stream;
 use crate::error::{Error, Result};
 use crate::zmtp::ws::{self as codec, Control, Inbound, Outbound, Protocol, WsError};
@@ -21,6 +23,49 @@ use crate::zmtp::ws::{self as codec, Control, Inbound, Outbound, Protocol, WsErr
 pub struct WsTarget {
     pub host: String,
     pub path: String,
+    /// wss://: this end's TLS settings (both sides carry them).
+    pub tls: Option<TlsSide>,
+}
+
+/// What carries the WebSocket bytes: the tcp stream, or TLS over it.
+#[derive(Debug)]
+enum Carrier {
+    Tcp(Stream),
+    Tls(Box<TlsStream>),
+}
+
+impl Carrier {
+    fn tcp(&self) -> &Stream {
+        match self {
+            Carrier::Tcp(s) => s,
+            Carrier::Tls(t) => t.tcp(),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Carrier::Tcp(s) => s.read(buf),
+            Carrier::Tls(t) => t.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Carrier::Tcp(s) => s.write(buf),
+            Carrier::Tls(t) => t.write(buf),
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        matches!(self, Carrier::Tls(t) if t.has_pending())
+    }
+
+    fn flush(&mut self) -> std::io::Result<bool> {
+        match self {
+            Carrier::Tcp(_) => Ok(true),
+            Carrier::Tls(t) => t.flush(),
+        }
+    }
 }
 
 /// Splits `host:port[/path]` into the tcp address and the path ("/" when
@@ -61,7 +106,7 @@ const OUT_LIMIT: usize = 256 * 1024;
 
 #[derive(Debug)]
 pub struct WsStream {
-    inner: Stream,
+    inner: Carrier,
     state: State,
     client: bool,
     mechanism: &'static str,
@@ -99,10 +144,20 @@ fn protocol_error() -> IoError {
 }
 
 impl WsStream {
-    /// Wraps a connected tcp stream. A client sends its request at once;
-    /// `mechanism` is the socket's ("NULL", "PLAIN", "CURVE").
-    pub fn new(inner: Stream, target: Option<&WsTarget>, mechanism: &'static str) -> WsStream {
+    /// Wraps a connected tcp stream (in TLS when `tls` is given). A
+    /// client sends its request at once; `mechanism` is the socket's
+    /// ("NULL", "PLAIN", "CURVE").
+    pub fn new(
+        tcp: Stream,
+        target: Option<&WsTarget>,
+        tls: Option<&TlsSide>,
+        mechanism: &'static str,
+    ) -> std::io::Result<WsStream> {
         let client = target.is_some();
+        let inner = match tls {
+            Some(side) => Carrier::Tls(Box::new(TlsStream::new(tcp, side)?)),
+            None => Carrier::Tcp(tcp),
+        };
         let mut s = WsStream {
             inner,
             state: State::Opening,
@@ -125,11 +180,20 @@ impl WsStream {
             s.key = codec::base64(&nonce);
             s.out = codec::client_request(&t.host, &t.path, mechanism, &s.key);
         }
-        s
+        Ok(s)
     }
 
+    /// The tcp stream underneath.
     pub fn inner(&self) -> &Stream {
-        &self.inner
+        self.inner.tcp()
+    }
+
+    /// The endpoint scheme: "ws" or "wss".
+    pub fn scheme(&self) -> &'static str {
+        match self.inner {
+            Carrier::Tcp(_) => "ws",
+            Carrier::Tls(_) => "wss",
+        }
     }
 
     /// The subprotocol, once the opening handshake is done.
@@ -144,7 +208,7 @@ impl WsStream {
 
     /// Bytes wait for the kernel.
     pub fn has_pending(&self) -> bool {
-        self.out_pos < self.out.len()
+        self.out_pos < self.out.len() || self.inner.has_pending()
     }
 
     /// Queues a WebSocket PING (ZWS heartbeats).
@@ -168,7 +232,7 @@ impl WsStream {
         }
         self.out.clear();
         self.out_pos = 0;
-        Ok(true)
+        self.inner.flush()
     }
 
     /// Takes the session's ZMTP bytes (all of them, unless the kernel is

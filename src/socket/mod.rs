@@ -49,6 +49,8 @@ pub enum Endpoint<'a> {
     Udp(&'a [u8]),
     /// ws:// (draft): `host:port[/path]`.
     Ws(&'a [u8]),
+    /// wss:// (draft): ws:// over TLS.
+    Wss(&'a [u8]),
 }
 
 impl<'a> Endpoint<'a> {
@@ -71,6 +73,7 @@ impl<'a> Endpoint<'a> {
             b"ipc" => Ok(Endpoint::Ipc(rest)),
             b"udp" => Ok(Endpoint::Udp(rest)),
             b"ws" => Ok(Endpoint::Ws(rest)),
+            b"wss" => Ok(Endpoint::Wss(rest)),
             _ => Err(Error::Os(libc::EPROTONOSUPPORT)),
         }
     }
@@ -612,8 +615,10 @@ impl Socket {
         // A tcp/ipc address that would not bind (libzmq: the listener's
         // set_local_address failed).
         // The event names the address without its transport, as libzmq's.
-        if let (Err(e), Ok(Endpoint::Tcp(a) | Endpoint::Ipc(a) | Endpoint::Ws(a))) =
-            (&result, Endpoint::parse(addr))
+        if let (
+            Err(e),
+            Ok(Endpoint::Tcp(a) | Endpoint::Ipc(a) | Endpoint::Ws(a) | Endpoint::Wss(a)),
+        ) = (&result, Endpoint::parse(addr))
         {
             let ep = String::from_utf8_lossy(a);
             let value = [e.errno() as u64];
@@ -635,7 +640,7 @@ impl Socket {
             Endpoint::Udp(_) if bind => t == DISH || t == DGRAM,
             Endpoint::Udp(_) => t == RADIO,
             // Raw STREAM bytes have no WebSocket framing of their own.
-            Endpoint::Ws(_) => t != DGRAM && t != pattern::kind::STREAM,
+            Endpoint::Ws(_) | Endpoint::Wss(_) => t != DGRAM && t != pattern::kind::STREAM,
             _ => t != DGRAM,
         };
         if !ok {
@@ -743,15 +748,25 @@ impl Socket {
                 let (listener, resolved) = transport::bind_ipc(a)?;
                 self.listen(addr, listener, resolved)
             }
-            Endpoint::Ws(a) => {
+            Endpoint::Ws(a) | Endpoint::Wss(a) => {
                 let (hostport, path) = crate::io::ws::split(a)?;
+                // wss: the certificate and key are read now, as libzmq's
+                // listener does (EINVAL where libzmq asserts).
+                let (scheme, tls) = if matches!(ep, Endpoint::Wss(_)) {
+                    let o = &self.options;
+                    let side = crate::io::tls::server_side(&o.wss_cert_pem, &o.wss_key_pem)?;
+                    ("wss", Some(side))
+                } else {
+                    ("ws", None)
+                };
                 let (listener, resolved) =
                     transport::bind_tcp(hostport, self.options.ipv6, &self.tcp_tuning())?;
                 // ws://ip:port/path, as libzmq's LAST_ENDPOINT.
-                let resolved = format!("ws{}{path}", &resolved["tcp".len()..]);
+                let resolved = format!("{scheme}{}{path}", &resolved["tcp".len()..]);
                 let ws = crate::io::ws::WsTarget {
                     host: String::new(),
                     path,
+                    tls,
                 };
                 self.listen_with(addr, listener, resolved, Some(ws))
             }
@@ -1064,13 +1079,22 @@ impl Socket {
                 let target = Target::Ipc(transport::resolve_ipc(a)?);
                 self.connect_remote(addr, target, None, None)
             }
-            Endpoint::Ws(a) => {
+            Endpoint::Ws(a) | Endpoint::Wss(a) => {
                 let (hostport, path) = crate::io::ws::split(a)?;
                 let target = transport::resolve_tcp(hostport, self.options.ipv6)?;
-                let ws = crate::io::ws::WsTarget {
-                    host: crate::io::ws::host_of(hostport),
-                    path,
+                let host = crate::io::ws::host_of(hostport);
+                let tls = if matches!(ep, Endpoint::Wss(_)) {
+                    let o = &self.options;
+                    Some(crate::io::tls::client_side(
+                        &o.wss_trust_pem,
+                        o.wss_trust_system,
+                        &o.wss_hostname,
+                        &host,
+                    )?)
+                } else {
+                    None
                 };
+                let ws = crate::io::ws::WsTarget { host, path, tls };
                 self.connect_remote(addr, target, None, Some(ws))
             }
         }
@@ -1080,7 +1104,11 @@ impl Socket {
         self.process_commands(None)?;
         match Endpoint::parse(addr)? {
             Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
-            Endpoint::Tcp(_) | Endpoint::Ipc(_) | Endpoint::Udp(_) | Endpoint::Ws(_) => {
+            Endpoint::Tcp(_)
+            | Endpoint::Ipc(_)
+            | Endpoint::Udp(_)
+            | Endpoint::Ws(_)
+            | Endpoint::Wss(_) => {
                 // Either the address as bound or the resolved endpoint; a
                 // wildcard names no endpoint (libzmq: ENOENT).
                 let wildcard = addr.contains(&b'*');

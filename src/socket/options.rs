@@ -14,7 +14,7 @@
 //! options when it returns `Ok(false)`.
 //!
 //! Build flavour, as libzmq would be configured for ferrozmq: CURVE yes,
-//! GSSAPI no, VMCI no, WSS no, `SO_PEERCRED` yes (Linux), and the draft
+//! GSSAPI no, VMCI no, WSS yes (rustls), `SO_PEERCRED` yes (Linux), and the draft
 //! options (IN/OUT_BATCH_SIZE, HELLO_MSG, DISCONNECT_MSG, PRIORITY) only
 //! with the `draft` feature, as `ZMQ_BUILD_DRAFT_API` gates them.
 //!
@@ -261,6 +261,14 @@ pub struct Options {
     /// ROUTER_RAW was set, see `PatternOptions::router_raw_latched`).
     pub raw_socket: bool,
     pub socks_proxy_address: Vec<u8>,
+    /// wss:// (draft): PEM text, set-only as in libzmq, read at bind
+    /// (the server's certificate chain and key) or connect (what the client
+    /// trusts, and the name it expects the server's certificate to carry).
+    pub wss_key_pem: Vec<u8>,
+    pub wss_cert_pem: Vec<u8>,
+    pub wss_trust_pem: Vec<u8>,
+    pub wss_hostname: Vec<u8>,
+    pub wss_trust_system: bool,
     pub socks_proxy_username: Vec<u8>,
     pub socks_proxy_password: Vec<u8>,
     pub tcp_keepalive: i32,
@@ -354,6 +362,11 @@ impl Options {
             recv_routing_id: matches!(socket_type, ROUTER | REP),
             raw_socket: matches!(socket_type, STREAM | DGRAM),
             socks_proxy_address: Vec::new(),
+            wss_key_pem: Vec::new(),
+            wss_cert_pem: Vec::new(),
+            wss_trust_pem: Vec::new(),
+            wss_hostname: Vec::new(),
+            wss_trust_system: false,
             socks_proxy_username: Vec::new(),
             socks_proxy_password: Vec::new(),
             tcp_keepalive: -1,
@@ -444,6 +457,14 @@ impl Options {
             IPV4ONLY => self.ipv6 = !bool_strict(value)?,
             IPV6 => self.ipv6 = bool_strict(value)?,
             SOCKS_PROXY => self.socks_proxy_address = string_strict(value, usize::MAX)?,
+            // wss:// (draft): any bytes, as libzmq's std::string(optval,
+            // optvallen); NULL clears. Checked when a bind or connect uses
+            // them.
+            WSS_KEY_PEM if DRAFT => self.wss_key_pem = value.unwrap_or_default().to_vec(),
+            WSS_CERT_PEM if DRAFT => self.wss_cert_pem = value.unwrap_or_default().to_vec(),
+            WSS_TRUST_PEM if DRAFT => self.wss_trust_pem = value.unwrap_or_default().to_vec(),
+            WSS_HOSTNAME if DRAFT => self.wss_hostname = value.unwrap_or_default().to_vec(),
+            WSS_TRUST_SYSTEM if DRAFT => self.wss_trust_system = bool_strict(value)?,
             SOCKS_USERNAME | SOCKS_PASSWORD => {
                 // Unlike every other string option, an empty non-NULL value
                 // clears too.
@@ -558,7 +579,7 @@ impl Options {
             PRIORITY if DRAFT => self.priority = int_where(value, |v| v >= 0)?,
             BUSY_POLL if DRAFT => self.busy_poll = int_where(value, |_| true)?,
             // Options of features this build lacks: EINVAL, as libzmq built
-            // without gssapi, vmci or wss answers.
+            // without gssapi or vmci answers.
             GSSAPI_SERVER
             | GSSAPI_PRINCIPAL
             | GSSAPI_SERVICE_PRINCIPAL
@@ -568,12 +589,7 @@ impl Options {
             | VMCI_BUFFER_SIZE
             | VMCI_BUFFER_MIN_SIZE
             | VMCI_BUFFER_MAX_SIZE
-            | VMCI_CONNECT_TIMEOUT
-            | WSS_KEY_PEM
-            | WSS_CERT_PEM
-            | WSS_TRUST_PEM
-            | WSS_HOSTNAME
-            | WSS_TRUST_SYSTEM => return Err(Error::Invalid),
+            | VMCI_CONNECT_TIMEOUT => return Err(Error::Invalid),
             _ => return Ok(false),
         }
         Ok(true)
@@ -1848,7 +1864,7 @@ mod tests {
     }
 
     #[test]
-    fn gssapi_vmci_and_wss_options_are_rejected() {
+    fn gssapi_and_vmci_options_are_rejected() {
         let mut o = pair();
         for option in [
             GSSAPI_SERVER,
@@ -1861,15 +1877,33 @@ mod tests {
             VMCI_BUFFER_MIN_SIZE,
             VMCI_BUFFER_MAX_SIZE,
             VMCI_CONNECT_TIMEOUT,
+        ] {
+            assert_eq!(set_int(&mut o, option, 0), Err(Error::Invalid), "{option}");
+            assert_eq!(o.set(option, Some(b"principal")), Err(Error::Invalid));
+            assert_eq!(o.get(option, &mut [0u8; 4]), Ok(None));
+        }
+    }
+
+    #[cfg(feature = "draft")]
+    #[test]
+    fn wss_options_are_set_only() {
+        let mut o = pair();
+        assert_eq!(o.set(WSS_CERT_PEM, Some(b"-----BEGIN")), Ok(true));
+        assert_eq!(o.wss_cert_pem, b"-----BEGIN");
+        assert_eq!(o.set(WSS_CERT_PEM, None), Ok(true));
+        assert!(o.wss_cert_pem.is_empty());
+        assert_eq!(o.set(WSS_HOSTNAME, Some(b"zeromq.org")), Ok(true));
+        assert_eq!(set_int(&mut o, WSS_TRUST_SYSTEM, 1), Ok(true));
+        assert!(o.wss_trust_system);
+        assert_eq!(set_int(&mut o, WSS_TRUST_SYSTEM, 2), Err(Error::Invalid));
+        for option in [
             WSS_KEY_PEM,
             WSS_CERT_PEM,
             WSS_TRUST_PEM,
             WSS_HOSTNAME,
             WSS_TRUST_SYSTEM,
         ] {
-            assert_eq!(set_int(&mut o, option, 0), Err(Error::Invalid), "{option}");
-            assert_eq!(o.set(option, Some(b"principal")), Err(Error::Invalid));
-            assert_eq!(o.get(option, &mut [0u8; 4]), Ok(None));
+            assert_eq!(o.get(option, &mut [0u8; 64]), Ok(None), "{option}");
         }
     }
 

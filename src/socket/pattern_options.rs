@@ -867,6 +867,10 @@ mod tests {
             // HELLO_MSG / DISCONNECT_MSG / HICCUP_MSG (4.3.5): any bytes,
             // NULL included.
             110 | 111 | 114 => Some(".".repeat(52)),
+            // WSS_KEY_PEM / CERT_PEM / TRUST_PEM / HOSTNAME: any bytes too.
+            103..=106 => Some(".".repeat(52)),
+            // WSS_TRUST_SYSTEM: 0 or 1, like IPV6.
+            107 => Some(generic_row(42)),
             // ROUTER_NOTIFY on ROUTER and REP: an int in 0..=3.
             ROUTER_NOTIFY if matches!(t, ROUTER | REP) => Some(format!("..E..{}", "E".repeat(47))),
             _ => None,
