@@ -131,17 +131,18 @@ TEST (refused_connect_reports_closed_and_retried_with_the_interval)
                          ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CLOSED
                            | ZMQ_EVENT_CONNECT_RETRIED);
     CHECK_ZMQ (zmq_connect (client, ep));
-    /* A refused connect is CONNECT_DELAYED then CLOSED; libzmq reports no
-     * CONNECT_DELAYED when the kernel refuses inside connect() itself,
-     * which loopback sometimes does. */
-    int ev = tu_monitor_event (mon, NULL, NULL, 0);
-    if (ev == ZMQ_EVENT_CONNECT_DELAYED)
-        ev = tu_monitor_event (mon, NULL, NULL, 0);
-    CHECK_EQ_INT (ev, ZMQ_EVENT_CLOSED);
+    /* A refused connect is CONNECT_DELAYED then CLOSED, then the retry.
+     * When the kernel refuses inside connect() itself, which loopback
+     * sometimes does, libzmq reports neither DELAYED nor (then) CLOSED:
+     * only the retry. Nothing else may come first. */
     uint32_t value = 0;
     char where[64];
-    CHECK_EQ_INT (tu_monitor_event (mon, &value, where, sizeof where),
-                  ZMQ_EVENT_CONNECT_RETRIED);
+    int ev = tu_monitor_event (mon, &value, where, sizeof where);
+    if (ev == ZMQ_EVENT_CONNECT_DELAYED)
+        ev = tu_monitor_event (mon, &value, where, sizeof where);
+    if (ev == ZMQ_EVENT_CLOSED)
+        ev = tu_monitor_event (mon, &value, where, sizeof where);
+    CHECK_EQ_INT (ev, ZMQ_EVENT_CONNECT_RETRIED);
     CHECK_EQ_STR (where, ep);
     /* libzmq adds a random part below RECONNECT_IVL to the interval. */
     CHECK (value >= 50 && value < 100);
