@@ -139,7 +139,7 @@ pub unsafe extern "C" fn zmq_curve_public(
         let text = unsafe { c_str(z85_secret_key) }?;
         let bytes = z85::decode(text).ok_or(Error::Invalid)?;
         let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::Invalid)?;
-        let public = crate::zmtp::curve::public_key(&secret);
+        let public = crate::zmtp::curve::public_key(&secret).map_err(|_| Error::Os(libc::EIO))?;
         // SAFETY: the caller provides 41 bytes.
         unsafe { write_z85_key(z85_public_key, &public) }?;
         Ok(0)

@@ -2,9 +2,9 @@
 //! (HELLO, WELCOME with the cookie, INITIATE with the vouch, READY) and the
 //! per-frame MESSAGE box after it ([`Codec`]).
 //!
-//! The primitives are NaCl's: `crypto_box` is X25519 (curve25519-dalek)
-//! giving a shared secret, HSalsa20 turning it into a key, and
-//! XSalsa20-Poly1305 (crypto_secretbox) sealing with it; the cookie is a
+//! The primitives are NaCl's, from libsodium (see `nacl`):
+//! `crypto_box_beforenm` (X25519, then HSalsa20) gives a box key and
+//! XSalsa20-Poly1305 (`crypto_secretbox`) seals with it; the cookie is a
 //! plain secretbox under a key the server keeps for this connection. No
 //! cryptography is written here: only the byte layouts of RFC 26.
 //! A box is `tag(16) | ciphertext`, as NaCl's `crypto_box` output is once
@@ -13,19 +13,15 @@
 //! Every length is checked before it is used; every failure is a
 //! [`ProtocolError`] with the code libzmq reports.
 
-use crypto_secretbox::aead::{AeadInPlace, KeyInit};
-use crypto_secretbox::{Kdf, Key, Nonce, Tag, XSalsa20Poly1305};
-use curve25519_dalek::montgomery::MontgomeryPoint;
-
 use super::command::{self, Command};
 use super::frame;
 use super::mechanism::{accept_properties, peer_error, LocalProperties, Mechanism};
 use super::mechanism::{Properties, Status, TypeCheck};
+use super::nacl::{self, Nonce, TAG_SIZE};
 use super::zap::{ZapRequest, ZapStep};
 use super::ProtocolError;
 
-pub const KEY_SIZE: usize = 32;
-const TAG_SIZE: usize = 16;
+pub const KEY_SIZE: usize = nacl::KEY_SIZE;
 /// "\x07MESSAGE", the short nonce, the tag and the flags byte.
 pub const MESSAGE_OVERHEAD: usize = 8 + 8 + TAG_SIZE + 1;
 /// Where a MESSAGE body's ciphertext (flags byte first) starts.
@@ -37,42 +33,37 @@ pub fn random(buf: &mut [u8]) -> Result<(), ProtocolError> {
 }
 
 /// The public key of a secret key (X25519 base point multiplication).
-pub fn public_key(secret: &[u8; KEY_SIZE]) -> [u8; KEY_SIZE] {
-    MontgomeryPoint::mul_base_clamped(*secret).to_bytes()
+pub fn public_key(secret: &[u8; KEY_SIZE]) -> Result<[u8; KEY_SIZE], ProtocolError> {
+    nacl::public_key(secret).ok_or(ProtocolError::Cryptographic)
 }
 
 /// A new long-term or transient key pair: (public, secret).
 pub fn keypair() -> Result<([u8; KEY_SIZE], [u8; KEY_SIZE]), ProtocolError> {
     let mut secret = [0u8; KEY_SIZE];
     random(&mut secret)?;
-    Ok((public_key(&secret), secret))
+    Ok((public_key(&secret)?, secret))
 }
 
 /// A precomputed box key (`crypto_box_beforenm`) or a secretbox key.
-struct BoxKey(XSalsa20Poly1305);
+struct BoxKey([u8; KEY_SIZE]);
 
 fn nonce(prefix: &[u8], tail: &[u8]) -> Nonce {
-    let mut n = [0u8; 24];
+    let mut n = [0u8; nacl::NONCE_SIZE];
     n[..prefix.len()].copy_from_slice(prefix);
     n[prefix.len()..prefix.len() + tail.len()].copy_from_slice(tail);
-    *Nonce::from_slice(&n)
+    n
 }
 
 impl BoxKey {
     /// The key between `their` public and `our` secret key; None for a
     /// low-order public key (an all-zero shared secret), which libsodium
-    /// refuses too.
+    /// refuses.
     fn new(their: &[u8; KEY_SIZE], our: &[u8; KEY_SIZE]) -> Option<BoxKey> {
-        let shared = MontgomeryPoint(*their).mul_clamped(*our).to_bytes();
-        if shared == [0u8; KEY_SIZE] {
-            return None;
-        }
-        let key = <XSalsa20Poly1305 as Kdf>::kdf(Key::from_slice(&shared), &Default::default());
-        Some(BoxKey(XSalsa20Poly1305::new(&key)))
+        nacl::box_key(their, our).map(BoxKey)
     }
 
     fn secret(key: &[u8; KEY_SIZE]) -> BoxKey {
-        BoxKey(XSalsa20Poly1305::new(Key::from_slice(key)))
+        BoxKey(*key)
     }
 
     /// Appends `tag | ciphertext` of `plain`.
@@ -80,10 +71,8 @@ impl BoxKey {
         let at = out.len();
         out.extend_from_slice(&[0u8; TAG_SIZE]);
         out.extend_from_slice(plain);
-        let tag = self
-            .0
-            .encrypt_in_place_detached(nonce, b"", &mut out[at + TAG_SIZE..])
-            .map_err(|_| ProtocolError::Cryptographic)?;
+        let tag = nacl::seal(&self.0, nonce, &mut out[at + TAG_SIZE..])
+            .ok_or(ProtocolError::Cryptographic)?;
         out[at..at + TAG_SIZE].copy_from_slice(&tag);
         Ok(())
     }
@@ -95,11 +84,18 @@ impl BoxKey {
         }
         let (tag, ct) = boxed.split_at(TAG_SIZE);
         let mut plain = ct.to_vec();
-        self.0
-            .decrypt_in_place_detached(nonce, b"", &mut plain, Tag::from_slice(tag))
-            .map_err(|_| ProtocolError::Cryptographic)?;
+        let tag = tag_of(tag);
+        if !nacl::open(&self.0, nonce, &mut plain, &tag) {
+            return Err(ProtocolError::Cryptographic);
+        }
         Ok(plain)
     }
+}
+
+fn tag_of(bytes: &[u8]) -> [u8; TAG_SIZE] {
+    let mut t = [0u8; TAG_SIZE];
+    t.copy_from_slice(&bytes[..TAG_SIZE]);
+    t
 }
 
 fn key_at(data: &[u8], at: usize) -> [u8; KEY_SIZE] {
@@ -117,9 +113,9 @@ fn u64_at(data: &[u8], at: usize) -> u64 {
 /// The MESSAGE box of an established CURVE connection: every frame in
 /// either direction, with strictly increasing short nonces.
 pub struct Codec {
-    key: BoxKey,
-    send_prefix: &'static [u8; 16],
-    recv_prefix: &'static [u8; 16],
+    /// The session key under our nonce prefix and under the peer's.
+    send: nacl::PrefixBox,
+    recv: nacl::PrefixBox,
     /// The next nonce we send.
     send_nonce: u64,
     /// The last nonce the peer sent.
@@ -133,6 +129,21 @@ pub mod message_flags {
 }
 
 impl Codec {
+    /// `client`: the side whose MESSAGE nonces start "CurveZMQMESSAGEC".
+    fn new(key: &BoxKey, client: bool, send_nonce: u64, recv_nonce: u64) -> Option<Codec> {
+        let (ours, theirs) = if client {
+            (b"CurveZMQMESSAGEC", b"CurveZMQMESSAGES")
+        } else {
+            (b"CurveZMQMESSAGES", b"CurveZMQMESSAGEC")
+        };
+        Some(Codec {
+            send: nacl::PrefixBox::new(&key.0, ours)?,
+            recv: nacl::PrefixBox::new(&key.0, theirs)?,
+            send_nonce,
+            recv_nonce,
+        })
+    }
+
     /// Appends one ZMTP frame carrying a MESSAGE whose plaintext is `flags`
     /// then `parts` concatenated. Encrypts in `out` itself: nothing is
     /// allocated once `out` has its capacity.
@@ -161,12 +172,9 @@ impl Codec {
         for p in parts {
             out.extend_from_slice(p);
         }
-        let nonce = nonce(self.send_prefix, &nonce_value.to_be_bytes());
         let tag = self
-            .key
-            .0
-            .encrypt_in_place_detached(&nonce, b"", &mut out[start..])
-            .map_err(|_| ProtocolError::Cryptographic)?;
+            .send
+            .seal(&nonce_value.to_be_bytes(), &mut out[start..]);
         out[tag_at..tag_at + TAG_SIZE].copy_from_slice(&tag);
         Ok(())
     }
@@ -193,12 +201,12 @@ impl Codec {
             return Err(ProtocolError::InvalidSequence);
         }
         self.recv_nonce = n;
-        let nonce = nonce(self.recv_prefix, &head[8..16]);
-        let tag = *Tag::from_slice(&head[16..MESSAGE_BOX_AT]);
-        self.key
-            .0
-            .decrypt_in_place_detached(&nonce, b"", ct, &tag)
-            .map_err(|_| ProtocolError::Cryptographic)?;
+        let mut tail = [0u8; 8];
+        tail.copy_from_slice(&head[8..16]);
+        let tag = tag_of(&head[16..MESSAGE_BOX_AT]);
+        if !self.recv.open(&tail, ct, &tag) {
+            return Err(ProtocolError::Cryptographic);
+        }
         Ok(ct[0] & (message_flags::MORE | message_flags::COMMAND))
     }
 }
@@ -391,13 +399,10 @@ impl CurveClient {
         let session = self.session.take().ok_or(ProtocolError::Unspecified)?;
         let plain = session.open(&nonce(b"CurveZMQREADY---", &data[..8]), &data[8..])?;
         self.peer = accept_properties(&plain, &self.check)?;
-        self.codec = Some(Codec {
-            key: session,
-            send_prefix: b"CurveZMQMESSAGEC",
-            recv_prefix: b"CurveZMQMESSAGES",
-            send_nonce: self.nonce,
-            recv_nonce: u64_at(data, 0),
-        });
+        self.codec = Some(
+            Codec::new(&session, true, self.nonce, u64_at(data, 0))
+                .ok_or(ProtocolError::Cryptographic)?,
+        );
         self.state = Client::Ready;
         Ok(())
     }
@@ -450,7 +455,8 @@ impl CurveServer {
         CurveServer {
             local,
             check,
-            public: public_key(&secret),
+            // Only if libsodium could not start: then no box opens either.
+            public: public_key(&secret).unwrap_or_default(),
             secret,
             client_transient: [0; KEY_SIZE],
             t_secret: [0; KEY_SIZE],
@@ -562,13 +568,10 @@ impl CurveServer {
             &self.local.encode(),
             &mut body,
         )?;
-        self.codec = Some(Codec {
-            key: session,
-            send_prefix: b"CurveZMQMESSAGES",
-            recv_prefix: b"CurveZMQMESSAGEC",
-            send_nonce: self.nonce,
-            recv_nonce: self.peer_nonce,
-        });
+        self.codec = Some(
+            Codec::new(&session, false, self.nonce, self.peer_nonce)
+                .ok_or(ProtocolError::Cryptographic)?,
+        );
         Ok(body)
     }
 }
@@ -696,7 +699,7 @@ mod tests {
         let public = crate::util::z85::decode(b"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID").unwrap();
         let mut s = [0u8; 32];
         s.copy_from_slice(&secret);
-        assert_eq!(public_key(&s).to_vec(), public);
+        assert_eq!(public_key(&s).unwrap().to_vec(), public);
     }
 
     #[test]

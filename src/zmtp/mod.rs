@@ -9,6 +9,7 @@ pub mod curve;
 pub mod frame;
 pub mod greeting;
 pub mod mechanism;
+pub mod nacl;
 pub mod plain;
 pub mod ws;
 pub mod zap;
