@@ -323,7 +323,7 @@ impl Pattern {
             Pattern::Sub(s) => {
                 let pipe = pipes.get_mut(index);
                 for topic in s.subs.topics() {
-                    if let Ok(m) = subscriptions::message(true, topic) {
+                    if let Ok(m) = subscriptions::message(true, &topic) {
                         pipe.write(m);
                     }
                 }
@@ -405,7 +405,7 @@ impl Pattern {
         match self {
             Pattern::Sub(s) => Some(s.subs.len()),
             Pattern::Pub(p) => {
-                let mut all: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+                let mut all: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
                 for subs in p.subs.values() {
                     all.extend(subs.topics());
                 }
@@ -967,7 +967,7 @@ impl Publisher {
             // application decides).
             if let Some(asked) = self.asked.remove(&id) {
                 for topic in asked.topics() {
-                    if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
+                    if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, &topic)) {
                         self.pending.push_back((m, None));
                     }
                 }
@@ -975,8 +975,8 @@ impl Publisher {
             return;
         }
         for topic in subs.topics() {
-            if self.all.remove(topic) {
-                if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
+            if self.all.remove(&topic) {
+                if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, &topic)) {
                     self.pending.push_back((m, None));
                 }
             }

@@ -2,42 +2,80 @@
 //! when any subscribed prefix is a prefix of its first frame ("" matches
 //! everything). Subscribing twice needs two unsubscribes.
 //!
-//! A flat list is enough for the handful of topics most sockets carry; a
-//! prefix trie replaces it when fan-out benchmarks ask for one.
+//! A handful of topics (most sockets carry one) stay in a flat list, the
+//! quickest thing to match against; past [`FLAT_MAX`] they move to a
+//! radix trie ([`Trie`]), where adding, removing and matching cost the
+//! topic's or message's length, not the number of topics. Nothing in the
+//! trie recurses, so a deep trie (a million one-byte-longer topics, the
+//! shape of CVE-2021-20236) cannot overflow a stack, building or dropping.
 
-#[derive(Debug, Default, Clone)]
+/// Past this many topics a set becomes a trie.
+const FLAT_MAX: usize = 16;
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Flat(Vec<(Vec<u8>, u32)>),
+    Trie(Trie),
+}
+
+#[derive(Debug, Clone)]
 pub struct Subscriptions {
-    entries: Vec<(Vec<u8>, u32)>,
+    repr: Repr,
+}
+
+impl Default for Subscriptions {
+    fn default() -> Subscriptions {
+        Subscriptions {
+            repr: Repr::Flat(Vec::new()),
+        }
+    }
 }
 
 impl Subscriptions {
     /// Adds one reference to `topic`; true if it is new.
     pub fn add(&mut self, topic: &[u8]) -> bool {
-        match self.entries.iter_mut().find(|(t, _)| t == topic) {
-            Some((_, n)) => {
-                *n += 1;
-                false
-            }
-            None => {
-                self.entries.push((topic.to_vec(), 1));
-                if topic.is_empty() {
-                    // Matching tries the catch-all first.
-                    let last = self.entries.len() - 1;
-                    self.entries.swap(0, last);
-                }
-                true
-            }
+        let entries = match &mut self.repr {
+            Repr::Trie(t) => return t.add(topic),
+            Repr::Flat(entries) => entries,
+        };
+        if let Some((_, n)) = entries.iter_mut().find(|(t, _)| t == topic) {
+            *n = n.saturating_add(1);
+            return false;
         }
+        if entries.len() < FLAT_MAX {
+            entries.push((topic.to_vec(), 1));
+            if topic.is_empty() {
+                // Matching tries the catch-all first.
+                let last = entries.len() - 1;
+                entries.swap(0, last);
+            }
+            return true;
+        }
+        let mut trie = Trie::new();
+        for (t, n) in entries.drain(..) {
+            trie.add_counted(&t, n);
+        }
+        let new = trie.add(topic);
+        self.repr = Repr::Trie(trie);
+        new
     }
 
     /// Drops one reference to `topic`; true if that was the last one.
     pub fn remove(&mut self, topic: &[u8]) -> bool {
-        let Some(i) = self.entries.iter().position(|(t, _)| t == topic) else {
+        let entries = match &mut self.repr {
+            Repr::Trie(t) => return t.remove(topic, false),
+            Repr::Flat(entries) => entries,
+        };
+        let Some(i) = entries.iter().position(|(t, _)| t == topic) else {
             return false;
         };
-        self.entries[i].1 -= 1;
-        if self.entries[i].1 == 0 {
-            self.entries.swap_remove(i);
+        entries[i].1 -= 1;
+        if entries[i].1 == 0 {
+            entries.swap_remove(i);
+            // The catch-all stays first.
+            if let Some(j) = entries.iter().position(|(t, _)| t.is_empty()) {
+                entries.swap(0, j);
+            }
             return true;
         }
         false
@@ -46,36 +84,280 @@ impl Subscriptions {
     /// Adds `topic` unless present (a set, as libzmq's XPUB keeps each
     /// pipe's subscriptions); true if it is new.
     pub fn insert(&mut self, topic: &[u8]) -> bool {
-        !self.entries.iter().any(|(t, _)| t == topic) && self.add(topic)
+        !self.contains(topic) && self.add(topic)
     }
 
     /// Removes `topic` whatever its count; true if it was there.
     pub fn remove_all(&mut self, topic: &[u8]) -> bool {
-        let Some(i) = self.entries.iter().position(|(t, _)| t == topic) else {
-            return false;
-        };
-        self.entries.swap_remove(i);
-        true
+        match &mut self.repr {
+            Repr::Trie(t) => t.remove(topic, true),
+            Repr::Flat(entries) => {
+                let Some(i) = entries.iter().position(|(t, _)| t == topic) else {
+                    return false;
+                };
+                entries[i].1 = 1;
+                self.remove(topic)
+            }
+        }
+    }
+
+    fn contains(&self, topic: &[u8]) -> bool {
+        match &self.repr {
+            Repr::Flat(entries) => entries.iter().any(|(t, _)| t == topic),
+            Repr::Trie(t) => t.find(topic).is_some_and(|i| t.nodes[i].count > 0),
+        }
     }
 
     #[inline]
     pub fn matches(&self, data: &[u8]) -> bool {
-        self.entries.iter().any(|(t, _)| {
-            // The empty topic (subscribe to everything) without a memcmp call.
-            t.is_empty() || (data.len() >= t.len() && data[..t.len()] == t[..])
-        })
+        match &self.repr {
+            Repr::Flat(entries) => entries.iter().any(|(t, _)| {
+                // The empty topic (subscribe to everything) without a
+                // memcmp call.
+                t.is_empty() || (data.len() >= t.len() && data[..t.len()] == t[..])
+            }),
+            Repr::Trie(t) => t.matches(data),
+        }
     }
 
-    pub fn topics(&self) -> impl Iterator<Item = &[u8]> {
-        self.entries.iter().map(|(t, _)| t.as_slice())
+    /// Every topic, once each.
+    pub fn topics(&self) -> Vec<Vec<u8>> {
+        match &self.repr {
+            Repr::Flat(entries) => entries.iter().map(|(t, _)| t.clone()).collect(),
+            Repr::Trie(t) => t.topics(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
+    /// The number of distinct topics.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.repr {
+            Repr::Flat(entries) => entries.len(),
+            Repr::Trie(t) => t.topics,
+        }
+    }
+}
+
+/// A radix trie in an arena: node 0 is the root (the empty topic); every
+/// other node hangs from its parent by a non-empty label, and siblings'
+/// labels start with different bytes.
+#[derive(Debug, Clone)]
+struct Trie {
+    nodes: Vec<Node>,
+    /// Arena slots to reuse.
+    free: Vec<usize>,
+    /// Topics with a count above zero.
+    topics: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    label: Vec<u8>,
+    /// References to the topic that ends here.
+    count: u32,
+    parent: usize,
+    /// (first byte of the child's label, child), sorted by the byte.
+    children: Vec<(u8, usize)>,
+}
+
+impl Node {
+    fn child(&self, byte: u8) -> Option<usize> {
+        self.children
+            .binary_search_by_key(&byte, |&(b, _)| b)
+            .ok()
+            .map(|i| self.children[i].1)
+    }
+
+    fn set_child(&mut self, byte: u8, index: usize) {
+        match self.children.binary_search_by_key(&byte, |&(b, _)| b) {
+            Ok(i) => self.children[i].1 = index,
+            Err(i) => self.children.insert(i, (byte, index)),
+        }
+    }
+
+    fn unset_child(&mut self, byte: u8) {
+        if let Ok(i) = self.children.binary_search_by_key(&byte, |&(b, _)| b) {
+            self.children.remove(i);
+        }
+    }
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+impl Trie {
+    fn new() -> Trie {
+        Trie {
+            nodes: vec![Node::default()],
+            free: Vec::new(),
+            topics: 0,
+        }
+    }
+
+    fn alloc(&mut self, node: Node) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.nodes[i] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                self.nodes.len() - 1
+            }
+        }
+    }
+
+    fn release(&mut self, i: usize) {
+        self.nodes[i] = Node::default();
+        self.free.push(i);
+    }
+
+    /// The node where `topic` ends, splitting an edge if it ends inside
+    /// one, creating the tail if missing.
+    fn node_for(&mut self, topic: &[u8]) -> usize {
+        let (mut node, mut rest) = (0usize, topic);
+        while let Some(&first) = rest.first() {
+            let Some(child) = self.nodes[node].child(first) else {
+                let leaf = self.alloc(Node {
+                    label: rest.to_vec(),
+                    count: 0,
+                    parent: node,
+                    children: Vec::new(),
+                });
+                self.nodes[node].set_child(first, leaf);
+                return leaf;
+            };
+            let k = common_prefix(&self.nodes[child].label, rest);
+            if k < self.nodes[child].label.len() {
+                // Split the edge: node -> mid (label[..k]) -> child.
+                let tail = self.nodes[child].label.split_off(k);
+                let head = std::mem::replace(&mut self.nodes[child].label, tail);
+                let mid = self.alloc(Node {
+                    label: head,
+                    count: 0,
+                    parent: node,
+                    children: vec![(self.nodes[child].label[0], child)],
+                });
+                self.nodes[child].parent = mid;
+                self.nodes[node].set_child(first, mid);
+                node = mid;
+            } else {
+                node = child;
+            }
+            rest = &rest[k..];
+        }
+        node
+    }
+
+    fn add_counted(&mut self, topic: &[u8], n: u32) {
+        let i = self.node_for(topic);
+        if self.nodes[i].count == 0 {
+            self.topics += 1;
+        }
+        self.nodes[i].count = self.nodes[i].count.saturating_add(n);
+    }
+
+    fn add(&mut self, topic: &[u8]) -> bool {
+        let i = self.node_for(topic);
+        self.nodes[i].count = self.nodes[i].count.saturating_add(1);
+        let new = self.nodes[i].count == 1;
+        self.topics += new as usize;
+        new
+    }
+
+    /// The node where `topic` ends exactly, if there is one.
+    fn find(&self, topic: &[u8]) -> Option<usize> {
+        let (mut node, mut rest) = (0usize, topic);
+        while let Some(&first) = rest.first() {
+            let child = self.nodes[node].child(first)?;
+            let label = &self.nodes[child].label;
+            if !rest.starts_with(label) {
+                return None;
+            }
+            rest = &rest[label.len()..];
+            node = child;
+        }
+        Some(node)
+    }
+
+    /// Drops one reference (`all`: every one); true if the topic is gone.
+    fn remove(&mut self, topic: &[u8], all: bool) -> bool {
+        let Some(mut i) = self.find(topic) else {
+            return false;
+        };
+        let node = &mut self.nodes[i];
+        if node.count == 0 {
+            return false;
+        }
+        node.count = if all { 0 } else { node.count - 1 };
+        if node.count > 0 {
+            return false;
+        }
+        self.topics -= 1;
+        // Prune empty leaves upwards, then merge a lone child into a
+        // node that carries no topic, so the trie stays compressed.
+        while i != 0 && self.nodes[i].count == 0 && self.nodes[i].children.is_empty() {
+            let parent = self.nodes[i].parent;
+            let first = self.nodes[i].label[0];
+            self.nodes[parent].unset_child(first);
+            self.release(i);
+            i = parent;
+        }
+        if i != 0 && self.nodes[i].count == 0 && self.nodes[i].children.len() == 1 {
+            let child = self.nodes[i].children[0].1;
+            let moved = std::mem::take(&mut self.nodes[child]);
+            let node = &mut self.nodes[i];
+            node.label.extend_from_slice(&moved.label);
+            node.count = moved.count;
+            node.children = moved.children;
+            for k in 0..self.nodes[i].children.len() {
+                let grandchild = self.nodes[i].children[k].1;
+                self.nodes[grandchild].parent = i;
+            }
+            self.free.push(child);
+        }
+        true
+    }
+
+    fn matches(&self, data: &[u8]) -> bool {
+        let (mut node, mut rest) = (0usize, data);
+        loop {
+            if self.nodes[node].count > 0 {
+                return true;
+            }
+            let Some(child) = rest.first().and_then(|&b| self.nodes[node].child(b)) else {
+                return false;
+            };
+            let label = &self.nodes[child].label;
+            if !rest.starts_with(label) {
+                return false;
+            }
+            rest = &rest[label.len()..];
+            node = child;
+        }
+    }
+
+    /// Every topic with a count, depth first, without recursion.
+    fn topics(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.topics);
+        // (node, length of the path before its label)
+        let mut stack = vec![(0usize, 0usize)];
+        let mut path: Vec<u8> = Vec::new();
+        while let Some((i, depth)) = stack.pop() {
+            path.truncate(depth);
+            path.extend_from_slice(&self.nodes[i].label);
+            if self.nodes[i].count > 0 {
+                out.push(path.clone());
+            }
+            for &(_, c) in self.nodes[i].children.iter().rev() {
+                stack.push((c, path.len()));
+            }
+        }
+        out
     }
 }
 
@@ -119,6 +401,84 @@ mod tests {
         assert!(!s.matches(b"abc"));
         s.add(b"");
         assert!(s.matches(b"anything"));
+    }
+
+    /// The same operations on a set and on a plain model (a map).
+    #[test]
+    fn the_trie_agrees_with_a_model() {
+        use std::collections::BTreeMap;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20 {
+            let mut s = Subscriptions::default();
+            let mut model: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
+            for _ in 0..2000 {
+                let len = (next() % 6) as usize;
+                let topic: Vec<u8> = (0..len).map(|_| b"abc"[(next() % 3) as usize]).collect();
+                match next() % 4 {
+                    0 | 1 => {
+                        let new = !model.contains_key(&topic);
+                        *model.entry(topic.clone()).or_insert(0) += 1;
+                        assert_eq!(s.add(&topic), new, "round {round}");
+                    }
+                    2 => {
+                        let last = model.get(&topic) == Some(&1);
+                        if let Some(n) = model.get_mut(&topic) {
+                            *n -= 1;
+                            if *n == 0 {
+                                model.remove(&topic);
+                            }
+                        }
+                        assert_eq!(s.remove(&topic), last, "round {round}");
+                    }
+                    _ => {
+                        let there = model.remove(&topic).is_some();
+                        assert_eq!(s.remove_all(&topic), there, "round {round}");
+                    }
+                }
+                let probe: Vec<u8> = (0..(next() % 8))
+                    .map(|_| b"abc"[(next() % 3) as usize])
+                    .collect();
+                let want = model.keys().any(|t| probe.starts_with(t));
+                assert_eq!(s.matches(&probe), want, "round {round} {probe:?}");
+                assert_eq!(s.len(), model.len());
+            }
+            let mut got = s.topics();
+            got.sort();
+            assert_eq!(got, model.keys().cloned().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_deep_trie_neither_recurses_nor_stays_large() {
+        // One topic per length up to 20 kB: a trie 20,000 deep (a test
+        // thread's 2 MiB stack would hardly survive recursion that deep),
+        // built, matched, cloned and dropped.
+        let mut s = Subscriptions::default();
+        let long = vec![b'x'; 20_000];
+        for n in 1..=long.len() {
+            s.add(&long[..n]);
+        }
+        assert_eq!(s.len(), 20_000);
+        assert!(s.matches(&long) && !s.matches(b"y"));
+        drop(s.clone());
+        for n in 1..=long.len() {
+            assert!(s.remove(&long[..n]));
+        }
+        assert!(s.is_empty() && !s.matches(&long));
+        if let Repr::Trie(t) = &s.repr {
+            assert_eq!(t.nodes.len() - t.free.len(), 1, "only the root is left");
+        }
+        let mut s = Subscriptions::default();
+        for n in 1..=long.len() {
+            s.add(&long[..n]);
+        }
+        drop(s);
     }
 
     #[test]
