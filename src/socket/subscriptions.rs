@@ -2,42 +2,46 @@
 //! when any subscribed prefix is a prefix of its first frame ("" matches
 //! everything). Subscribing twice needs two unsubscribes.
 //!
-//! A flat list is enough for the handful of topics most sockets carry; a
-//! prefix trie replaces it when fan-out benchmarks ask for one.
+//! Topics come from the network (a subscriber may send 100 000 of them, or
+//! one of a megabyte: CVE-2021-20236's shape), so no operation may cost more
+//! than a logarithm of their number: an ordered map of topics (byte order,
+//! the order libzmq's trie walks them in), and a count of topics per length
+//! so matching looks up only the message's prefixes of a subscribed length.
+//! Nothing recurses over a topic's bytes.
+
+use std::collections::BTreeMap;
 
 #[derive(Debug, Default, Clone)]
 pub struct Subscriptions {
-    entries: Vec<(Vec<u8>, u32)>,
+    /// Topic -> reference count.
+    topics: BTreeMap<Vec<u8>, u32>,
+    /// Topic length -> how many topics have it.
+    lengths: BTreeMap<usize, u32>,
 }
+
+/// Up to this many topics, matching scans them all (cheaper than lookups).
+const SCAN_MAX: usize = 8;
 
 impl Subscriptions {
     /// Adds one reference to `topic`; true if it is new.
     pub fn add(&mut self, topic: &[u8]) -> bool {
-        match self.entries.iter_mut().find(|(t, _)| t == topic) {
-            Some((_, n)) => {
-                *n += 1;
-                false
-            }
-            None => {
-                self.entries.push((topic.to_vec(), 1));
-                if topic.is_empty() {
-                    // Matching tries the catch-all first.
-                    let last = self.entries.len() - 1;
-                    self.entries.swap(0, last);
-                }
-                true
-            }
+        if let Some(n) = self.topics.get_mut(topic) {
+            *n = n.saturating_add(1);
+            return false;
         }
+        self.topics.insert(topic.to_vec(), 1);
+        *self.lengths.entry(topic.len()).or_insert(0) += 1;
+        true
     }
 
     /// Drops one reference to `topic`; true if that was the last one.
     pub fn remove(&mut self, topic: &[u8]) -> bool {
-        let Some(i) = self.entries.iter().position(|(t, _)| t == topic) else {
+        let Some(n) = self.topics.get_mut(topic) else {
             return false;
         };
-        self.entries[i].1 -= 1;
-        if self.entries[i].1 == 0 {
-            self.entries.swap_remove(i);
+        *n -= 1;
+        if *n == 0 {
+            self.forget(topic);
             return true;
         }
         false
@@ -46,36 +50,49 @@ impl Subscriptions {
     /// Adds `topic` unless present (a set, as libzmq's XPUB keeps each
     /// pipe's subscriptions); true if it is new.
     pub fn insert(&mut self, topic: &[u8]) -> bool {
-        !self.entries.iter().any(|(t, _)| t == topic) && self.add(topic)
+        !self.topics.contains_key(topic) && self.add(topic)
     }
 
     /// Removes `topic` whatever its count; true if it was there.
     pub fn remove_all(&mut self, topic: &[u8]) -> bool {
-        let Some(i) = self.entries.iter().position(|(t, _)| t == topic) else {
+        if !self.topics.contains_key(topic) {
             return false;
-        };
-        self.entries.swap_remove(i);
+        }
+        self.forget(topic);
         true
+    }
+
+    fn forget(&mut self, topic: &[u8]) {
+        self.topics.remove(topic);
+        if let Some(n) = self.lengths.get_mut(&topic.len()) {
+            *n -= 1;
+            if *n == 0 {
+                self.lengths.remove(&topic.len());
+            }
+        }
     }
 
     #[inline]
     pub fn matches(&self, data: &[u8]) -> bool {
-        self.entries.iter().any(|(t, _)| {
-            // The empty topic (subscribe to everything) without a memcmp call.
-            t.is_empty() || (data.len() >= t.len() && data[..t.len()] == t[..])
-        })
+        if self.topics.len() <= SCAN_MAX {
+            return self.topics.keys().any(|t| data.starts_with(t));
+        }
+        self.lengths
+            .range(..=data.len())
+            .any(|(&l, _)| self.topics.contains_key(&data[..l]))
     }
 
+    /// The topics, in byte order.
     pub fn topics(&self) -> impl Iterator<Item = &[u8]> {
-        self.entries.iter().map(|(t, _)| t.as_slice())
+        self.topics.keys().map(Vec::as_slice)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.topics.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.topics.len()
     }
 }
 
@@ -119,6 +136,24 @@ mod tests {
         assert!(!s.matches(b"abc"));
         s.add(b"");
         assert!(s.matches(b"anything"));
+    }
+
+    #[test]
+    fn many_topics_match_by_prefix_and_count_per_length() {
+        let mut s = Subscriptions::default();
+        for i in 0..1000 {
+            assert!(s.add(format!("t{i}").as_bytes()));
+        }
+        assert!(s.matches(b"t999-data") && s.matches(b"t5") && !s.matches(b"x5"));
+        assert!(!s.matches(b"t"));
+        for i in 0..1000 {
+            assert!(s.remove(format!("t{i}").as_bytes()));
+        }
+        assert!(s.is_empty() && s.lengths.is_empty() && !s.matches(b"t5"));
+        let long = vec![b'x'; 1 << 20];
+        assert!(s.insert(&long) && !s.insert(&long));
+        assert!(s.matches(&long) && !s.matches(&long[1..]));
+        assert!(s.remove_all(&long) && s.lengths.is_empty());
     }
 
     #[test]
