@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the API misuse sweep (a C program) from include/zmq.h.
 
-usage: gen.py HEADER OUT.c [--list]
+usage: gen.py HEADER OUT.c [--draft]
 
 Every non-draft ZMQ_EXPORT function of the header must have an entry in
 SPEC below (the generator fails on one that has none, so a new function
@@ -17,6 +17,9 @@ cannot slip through). For each function it emits:
     context option for zmq_ctx_set/zmq_ctx_get, ...).
 Option ids come from the header too: every ZMQ_* socket option and context
 option it defines.
+
+With --draft it does the same for the draft functions only (every one must
+have an entry), in a program built with ZMQ_BUILD_DRAFT_API.
 
 Each case becomes a `case N:` of run_case() in OUT.c, after prelude.c (the
 fixtures and the fork/report machinery). Python 3 standard library only.
@@ -126,7 +129,7 @@ SLOT_TIMERS = [("valid", "timers_slot ()"), ("NULL", "NULL"), ("slot-NULL", "nul
 BUF_IN = [("buf", "BUF"), ("NULL", "NULL")]
 
 
-def spec(macros):
+def spec(macros, draft=False):
     """{function: {"args": [variants per argument], "extra": [[expr...]],
     "ret": reporter, "no_baseline": bool}}."""
     sockopts = sockopt_ids(macros)
@@ -319,7 +322,88 @@ def spec(macros):
       "R_PTR")
     f("zmq_threadclose", [[("valid", "thread_valid ()"), ("NULL", "NULL"), ("zeros", "GARBAGE"),
                            ("junk", "JUNK")]], "R_VOID")
+    if draft:
+        draft_spec(f, macros)
     return s
+
+
+def draft_spec(f, macros):
+    """The draft API (ZMQ_BUILD_DRAFT_API)."""
+    poller = [("NULL", "NULL"), ("destroyed", "poller_destroyed ()"), ("zeros", "GARBAGE"),
+              ("junk", "JUNK"), ("a-socket", "sock_valid ()")]
+    events = [("POLLIN", "ZMQ_POLLIN"), ("0", "0"), ("-1", "-1"), ("0x7fff", "0x7fff")]
+    timeouts = [("0", "0"), ("1", "1")]
+    f("zmq_poller_new", [], "R_PTR")
+    f("zmq_poller_destroy", [[("valid", "poller_slot ()"), ("NULL", "NULL"), ("slot-NULL", "null_slot ()"),
+                             ("slot-zeros", "garbage_slot ()"),
+                             ("slot-destroyed", "destroyed_poller_slot ()")]], "R_INT")
+    f("zmq_poller_size", [[("valid", "poller_with_sock ()")] + poller], "R_INT")
+    f("zmq_poller_add", [[("empty", "poller_empty ()")] + poller,
+                         SOCK, [("NULL", "NULL"), ("data", "BUF")], events], "R_INT",
+      extra=[[("has-it", "poller_with_sock ()"), SOCK[0], ("NULL", "NULL"), events[0]]])
+    f("zmq_poller_modify", [[("has-it", "poller_with_sock ()")] + poller,
+                            SOCK + [("not-added", "sock_typed (ZMQ_PAIR)")], events], "R_INT")
+    f("zmq_poller_remove", [[("has-it", "poller_with_sock ()")] + poller,
+                            SOCK + [("not-added", "sock_typed (ZMQ_PAIR)")]], "R_INT")
+    f("zmq_poller_wait", [[("has-it", "poller_with_sock ()")] + poller + [("empty", "poller_empty ()")],
+                          [("event", "EVENTS"), ("NULL", "NULL")], timeouts], "R_INT",
+      extra=[[("ready", "poller_ready ()"), ("event", "EVENTS"), ("-1", "-1")]])
+    f("zmq_poller_wait_all",
+      [[("has-it", "poller_with_sock ()")] + poller + [("empty", "poller_empty ()")],
+       [("events", "EVENTS"), ("NULL", "NULL")],
+       [("1", "1"), ("0", "0"), ("-1", "-1"), ("INT_MAX", "INT_MAX")], timeouts], "R_INT",
+      extra=[[("ready", "poller_ready ()"), ("events", "EVENTS"), ("8", "8"), ("-1", "-1")]])
+    f("zmq_poller_fd", [[("has-it", "poller_with_sock ()")] + poller,
+                        [("fd", "(zmq_fd_t *) BUF"), ("NULL", "NULL")]], "R_INT")
+    fds = [("pipe", "pipe_fd ()"), ("-1", "-1"), ("999999", "999999")]
+    f("zmq_poller_add_fd", [[("empty", "poller_empty ()")] + poller, fds,
+                            [("NULL", "NULL"), ("data", "BUF")], events], "R_INT",
+      extra=[[("has-it", "poller_with_fd ()"), fds[0], ("NULL", "NULL"), events[0]]])
+    f("zmq_poller_modify_fd", [[("has-it", "poller_with_fd ()")] + poller, fds, events], "R_INT")
+    f("zmq_poller_remove_fd", [[("has-it", "poller_with_fd ()")] + poller, fds], "R_INT")
+    f("zmq_ppoll",
+      [[("valid-socket", "items_with (sock_valid (), 0, ZMQ_POLLIN)"), ("NULL", "NULL"),
+        ("closed-socket", "items_with (sock_closed (), 0, ZMQ_POLLIN)"),
+        ("zeros-socket", "items_with (GARBAGE, 0, ZMQ_POLLIN)"),
+        ("fd-999999", "items_with (NULL, 999999, ZMQ_POLLIN)")],
+       [("1", "1"), ("0", "0"), ("-1", "-1")], timeouts,
+       [("NULL", "NULL"), ("empty-set", "empty_sigset ()")]], "R_INT")
+    f("zmq_ctx_set_ext",
+      [CTX, [("NAME_PREFIX", "ZMQ_THREAD_NAME_PREFIX"), ("-1", "-1"), ("0", "0"),
+             ("IO_THREADS", "ZMQ_IO_THREADS"), ("INT_MAX", "INT_MAX")],
+       [("abc", q("abc")), ("NULL", "NULL"), ("zeros", "BUF")],
+       [("3", "3"), ("0", "0"), ("4", "4"), ("256", "256"), ("SIZE_MAX", "SIZE_MAX")]], "R_INT")
+    f("zmq_ctx_get_ext",
+      [CTX, [("NAME_PREFIX", "ZMQ_THREAD_NAME_PREFIX"), ("-1", "-1"), ("0", "0"),
+             ("IO_THREADS", "ZMQ_IO_THREADS"), ("INT_MAX", "INT_MAX")],
+       [("buf", "BUF"), ("NULL", "NULL")],
+       [("len-256", "len_ptr (256)"), ("NULL", "NULL"), ("len-0", "len_ptr (0)"),
+        ("len-1", "len_ptr (1)"), ("len-SIZE_MAX", "len_ptr (SIZE_MAX)")]], "R_INT")
+    f("zmq_msg_init_buffer", [MSG_OUT, BUF_IN, SIZES], "R_INT")
+    f("zmq_msg_set_routing_id", [MSG, [("1", "1"), ("0", "0"), ("UINT32_MAX", "UINT32_MAX")]], "R_INT")
+    f("zmq_msg_routing_id", [MSG], "R_SIZE")
+    groups = [("g", q("g")), ("NULL", "NULL"), ("empty", q("")), ("255", "group_of (255)"),
+              ("256", "group_of (256)"), ("64k", "LONG_STR")]
+    f("zmq_msg_set_group", [MSG, groups], "R_INT")
+    f("zmq_msg_group", [MSG], "R_STR")
+    dish = [("DISH", "sock_typed (ZMQ_DISH)")] + SOCK
+    f("zmq_join", [dish, groups], "R_INT")
+    f("zmq_leave", [dish, groups], "R_INT")
+    f("zmq_connect_peer", [[("PEER", "sock_typed (ZMQ_PEER)")] + SOCK,
+                           [("inproc", q("inproc://sweep-x"))] + ADDR_BAD], "R_U32")
+    f("zmq_socket_get_peer_state",
+      [[("ROUTER", "sock_typed (ZMQ_ROUTER)")] + SOCK, [("id", "BUF"), ("NULL", "NULL")],
+       [("5", "5"), ("0", "0"), ("1", "1"), ("256", "256"), ("SIZE_MAX", "SIZE_MAX")]], "R_INT")
+    f("zmq_socket_monitor_versioned",
+      [SOCK, [("inproc", q("inproc://sweep-mon")), ("NULL", "NULL"), ("empty", q("")),
+              ("tcp", q("tcp://127.0.0.1:5555")), ("64k", "LONG_STR")],
+       [("ALL", "ZMQ_EVENT_ALL"), ("0", "0"), ("UINT64_MAX", "UINT64_MAX"),
+        ("PIPES_STATS", "ZMQ_EVENT_PIPES_STATS")],
+       [("1", "1"), ("2", "2"), ("0", "0"), ("-1", "-1"), ("3", "3")],
+       [("PAIR", "ZMQ_PAIR"), ("PUB", "ZMQ_PUB"), ("PUSH", "ZMQ_PUSH"), ("-1", "-1"),
+        ("ROUTER", "ZMQ_ROUTER")]], "R_INT")
+    f("zmq_socket_monitor_pipes_stats", [SOCK], "R_INT",
+      extra=[[("monitored", "monitored_socket ()")]])
 
 
 # ------------------------------------------------------------------ emit --
@@ -367,9 +451,13 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     header, out_path = sys.argv[1], sys.argv[2]
+    # --draft: the draft functions only, built with ZMQ_BUILD_DRAFT_API.
+    draft = "--draft" in sys.argv[3:]
     funcs, macros = parse_header(header)
-    specs = spec(macros)
-    missing = [n for n, (_, _, d) in funcs.items() if not d and n not in specs]
+    specs = spec(macros, draft)
+    if draft:
+        specs = {n: e for n, e in specs.items() if funcs.get(n, (0, 0, False))[2]}
+    missing = [n for n, (_, _, d) in funcs.items() if d == draft and n not in specs]
     if missing:
         sys.exit("gen.py: no sweep spec for: " + ", ".join(missing))
     unknown = [n for n in specs if n not in funcs]
@@ -400,6 +488,8 @@ def main():
     with open(out_path, "w", encoding="utf-8") as f:
         f.write("/* Generated by capi-tests/sweep/gen.py from " + os.path.basename(header)
                 + ": do not edit. */\n")
+        if draft:
+            f.write("#define ZMQ_BUILD_DRAFT_API\n")
         f.write(prelude)
         f.write("\nstatic const struct { const char *fn, *args; } sw_cases[] = {\n")
         f.write("\n".join(table) + "\n};\n")

@@ -29,6 +29,9 @@
 
 #include <zmq.h>
 
+/*  Each generated program uses only some of the fixtures below.  */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #ifndef SWEEP_HANG_S
 #define SWEEP_HANG_S 2
 #endif
@@ -431,3 +434,104 @@ static void sw_free_fn (void *data_, void *hint_)
     (void) data_;
     (void) hint_;
 }
+
+/* ------------------------------------------------------- draft API ---- */
+#ifdef ZMQ_BUILD_DRAFT_API
+static void *poller_empty (void)
+{
+    void *p = zmq_poller_new ();
+    if (!p)
+        sw_fail_setup ("poller");
+    return p;
+}
+/*  A poller watching sock_valid for POLLIN.  */
+static void *poller_with_sock (void)
+{
+    void *p = poller_empty ();
+    if (zmq_poller_add (p, sock_valid (), NULL, ZMQ_POLLIN) != 0)
+        sw_fail_setup ("poller_add");
+    return p;
+}
+/*  A poller watching a socket with a message waiting.  */
+static void *poller_ready (void)
+{
+    void *p = poller_empty ();
+    if (zmq_poller_add (p, sock_ready (), NULL, ZMQ_POLLIN) != 0)
+        sw_fail_setup ("poller_add");
+    return p;
+}
+static int sw_pipe[2] = {-1, -1};
+static int pipe_fd (void)
+{
+    if (sw_pipe[0] < 0 && pipe (sw_pipe) != 0)
+        sw_fail_setup ("pipe");
+    return sw_pipe[0];
+}
+/*  A poller watching pipe_fd for POLLIN.  */
+static void *poller_with_fd (void)
+{
+    void *p = poller_empty ();
+    if (zmq_poller_add_fd (p, pipe_fd (), NULL, ZMQ_POLLIN) != 0)
+        sw_fail_setup ("poller_add_fd");
+    return p;
+}
+static void *poller_destroyed (void)
+{
+    void *p = poller_empty ();
+    void *q = p;
+    if (zmq_poller_destroy (&q) != 0)
+        sw_fail_setup ("poller_destroy");
+    return p;
+}
+static void *sw_poller_slot;
+static void **poller_slot (void)
+{
+    sw_poller_slot = poller_empty ();
+    return &sw_poller_slot;
+}
+static void **destroyed_poller_slot (void)
+{
+    sw_poller_slot = poller_destroyed ();
+    return &sw_poller_slot;
+}
+#define EVENTS ((zmq_poller_event_t *) sw_buf)
+
+static sigset_t sw_sigset;
+static const sigset_t *empty_sigset (void)
+{
+    sigemptyset (&sw_sigset);
+    return &sw_sigset;
+}
+
+/*  A 255- and a 256-character group name (ZMQ_GROUP_MAX_LENGTH is 255).  */
+static char sw_group[300];
+static const char *group_of (size_t n_)
+{
+    memset (sw_group, 'g', n_);
+    sw_group[n_] = '\0';
+    return sw_group;
+}
+
+/*  sock_valid with a version 2 monitor asking for ZMQ_EVENT_PIPES_STATS.  */
+static void *monitored_socket (void)
+{
+    void *s = sock_valid ();
+    if (zmq_socket_monitor_versioned (s, "inproc://sweep-stats",
+                                      ZMQ_EVENT_PIPES_STATS, 2, ZMQ_PAIR))
+        sw_fail_setup ("monitor_versioned");
+    return s;
+}
+
+/*  uint32 results that are 0 on failure (zmq_connect_peer).  */
+#define R_U32(call)                                                            \
+    do {                                                                       \
+        errno = 0;                                                             \
+        const unsigned long r_ = (unsigned long) (call);                       \
+        char b_[64];                                                           \
+        if (r_)                                                                \
+            snprintf (b_, sizeof b_, "ret=nonzero");                           \
+        else                                                                   \
+            snprintf (b_, sizeof b_, "ret=0 errno=%d", errno);                 \
+        sw_emit (b_);                                                          \
+    } while (0)
+#endif
