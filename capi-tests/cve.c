@@ -9,7 +9,8 @@
  *   CVE-2019-6250   v2 decoder: a frame size near 2^64 wrapped a pointer
  *                   comparison (4.2.0-4.3.0).
  *   CVE-2019-13132  CURVE server: INITIATE metadata copied into a fixed
- *                   stack buffer (4.0.0-4.3.1).
+ *                   stack buffer (4.0.0-4.3.1); here also the client side,
+ *                   a malicious server's READY metadata.
  *   CVE-2020-15166  (GHSA-25wp-cf8g-938m) pre-authentication denial of
  *                   service on CURVE servers; here with the shapes: many
  *                   handshakes that never finish, a peer that never reads.
@@ -25,8 +26,8 @@
  *
  * Every test must pass against Debian's libzmq 4.3.4 (fixed for all of
  * them) as well as ferrozmq; ferro_cve.c pins what only ferrozmq does (it
- * does not speak ZMTP 1.0). CURVE needs libsodium's crypto_box, loaded with
- * dlopen (libzmq itself links it).
+ * does not speak ZMTP 1.0). The raw CURVE peers (client and server, RFC 26)
+ * need libsodium's crypto_box, loaded with dlopen (libzmq itself links it).
  */
 #include "testutil.h"
 #include "hostile_util.h"
@@ -438,6 +439,124 @@ TEST (cve_2019_13132_curve_initiate_with_huge_or_lying_metadata)
     CHECK_RSS_GROWTH (before, 16 * 1024, "60 INITIATEs with huge or lying metadata");
     CHECK_ZMQ (zmq_close (mon));
     CHECK_ZMQ (zmq_close (server));
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+/*  A raw CurveZMQ server for one connection: greets, reads HELLO, sends a
+ *  WELCOME with a fresh S' (and a cookie the client does not check), reads
+ *  INITIATE and answers READY with the given metadata.  */
+static void curve_serve (int fd_, const keypair_t *server_, const unsigned char *meta_, size_t meta_len_)
+{
+    unsigned char g[HU_GREETING_SIZE];
+    hu_greeting (g, 3, 0, "CURVE", 1);
+    HU_SEND (fd_, g, sizeof g);
+    CHECK_EQ_INT (hu_read_exact (fd_, g, sizeof g, HU_PROMPT_MS), 0);
+    CHECK_EQ_MEM (g + 12, "CURVE", 5);
+    unsigned char hello[200];
+    CHECK_EQ_INT (hu_read_command (fd_, "HELLO", hello, sizeof hello), 200);
+    const unsigned char *client_transient = hello + 80;
+    keypair_t st;
+    keypair (&st);
+    unsigned char welcome[168], plain[128], n[24];
+    memcpy (welcome, "\7WELCOME", 8);
+    hu_fill_random (welcome + 8, 16, (uint32_t) hu_now_ms ());
+    memcpy (plain, st.pub, 32);
+    hu_fill_random (plain + 32, 96, 7);
+    nonce24 (n, "WELCOME-", welcome + 8, 16);
+    CHECK_EQ_INT (box_seal (welcome + 24, plain, 128, n, client_transient, server_->sec), 0);
+    send_body (fd_, HU_FLAG_COMMAND, welcome, sizeof welcome);
+    static unsigned char initiate[4096];
+    unsigned char fl;
+    CHECK (read_frame (fd_, &fl, initiate, sizeof initiate) >= 257);
+    CHECK_EQ_MEM (initiate, "\10INITIATE", 9);
+    static unsigned char ready[14 + 16 + 70000];
+    CHECK (meta_len_ <= 70000);
+    memcpy (ready, "\5READY", 6);
+    const unsigned char short_nonce[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    memcpy (ready + 6, short_nonce, 8);
+    nonce24 (n, "CurveZMQREADY---", short_nonce, 8);
+    CHECK_EQ_INT (box_seal (ready + 14, meta_, meta_len_, n, client_transient, st.sec), 0);
+    send_body (fd_, HU_FLAG_COMMAND, ready, 14 + 16 + meta_len_);
+}
+
+/*  CVE-2019-13132's other direction: a malicious CURVE server answers a
+ *  client's INITIATE with READY metadata whose lengths lie (a value length
+ *  of 0xFFFFFFF0 with 4 bytes left; a name length past the end), 10 times
+ *  over (the client connects anew each time: after a protocol error libzmq
+ *  does not reconnect). The client closes each such connection,
+ *  DISCONNECTED with no HANDSHAKE_SUCCEEDED before it; a READY
+ *  with 60 KB of well-formed metadata completes (HANDSHAKE_SUCCEEDED); RSS
+ *  grows less than 16 MiB; and a real CURVE server then gets the client's
+ *  messages.  */
+TEST (cve_2019_13132_curve_client_refuses_ready_with_lying_metadata)
+{
+    load_sodium ();
+    void *ctx = zmq_ctx_new ();
+    keypair_t sk, ck;
+    keypair (&sk);
+    keypair (&ck);
+    char ep[256];
+    const int lfd = hu_listen_raw (ep, sizeof ep);
+    void *push = hu_socket (ctx, ZMQ_PUSH, HU_LONG_IVL_MS);
+    const int ivl = 10;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_CURVE_SERVERKEY, sk.pub_z85, 40));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_CURVE_PUBLICKEY, ck.pub_z85, 40));
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_CURVE_SECRETKEY, ck.sec_z85, 40));
+    void *mon = monitor_of (ctx, push, "inproc://cve-13132-ready");
+    CHECK_ZMQ (zmq_connect (push, ep));
+    static unsigned char meta[70000], big[60000];
+    memset (big, 'r', sizeof big);
+    const long before = rss_kb ();
+    for (int round = 0; round <= 10; round++) {
+        size_t n = hu_put_property (meta, "Socket-Type", "PULL", 4);
+        if (round == 10)
+            n += hu_put_property (meta + n, "X-Big", big, sizeof big);
+        else if (round % 2 == 0) {
+            meta[n] = 5;
+            memcpy (meta + n + 1, "X-Lie", 5);
+            hu_put_u32 (meta + n + 6, 0xfffffff0u);
+            memcpy (meta + n + 10, "abcd", 4);
+            n += 14;
+        } else {
+            meta[0] = 200;
+            n = 20;
+        }
+        /*  A protocol error ends the session for good (libzmq does not
+         *  reconnect after one): connect anew.  */
+        if (round > 0)
+            CHECK_ZMQ (zmq_connect (push, ep));
+        struct pollfd p = {lfd, POLLIN, 0};
+        CHECK_EQ_INT (poll (&p, 1, HU_PROMPT_MS), 1);
+        const int fd = accept (lfd, NULL, NULL);
+        CHECK (fd >= 0);
+        curve_serve (fd, &sk, meta, n);
+        if (round == 10) {
+            CHECK_EVENT (mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, NULL, HU_PROMPT_MS);
+            close (fd);
+            break;
+        }
+        HU_CHECK_CLOSED_WITHIN (fd, HU_PROMPT_MS, NULL);
+        close (fd);
+        CHECK (wait_event_not (mon, ZMQ_EVENT_DISCONNECTED, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, NULL,
+                               HU_PROMPT_MS));
+    }
+    close (lfd);
+    CHECK_RSS_GROWTH (before, 16 * 1024, "11 READYs with lying or huge metadata");
+    /*  A real server gets the client's messages.  */
+    void *pull = hu_socket (ctx, ZMQ_PULL, HU_LONG_IVL_MS);
+    const int one = 1;
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_CURVE_SERVER, &one, sizeof one));
+    CHECK_ZMQ (zmq_setsockopt (pull, ZMQ_CURVE_SECRETKEY, sk.sec_z85, 40));
+    char good[256];
+    hu_bind_tcp (pull, good, sizeof good);
+    CHECK_ZMQ (zmq_disconnect (push, ep));
+    CHECK_ZMQ (zmq_connect (push, good));
+    CHECK_EQ_INT (zmq_send (push, "after-ready", 11, 0), 11);
+    hu_expect_msg (pull, "after-ready", 0);
+    CHECK_ZMQ (zmq_close (pull));
+    CHECK_ZMQ (zmq_close (mon));
+    CHECK_ZMQ (zmq_close (push));
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 
