@@ -136,6 +136,12 @@ pub fn run(sockets: ProxySockets<'_>) -> Result<()> {
         capture: sockets.capture.map(|c| c.value().lock()),
         control: sockets.control.map(|c| c.value().lock()),
     };
+    // A capture socket whose context has ended fails the call now (ETERM),
+    // rather than on the first message it would copy (libzmq's proxy
+    // blocks on until then, for ever if no message comes).
+    if let Some(capture) = lock().capture()? {
+        capture.events()?;
+    }
     let mut stats = [SideStats::default(); 2];
     let mut active = true;
     let mut msg = Msg::new();

@@ -169,8 +169,13 @@ pub unsafe extern "C" fn zmq_getsockopt(
 ) -> c_int {
     ffi! {
         with_socket(s, |sock| {
-            if optval.is_null() || optvallen.is_null() {
+            // zmq_getsockopt(3): an invalid option_value is EINVAL (libzmq
+            // crashes on a NULL option_len).
+            if optvallen.is_null() {
                 return Err(Error::Fault);
+            }
+            if optval.is_null() {
+                return Err(Error::Invalid);
             }
             // SAFETY: the caller provides *optvallen writable bytes.
             // No option value is near 64 KiB: a larger claimed buffer is
@@ -368,7 +373,6 @@ pub unsafe extern "C" fn zmq_recviov(
             if max == 0 {
                 return Err(Error::Invalid);
             }
-            let parts = unsafe { super::c_slice_mut(iov, max) }.ok_or(Error::Invalid)?;
             let mut received = 0;
             let mut more = true;
             while more && received < max {
@@ -381,7 +385,10 @@ pub unsafe extern "C" fn zmq_recviov(
                 }
                 // SAFETY: buf has msg.size() writable bytes.
                 unsafe { std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf.cast::<u8>(), msg.size()) };
-                parts[received] = iovec { iov_base: buf, iov_len: msg.size() };
+                // SAFETY: received < *count, within the caller's array; only
+                // the entries filled are touched (*count is a capacity, and
+                // may be larger than any array, as in libzmq).
+                unsafe { iov.add(received).write(iovec { iov_base: buf, iov_len: msg.size() }) };
                 received += 1;
             }
             // SAFETY: checked non-null above.

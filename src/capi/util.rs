@@ -146,18 +146,75 @@ pub unsafe extern "C" fn zmq_curve_public(
     }
 }
 
+// ---- tagged handles ----------------------------------------------------
+
+/// A heap object behind a C handle (counter, stopwatch, thread). The tag
+/// comes first, so a pointer that is no such handle (a foreign object, zeroed
+/// memory, one already destroyed) is refused with EFAULT instead of being
+/// used or freed, which in libzmq crashes.
+#[repr(C)]
+struct Tagged<T> {
+    tag: u32,
+    value: T,
+}
+
+const COUNTER_TAG: u32 = 0x3c0f_a7e1;
+const STOPWATCH_TAG: u32 = 0x5e7a_0b19;
+const THREAD_TAG: u32 = 0x7d2c_4e83;
+
+fn new_tagged<T>(tag: u32, value: T) -> *mut c_void {
+    Box::into_raw(Box::new(Tagged { tag, value })).cast::<c_void>()
+}
+
+/// # Safety
+/// `p` is NULL or points to at least 4 readable bytes.
+unsafe fn has_tag(p: *mut c_void, tag: u32) -> bool {
+    // SAFETY: non-null and readable by the caller's contract; unaligned, as
+    // a foreign pointer may be.
+    !p.is_null() && unsafe { std::ptr::read_unaligned(p.cast::<u32>()) } == tag
+}
+
+/// The object behind a live handle of this kind.
+///
+/// # Safety
+/// As [`has_tag`]; a pointer with the tag came from [`new_tagged`] with `T`.
+unsafe fn tagged<'a, T>(p: *mut c_void, tag: u32) -> Result<&'a T, Error> {
+    // SAFETY: forwarded contract.
+    if !unsafe { has_tag(p, tag) } {
+        return Err(Error::Fault);
+    }
+    // SAFETY: the tag says it is a live Tagged<T>.
+    Ok(unsafe { &(*p.cast::<Tagged<T>>()).value })
+}
+
+/// Takes a live handle back (its tag cleared, so a second destroy is
+/// refused).
+///
+/// # Safety
+/// As [`tagged`]; the handle is not used afterwards.
+unsafe fn take_tagged<T>(p: *mut c_void, tag: u32) -> Result<T, Error> {
+    // SAFETY: forwarded contract.
+    if !unsafe { has_tag(p, tag) } {
+        return Err(Error::Fault);
+    }
+    // SAFETY: the tag says it is a live Tagged<T> from Box::into_raw.
+    let mut b = unsafe { Box::from_raw(p.cast::<Tagged<T>>()) };
+    b.tag = 0;
+    Ok(b.value)
+}
+
 // ---- atomic counters ----------------------------------------------------
 
 #[no_mangle]
 pub extern "C" fn zmq_atomic_counter_new() -> *mut c_void {
-    ffi! { Ok(Box::into_raw(Box::new(AtomicI32::new(0))).cast::<c_void>()) }
+    ffi! { Ok(new_tagged(COUNTER_TAG, AtomicI32::new(0))) }
 }
 
 /// # Safety
 /// `counter` is NULL or came from `zmq_atomic_counter_new`.
 unsafe fn counter<'a>(counter: *mut c_void) -> Result<&'a AtomicI32, Error> {
-    // SAFETY: caller guarantee; NULL is refused.
-    unsafe { counter.cast::<AtomicI32>().as_ref() }.ok_or(Error::Fault)
+    // SAFETY: caller guarantee; NULL and foreign pointers are refused.
+    unsafe { tagged(counter, COUNTER_TAG) }
 }
 
 #[no_mangle]
@@ -192,11 +249,13 @@ pub unsafe extern "C" fn zmq_atomic_counter_destroy(counter_p: *mut *mut c_void)
             return Err(Error::Fault);
         }
         // SAFETY: caller passes the address of a counter pointer.
-        let p = unsafe { std::ptr::replace(counter_p, std::ptr::null_mut()) };
+        let p = unsafe { *counter_p };
         if !p.is_null() {
-            // SAFETY: created by Box in zmq_atomic_counter_new.
-            drop(unsafe { Box::from_raw(p.cast::<AtomicI32>()) });
+            // SAFETY: created by zmq_atomic_counter_new (checked by tag).
+            unsafe { take_tagged::<AtomicI32>(p, COUNTER_TAG) }?;
         }
+        // SAFETY: as above.
+        unsafe { *counter_p = std::ptr::null_mut() };
         Ok(())
     }
 }
@@ -306,15 +365,15 @@ pub unsafe extern "C" fn zmq_timers_execute(timers_: *mut c_void) -> c_int {
 
 #[no_mangle]
 pub extern "C" fn zmq_stopwatch_start() -> *mut c_void {
-    ffi! { Ok(Box::into_raw(Box::new(Instant::now())).cast::<c_void>()) }
+    ffi! { Ok(new_tagged(STOPWATCH_TAG, Instant::now())) }
 }
 
 /// Microseconds since `zmq_stopwatch_start`.
 #[no_mangle]
 pub unsafe extern "C" fn zmq_stopwatch_intermediate(watch: *mut c_void) -> c_ulong {
     ffi! {
-        // SAFETY: caller passes a stopwatch from zmq_stopwatch_start.
-        let start = unsafe { watch.cast::<Instant>().as_ref() }.ok_or(Error::Fault)?;
+        // SAFETY: caller passes a stopwatch; foreign pointers are refused.
+        let start = unsafe { tagged::<Instant>(watch, STOPWATCH_TAG) }?;
         Ok(start.elapsed().as_micros() as c_ulong)
     }
 }
@@ -324,12 +383,8 @@ pub unsafe extern "C" fn zmq_stopwatch_intermediate(watch: *mut c_void) -> c_ulo
 pub unsafe extern "C" fn zmq_stopwatch_stop(watch: *mut c_void) -> c_ulong {
     ffi! {
         // SAFETY: same contract.
-        let elapsed = unsafe { zmq_stopwatch_intermediate(watch) };
-        if !watch.is_null() {
-            // SAFETY: created by Box in zmq_stopwatch_start.
-            drop(unsafe { Box::from_raw(watch.cast::<Instant>()) });
-        }
-        Ok(elapsed)
+        let start = unsafe { take_tagged::<Instant>(watch, STOPWATCH_TAG) }?;
+        Ok(start.elapsed().as_micros() as c_ulong)
     }
 }
 
@@ -367,18 +422,16 @@ pub unsafe extern "C" fn zmq_threadstart(
                 let _ = std::panic::catch_unwind(|| unsafe { (start.func)(start.arg) });
             })
             .map_err(Error::from)?;
-        Ok(Box::into_raw(Box::new(handle)).cast::<c_void>())
+        Ok(new_tagged(THREAD_TAG, handle))
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn zmq_threadclose(thread: *mut c_void) {
     ffi! {
-        if thread.is_null() {
-            return Err(Error::Fault);
-        }
-        // SAFETY: created by Box in zmq_threadstart; joined and freed once.
-        let handle = unsafe { Box::from_raw(thread.cast::<std::thread::JoinHandle<()>>()) };
+        // SAFETY: created by zmq_threadstart (checked by tag); joined and
+        // freed once.
+        let handle = unsafe { take_tagged::<std::thread::JoinHandle<()>>(thread, THREAD_TAG) }?;
         let _ = handle.join();
         Ok(())
     }

@@ -249,6 +249,10 @@ pub enum Next {
 }
 
 /// ZMQ_RECONNECT_STOP bits (zmq.h, draft).
+/// The largest frame accepted before the handshake completes (see
+/// `Session::handshake_max_size`).
+const HANDSHAKE_FRAME_MAX: u64 = 1 << 20;
+
 const RECONNECT_STOP_CONN_REFUSED: i32 = 0x1;
 const RECONNECT_STOP_HANDSHAKE_FAILED: i32 = 0x2;
 /// ZMQ_NOTIFY_CONNECT / ZMQ_NOTIFY_DISCONNECT (zmq.h, draft).
@@ -744,8 +748,7 @@ impl Session {
         }
         self.greeting_len = 0;
         self.greeting_sent = false;
-        self.decoder =
-            Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
+        self.decoder = Decoder::new(self.handshake_max_size());
         self.clear_out();
         self.peer_v2 = false;
         // Staged greeting (RFC 23 "Detecting ZMTP 1.0 and 2.0 peers", as
@@ -810,8 +813,7 @@ impl Session {
             }
         };
         self.stream = Some(Stream::Ws(Box::new(ws)));
-        self.decoder =
-            Decoder::new((self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64));
+        self.decoder = Decoder::new(self.handshake_max_size());
         self.clear_out();
         self.peer_v2 = false;
         // libzmq's ws peers send subscriptions as 0x01/0x00 messages, as
@@ -2243,7 +2245,26 @@ impl Session {
 
     /// The handshake succeeded: record the peer's properties and connect the
     /// pipe to the socket.
+    /// ZMQ_MAXMSGSIZE (-1: none) as the decoder's limit.
+    fn max_size(&self) -> Option<u64> {
+        (self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64)
+    }
+
+    /// The decoder's limit until the handshake is done: no handshake frame
+    /// (a greeting's identity, HELLO, WELCOME, INITIATE, READY with its
+    /// metadata, ERROR) comes near HANDSHAKE_FRAME_MAX, so a peer that has
+    /// not authenticated cannot make this side reserve or buffer more
+    /// (libzmq takes a frame of any size before authentication: the shape
+    /// of CVE-2020-15166's pre-authentication denial of service).
+    fn handshake_max_size(&self) -> Option<u64> {
+        Some(
+            self.max_size()
+                .map_or(HANDSHAKE_FRAME_MAX, |m| m.min(HANDSHAKE_FRAME_MAX)),
+        )
+    }
+
     fn finish_handshake(&mut self, identity: Vec<u8>, mut meta: Metadata) -> Result<(), ()> {
+        self.decoder.set_max_size(self.max_size());
         if !self.peer_address.is_empty() {
             meta.set(b"Peer-Address", self.peer_address.as_bytes());
         }

@@ -222,6 +222,27 @@ fn explicit_port(p: &str) -> Result<u16> {
     }
 }
 
+/// libzmq's quick check of a tcp:// connect address (socket_base.cpp,
+/// connect): only host, IPv6, interface and source characters, and a port
+/// that starts with a digit. So "host:-5" or "host:+5" is EINVAL for a
+/// connect, though a bind reads those ports with atoi.
+pub fn check_connect_syntax(addr: &[u8]) -> Result<()> {
+    let allowed = |c: &u8| c.is_ascii_alphanumeric() || b".-:%;[]_*".contains(c);
+    let first_ok = addr
+        .first()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'[' || *c == b':');
+    let port_ok = addr
+        .iter()
+        .rposition(|&c| c == b':')
+        .and_then(|i| addr.get(i + 1))
+        .is_some_and(u8::is_ascii_digit);
+    if first_ok && addr.iter().all(allowed) && port_ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid)
+    }
+}
+
 /// Binds a tcp listener. `*` binds all interfaces, port `*`/`0` picks one.
 /// Returns the listener and the resolved endpoint for `ZMQ_LAST_ENDPOINT`.
 pub fn bind_tcp(addr: &[u8], ipv6: bool, tuning: &TcpTuning) -> Result<(Listener, String)> {

@@ -62,13 +62,12 @@ impl<'a> Endpoint<'a> {
             .position(|w| w == b"://")
             .ok_or(Error::Invalid)?;
         let (proto, rest) = (&addr[..sep], &addr[sep + 3..]);
+        // libzmq's parse_uri: neither part may be empty.
+        if proto.is_empty() || rest.is_empty() {
+            return Err(Error::Invalid);
+        }
         match proto {
-            b"inproc" => {
-                if rest.is_empty() {
-                    return Err(Error::Invalid);
-                }
-                Ok(Endpoint::Inproc(rest))
-            }
+            b"inproc" => Ok(Endpoint::Inproc(rest)),
             b"tcp" => Ok(Endpoint::Tcp(rest)),
             b"ipc" => Ok(Endpoint::Ipc(rest)),
             b"udp" => Ok(Endpoint::Udp(rest)),
@@ -649,6 +648,17 @@ impl Socket {
         Ok(())
     }
 
+    /// libzmq's check_protocol, which zmq_unbind and zmq_disconnect run
+    /// before looking the endpoint up: udp is only for the udp types.
+    fn check_protocol(&self, ep: &Endpoint<'_>) -> Result<()> {
+        use pattern::kind::{DGRAM, DISH, RADIO};
+        let t = self.socket_type;
+        if matches!(ep, Endpoint::Udp(_)) && t != DISH && t != RADIO && t != DGRAM {
+            return Err(Error::IncompatibleProtocol);
+        }
+        Ok(())
+    }
+
     fn udp_options(&self) -> crate::io::udp::UdpOptions {
         crate::io::udp::UdpOptions {
             multicast_hops: self.options.multicast_hops,
@@ -1060,6 +1070,7 @@ impl Socket {
                 self.last_endpoint = addr.to_vec();
                 Ok(())
             }
+            Endpoint::Tcp(a) if transport::check_connect_syntax(a).is_err() => Err(Error::Invalid),
             Endpoint::Tcp(a) if !self.options.socks_proxy_address.is_empty() => {
                 let o = &self.options;
                 let (target, req) = transport::socks_target(
@@ -1102,7 +1113,9 @@ impl Socket {
 
     pub fn unbind(&mut self, addr: &[u8]) -> Result<()> {
         self.process_commands(None)?;
-        match Endpoint::parse(addr)? {
+        let ep = Endpoint::parse(addr)?;
+        self.check_protocol(&ep)?;
+        match ep {
             Endpoint::Inproc(name) => self.ctx.inproc_unbind(name, self.id),
             Endpoint::Tcp(_)
             | Endpoint::Ipc(_)
@@ -1130,7 +1143,7 @@ impl Socket {
 
     pub fn disconnect(&mut self, addr: &[u8]) -> Result<()> {
         self.process_commands(None)?;
-        Endpoint::parse(addr)?;
+        self.check_protocol(&Endpoint::parse(addr)?)?;
         let ids: Vec<PipeId> = self
             .connected
             .iter()

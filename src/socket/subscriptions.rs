@@ -482,6 +482,24 @@ mod tests {
     }
 
     #[test]
+    fn many_topics_and_a_long_one() {
+        let mut s = Subscriptions::default();
+        for i in 0..1000 {
+            assert!(s.add(format!("t{i}").as_bytes()));
+        }
+        assert!(s.matches(b"t999-data") && s.matches(b"t5") && !s.matches(b"x5"));
+        assert!(!s.matches(b"t"));
+        for i in 0..1000 {
+            assert!(s.remove(format!("t{i}").as_bytes()));
+        }
+        assert!(s.is_empty() && !s.matches(b"t5"));
+        let long = vec![b'x'; 1 << 20];
+        assert!(s.insert(&long) && !s.insert(&long));
+        assert!(s.matches(&long) && !s.matches(&long[1..]));
+        assert!(s.remove_all(&long) && s.is_empty());
+    }
+
+    #[test]
     fn subscription_messages_round_trip() {
         assert_eq!(parse(&encode(true, b"t")), Some((true, &b"t"[..])));
         assert_eq!(parse(&encode(false, b"")), Some((false, &b""[..])));

@@ -80,6 +80,11 @@ impl Decoder {
         }
     }
 
+    /// Changes the largest accepted body for frames not yet started.
+    pub fn set_max_size(&mut self, max_size: Option<u64>) {
+        self.max_size = max_size;
+    }
+
     /// True between frames (nothing partial buffered).
     pub fn at_frame_boundary(&self) -> bool {
         matches!(self.state, State::Flags)
