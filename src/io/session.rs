@@ -263,6 +263,11 @@ const ROUTER_NOTIFY_DISCONNECT: i32 = 2;
 /// one buffer are delivered as references into it (no copy, no allocation
 /// per message); the buffer is reused once no message references it.
 const READ_BUF: usize = 32 * 1024;
+/// A connection's first receive buffers are this small (the buffer is
+/// zeroed when made, so its pages are resident): a thousand idle
+/// connections should not each hold 32 KiB. The first read that fills one
+/// moves the connection to READ_BUF.
+const READ_BUF_FIRST: usize = 8 * 1024;
 /// Refill a shared buffer's tail only while at least this much is free.
 const READ_MIN_SPARE: usize = 4 * 1024;
 /// A frame body with at least this much still missing is read straight into
@@ -299,6 +304,8 @@ pub struct Session {
     /// while the pipe is full).
     inbuf: Option<SharedBuf>,
     in_pos: usize,
+    /// The size of the next receive buffer (READ_BUF_FIRST, then READ_BUF).
+    inbuf_size: usize,
     /// A decoded message the pipe could not take yet.
     pending_in: Option<Msg>,
     out: Vec<u8>,
@@ -435,6 +442,7 @@ impl Session {
             peer_minor: 1,
             decoder: Decoder::new(max),
             inbuf: None,
+            inbuf_size: READ_BUF_FIRST,
             in_pos: 0,
             pending_in: None,
             out: Vec::with_capacity(OUT_BATCH),
@@ -1599,7 +1607,8 @@ impl Session {
                         }
                     }
                     _ => {
-                        let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos)?;
+                        let buf =
+                            prepare_inbuf(&mut self.inbuf, &mut self.in_pos, self.inbuf_size)?;
                         let spare = buf.spare_mut();
                         let want = if self.large_in {
                             spare.len().min(LARGE_STREAM_READ)
@@ -1615,6 +1624,10 @@ impl Session {
                             }
                             Ok(n) => {
                                 buf.advance(n);
+                                if n == want {
+                                    // Traffic: full-size buffers from now.
+                                    self.inbuf_size = READ_BUF;
+                                }
                                 Ok(n < want)
                             }
                             Err(e) => Err(e),
@@ -1655,7 +1668,7 @@ impl Session {
     fn read_while_zap_decides(&mut self, reactor: &Reactor) -> Result<(), ()> {
         let buf = match self.inbuf.as_mut() {
             Some(b) => b,
-            None => prepare_inbuf(&mut self.inbuf, &mut self.in_pos)?,
+            None => prepare_inbuf(&mut self.inbuf, &mut self.in_pos, self.inbuf_size)?,
         };
         let spare = buf.spare_mut();
         if spare.is_empty() {
@@ -2440,6 +2453,7 @@ fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolError> {
 fn prepare_inbuf<'a>(
     inbuf: &'a mut Option<SharedBuf>,
     in_pos: &mut usize,
+    size: usize,
 ) -> Result<&'a mut SharedBuf, ()> {
     let fresh = match inbuf.as_mut() {
         Some(buf) if *in_pos == buf.filled().len() && buf.is_unique() => {
@@ -2451,7 +2465,7 @@ fn prepare_inbuf<'a>(
         None => true,
     };
     if fresh {
-        let mut buf = SharedBuf::new(READ_BUF).map_err(|_| ())?;
+        let mut buf = SharedBuf::new(size).map_err(|_| ())?;
         if let Some(old) = inbuf.as_ref() {
             let rest = &old.filled()[(*in_pos).min(old.filled().len())..];
             let n = rest.len().min(buf.capacity());

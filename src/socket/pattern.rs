@@ -12,7 +12,7 @@ use crate::msg::{flags, Msg};
 use crate::pipe::{IdMap, PipeId};
 
 use super::pipes::PipeSet;
-use super::subscriptions::{self, Subscriptions};
+use super::subscriptions::{self, Subscriptions, TopicIndex};
 
 mod channel;
 mod client;
@@ -144,6 +144,10 @@ pub struct Publisher {
     xpub: bool,
     /// Each pipe's subscriptions.
     subs: IdMap<Subscriptions>,
+    /// The same, indexed by topic: a message's recipients in one walk.
+    index: TopicIndex<PipeId>,
+    /// Scratch for the index's answer.
+    matched: Vec<PipeId>,
     /// XPUB: the union over pipes, so only a topic's first subscription and
     /// last cancel are passed up (unless verbose).
     all: Subscriptions,
@@ -923,6 +927,11 @@ impl Publisher {
             } else {
                 subs.remove_all(topic)
             };
+            if changed && on {
+                self.index.add(topic, id);
+            } else if changed {
+                self.index.remove(topic, id);
+            }
             if !changed {
                 // Nothing changed for this pipe: passed up only verbosely.
                 let verbose = if on {
@@ -957,6 +966,10 @@ impl Publisher {
         let Some(subs) = self.subs.remove(&id) else {
             return;
         };
+        let topics = subs.topics();
+        for topic in &topics {
+            self.index.remove(topic, id);
+        }
         self.targets.retain(|t| *t != id);
         if !self.xpub {
             return;
@@ -974,7 +987,7 @@ impl Publisher {
             }
             return;
         }
-        for topic in subs.topics() {
+        for topic in topics {
             if self.all.remove(&topic) {
                 if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, &topic)) {
                     self.pending.push_back((m, None));
@@ -1005,12 +1018,14 @@ impl Publisher {
         };
         if let Some(subs) = self.subs.get_mut(&id) {
             if on {
-                subs.insert(topic);
+                if subs.insert(topic) {
+                    self.index.add(topic, id);
+                }
                 if self.send_last {
                     self.last_only = Some(id);
                 }
-            } else {
-                subs.remove_all(topic);
+            } else if subs.remove_all(topic) {
+                self.index.remove(topic, id);
             }
         }
     }
@@ -1035,22 +1050,33 @@ impl Publisher {
             } else {
                 None
             };
-            for (id, subs) in &self.subs {
-                if only.is_some_and(|o| o != *id) {
-                    continue;
+            if self.invert || only.is_some() {
+                // Every subscriber asked in turn.
+                self.matched.clear();
+                for (id, subs) in &self.subs {
+                    if only.map_or(true, |o| o == *id) && subs.matches(msg.data()) != self.invert {
+                        self.matched.push(*id);
+                    }
                 }
-                if subs.matches(msg.data()) != self.invert {
-                    if let Some(i) = pipes.index_of(*id) {
-                        let pipe = pipes.get_mut(i);
-                        if pipe.peer_closed() {
-                            continue;
-                        }
-                        if pipe.check_write() {
-                            self.targets.push(*id);
-                            self.target_index.push(i);
-                        } else {
-                            full = true;
-                        }
+            } else {
+                self.matched.clear();
+                if self.index.collect(msg.data(), &mut self.matched) > 1 {
+                    // A pipe subscribed to two prefixes of the topic.
+                    self.matched.sort_unstable();
+                    self.matched.dedup();
+                }
+            }
+            for id in &self.matched {
+                if let Some(i) = pipes.index_of(*id) {
+                    let pipe = pipes.get_mut(i);
+                    if pipe.peer_closed() {
+                        continue;
+                    }
+                    if pipe.check_write() {
+                        self.targets.push(*id);
+                        self.target_index.push(i);
+                    } else {
+                        full = true;
                     }
                 }
             }

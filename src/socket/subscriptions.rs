@@ -104,7 +104,7 @@ impl Subscriptions {
     fn contains(&self, topic: &[u8]) -> bool {
         match &self.repr {
             Repr::Flat(entries) => entries.iter().any(|(t, _)| t == topic),
-            Repr::Trie(t) => t.find(topic).is_some_and(|i| t.nodes[i].count > 0),
+            Repr::Trie(t) => t.find(topic).is_some_and(|i| t.nodes[i].value > 0),
         }
     }
 
@@ -144,27 +144,98 @@ impl Subscriptions {
 /// A radix trie in an arena: node 0 is the root (the empty topic); every
 /// other node hangs from its parent by a non-empty label, and siblings'
 /// labels start with different bytes.
+///
+/// Generic over what a topic carries: a reference count for a socket's
+/// own set ([`Subscriptions`]), the subscribed pipes for a publisher's
+/// index ([`TopicIndex`]).
 #[derive(Debug, Clone)]
-struct Trie {
-    nodes: Vec<Node>,
+struct Trie<V = u32> {
+    nodes: Vec<Node<V>>,
     /// Arena slots to reuse.
     free: Vec<usize>,
-    /// Topics with a count above zero.
+    /// Topics whose value is set.
     topics: usize,
 }
 
+/// What a trie node carries for the topic that ends there.
+trait Value: Default {
+    /// The topic is subscribed (a node without it exists only as a branch).
+    fn is_set(&self) -> bool;
+}
+
+impl Value for u32 {
+    fn is_set(&self) -> bool {
+        *self > 0
+    }
+}
+
+impl<K> Value for Vec<K> {
+    fn is_set(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+/// A node's label: up to 22 bytes kept in the node itself (matching reads
+/// it without a second cache miss), longer ones on the heap.
+#[derive(Debug, Clone)]
+enum Label {
+    Inline { len: u8, bytes: [u8; 22] },
+    Heap(Box<[u8]>),
+}
+
+impl Default for Label {
+    fn default() -> Label {
+        Label::Inline {
+            len: 0,
+            bytes: [0; 22],
+        }
+    }
+}
+
+impl Label {
+    fn new(bytes: &[u8]) -> Label {
+        if bytes.len() <= 22 {
+            let mut inline = [0u8; 22];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Label::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            }
+        } else {
+            Label::Heap(bytes.into())
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Label::Inline { len, bytes } => &bytes[..*len as usize],
+            Label::Heap(b) => b,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
-struct Node {
-    label: Vec<u8>,
-    /// References to the topic that ends here.
-    count: u32,
+struct Node<V> {
+    label: Label,
+    /// For the topic that ends here: references, or pipes.
+    value: V,
     parent: usize,
     /// (first byte of the child's label, child), sorted by the byte.
     children: Vec<(u8, usize)>,
 }
 
-impl Node {
+impl<V> Node<V> {
+    #[inline]
     fn child(&self, byte: u8) -> Option<usize> {
+        // Most nodes have a few children: a scan beats a search.
+        if self.children.len() <= 8 {
+            return self
+                .children
+                .iter()
+                .find(|&&(b, _)| b == byte)
+                .map(|&(_, i)| i);
+        }
         self.children
             .binary_search_by_key(&byte, |&(b, _)| b)
             .ok()
@@ -189,8 +260,15 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-impl Trie {
-    fn new() -> Trie {
+/// `data` starts with `label`: labels are short, so a byte loop, not a
+/// memcmp call.
+#[inline]
+fn starts_with(data: &[u8], label: &[u8]) -> bool {
+    data.len() >= label.len() && label.iter().zip(data).all(|(a, b)| a == b)
+}
+
+impl<V: Value> Trie<V> {
+    fn new() -> Trie<V> {
         Trie {
             nodes: vec![Node::default()],
             free: Vec::new(),
@@ -198,7 +276,7 @@ impl Trie {
         }
     }
 
-    fn alloc(&mut self, node: Node) -> usize {
+    fn alloc(&mut self, node: Node<V>) -> usize {
         match self.free.pop() {
             Some(i) => {
                 self.nodes[i] = node;
@@ -223,24 +301,25 @@ impl Trie {
         while let Some(&first) = rest.first() {
             let Some(child) = self.nodes[node].child(first) else {
                 let leaf = self.alloc(Node {
-                    label: rest.to_vec(),
-                    count: 0,
+                    label: Label::new(rest),
+                    value: V::default(),
                     parent: node,
                     children: Vec::new(),
                 });
                 self.nodes[node].set_child(first, leaf);
                 return leaf;
             };
-            let k = common_prefix(&self.nodes[child].label, rest);
-            if k < self.nodes[child].label.len() {
+            let label = self.nodes[child].label.as_slice();
+            let k = common_prefix(label, rest);
+            if k < label.len() {
                 // Split the edge: node -> mid (label[..k]) -> child.
-                let tail = self.nodes[child].label.split_off(k);
-                let head = std::mem::replace(&mut self.nodes[child].label, tail);
+                let (head, tail) = (Label::new(&label[..k]), Label::new(&label[k..]));
+                self.nodes[child].label = tail;
                 let mid = self.alloc(Node {
                     label: head,
-                    count: 0,
+                    value: V::default(),
                     parent: node,
-                    children: vec![(self.nodes[child].label[0], child)],
+                    children: vec![(self.nodes[child].label.as_slice()[0], child)],
                 });
                 self.nodes[child].parent = mid;
                 self.nodes[node].set_child(first, mid);
@@ -253,28 +332,12 @@ impl Trie {
         node
     }
 
-    fn add_counted(&mut self, topic: &[u8], n: u32) {
-        let i = self.node_for(topic);
-        if self.nodes[i].count == 0 {
-            self.topics += 1;
-        }
-        self.nodes[i].count = self.nodes[i].count.saturating_add(n);
-    }
-
-    fn add(&mut self, topic: &[u8]) -> bool {
-        let i = self.node_for(topic);
-        self.nodes[i].count = self.nodes[i].count.saturating_add(1);
-        let new = self.nodes[i].count == 1;
-        self.topics += new as usize;
-        new
-    }
-
     /// The node where `topic` ends exactly, if there is one.
     fn find(&self, topic: &[u8]) -> Option<usize> {
         let (mut node, mut rest) = (0usize, topic);
         while let Some(&first) = rest.first() {
             let child = self.nodes[node].child(first)?;
-            let label = &self.nodes[child].label;
+            let label = self.nodes[child].label.as_slice();
             if !rest.starts_with(label) {
                 return None;
             }
@@ -284,35 +347,24 @@ impl Trie {
         Some(node)
     }
 
-    /// Drops one reference (`all`: every one); true if the topic is gone.
-    fn remove(&mut self, topic: &[u8], all: bool) -> bool {
-        let Some(mut i) = self.find(topic) else {
-            return false;
-        };
-        let node = &mut self.nodes[i];
-        if node.count == 0 {
-            return false;
-        }
-        node.count = if all { 0 } else { node.count - 1 };
-        if node.count > 0 {
-            return false;
-        }
+    /// The value at `i` was just cleared: prune empty leaves upwards, then
+    /// merge a lone child into a node that carries no topic, so the trie
+    /// stays compressed.
+    fn cleared(&mut self, mut i: usize) {
         self.topics -= 1;
-        // Prune empty leaves upwards, then merge a lone child into a
-        // node that carries no topic, so the trie stays compressed.
-        while i != 0 && self.nodes[i].count == 0 && self.nodes[i].children.is_empty() {
+        while i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].children.is_empty() {
             let parent = self.nodes[i].parent;
-            let first = self.nodes[i].label[0];
+            let first = self.nodes[i].label.as_slice()[0];
             self.nodes[parent].unset_child(first);
             self.release(i);
             i = parent;
         }
-        if i != 0 && self.nodes[i].count == 0 && self.nodes[i].children.len() == 1 {
+        if i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].children.len() == 1 {
             let child = self.nodes[i].children[0].1;
             let moved = std::mem::take(&mut self.nodes[child]);
             let node = &mut self.nodes[i];
-            node.label.extend_from_slice(&moved.label);
-            node.count = moved.count;
+            node.label = Label::new(&[node.label.as_slice(), moved.label.as_slice()].concat());
+            node.value = moved.value;
             node.children = moved.children;
             for k in 0..self.nodes[i].children.len() {
                 let grandchild = self.nodes[i].children[k].1;
@@ -320,20 +372,23 @@ impl Trie {
             }
             self.free.push(child);
         }
-        true
     }
 
-    fn matches(&self, data: &[u8]) -> bool {
+    /// Calls `f` with the value of each subscribed prefix of `data`,
+    /// shortest first, until it returns true; whether one did.
+    #[inline]
+    fn prefixes(&self, data: &[u8], mut f: impl FnMut(&V) -> bool) -> bool {
         let (mut node, mut rest) = (0usize, data);
         loop {
-            if self.nodes[node].count > 0 {
+            let value = &self.nodes[node].value;
+            if value.is_set() && f(value) {
                 return true;
             }
             let Some(child) = rest.first().and_then(|&b| self.nodes[node].child(b)) else {
                 return false;
             };
-            let label = &self.nodes[child].label;
-            if !rest.starts_with(label) {
+            let label = self.nodes[child].label.as_slice();
+            if !starts_with(rest, label) {
                 return false;
             }
             rest = &rest[label.len()..];
@@ -341,7 +396,7 @@ impl Trie {
         }
     }
 
-    /// Every topic with a count, depth first, without recursion.
+    /// Every topic whose value is set, depth first, without recursion.
     fn topics(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::with_capacity(self.topics);
         // (node, length of the path before its label)
@@ -349,8 +404,8 @@ impl Trie {
         let mut path: Vec<u8> = Vec::new();
         while let Some((i, depth)) = stack.pop() {
             path.truncate(depth);
-            path.extend_from_slice(&self.nodes[i].label);
-            if self.nodes[i].count > 0 {
+            path.extend_from_slice(self.nodes[i].label.as_slice());
+            if self.nodes[i].value.is_set() {
                 out.push(path.clone());
             }
             for &(_, c) in self.nodes[i].children.iter().rev() {
@@ -358,6 +413,103 @@ impl Trie {
             }
         }
         out
+    }
+}
+
+/// A socket's own set: reference counts.
+impl Trie<u32> {
+    fn add_counted(&mut self, topic: &[u8], n: u32) {
+        let i = self.node_for(topic);
+        if self.nodes[i].value == 0 {
+            self.topics += 1;
+        }
+        self.nodes[i].value = self.nodes[i].value.saturating_add(n);
+    }
+
+    fn add(&mut self, topic: &[u8]) -> bool {
+        let i = self.node_for(topic);
+        self.nodes[i].value = self.nodes[i].value.saturating_add(1);
+        let new = self.nodes[i].value == 1;
+        self.topics += new as usize;
+        new
+    }
+
+    /// Drops one reference (`all`: every one); true if the topic is gone.
+    fn remove(&mut self, topic: &[u8], all: bool) -> bool {
+        let Some(i) = self.find(topic) else {
+            return false;
+        };
+        let count = &mut self.nodes[i].value;
+        if *count == 0 {
+            return false;
+        }
+        *count = if all { 0 } else { *count - 1 };
+        if *count > 0 {
+            return false;
+        }
+        self.cleared(i);
+        true
+    }
+
+    #[inline]
+    fn matches(&self, data: &[u8]) -> bool {
+        self.prefixes(data, |_| true)
+    }
+}
+
+/// A publisher's index over all its subscribers: topic -> the pipes (or
+/// any keys) subscribed to it, so a message's recipients come from one
+/// walk along its first frame instead of one match per subscriber. Each
+/// (topic, key) pair is in once; the caller keeps the per-subscriber sets.
+#[derive(Debug, Clone)]
+pub struct TopicIndex<K> {
+    trie: Trie<Vec<K>>,
+}
+
+impl<K> Default for TopicIndex<K> {
+    fn default() -> TopicIndex<K> {
+        TopicIndex { trie: Trie::new() }
+    }
+}
+
+impl<K: Copy + Eq> TopicIndex<K> {
+    pub fn add(&mut self, topic: &[u8], key: K) {
+        let i = self.trie.node_for(topic);
+        let keys = &mut self.trie.nodes[i].value;
+        if keys.is_empty() {
+            self.trie.topics += 1;
+        }
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+
+    pub fn remove(&mut self, topic: &[u8], key: K) {
+        let Some(i) = self.trie.find(topic) else {
+            return;
+        };
+        let keys = &mut self.trie.nodes[i].value;
+        let Some(at) = keys.iter().position(|k| *k == key) else {
+            return;
+        };
+        keys.swap_remove(at);
+        if keys.is_empty() {
+            self.trie.cleared(i);
+        }
+    }
+
+    /// Appends the keys subscribed to a prefix of `data`: each once, but
+    /// for a key subscribed to several of its prefixes (then `out` has it
+    /// as often; the caller dedups). Returns how many prefixes matched.
+    #[inline]
+    pub fn collect(&self, data: &[u8], out: &mut Vec<K>) -> usize {
+        let mut hits = 0;
+        self.trie.prefixes(data, |keys| {
+            out.extend_from_slice(keys);
+            hits += 1;
+            false
+        });
+        hits
     }
 }
 
