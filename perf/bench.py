@@ -19,7 +19,13 @@ only with --draft-reference DIR (a directory holding such a libzmq.so.5),
 against that library, in tables of their own; without it they are skipped
 with a one-line note.
 
-    python3 perf/bench.py            # full run, ~5 min on 2 cores
+The "scale" cases (perf/scale_perf.c) measure many peers, many topics,
+connection setup and memory, one process each; their units vary (round
+trips, subscriptions or connections per second, microseconds, KiB of peak
+RSS) and the table says which way is better.
+
+    python3 perf/bench.py            # full run, ~7 min on 2 cores
+    python3 perf/bench.py --cases scale   # the scale cases alone
     python3 perf/bench.py --quick    # a subset, < 1 min
     python3 perf/bench.py --draft-reference /opt/zmq-draft/lib --cases 'client|radio'
     python3 perf/bench.py --help
@@ -74,6 +80,31 @@ PROXY_COUNTS = {("proxy-thr", 64): 800000, ("proxy-thr", 1024): 300000,
 # CURVE on both sides over tcp (PERF_CURVE=1 makes the perf tools set the
 # keys): every message boxed and unboxed.
 CURVE_COUNTS = {("thr", 64): 400000, ("thr", 1024): 200000, ("lat", 1): 15000}
+# Scale cases (perf/scale_perf.c, one process, a server and a client
+# context): name -> (arguments, unit, better). Many peers, many topics,
+# connection setup and memory (issue 14).
+SCALE_CASES = {
+    "scale router 1000 dealers": (["router-dealers", "1000", "20"],
+                                  "roundtrips/s", "higher"),
+    "scale router 10 dealers": (["router-dealers", "10", "2000"],
+                                "roundtrips/s", "higher"),
+    "scale push 100 pulls 64B": (["push-pulls", "100", "400000"],
+                                 "msg/s", "higher"),
+    "scale sub 10x10000 topics": (["topics-sub", "10", "10000"],
+                                  "subscriptions/s", "higher"),
+    "scale pub 10x10000 topics 64B": (["topics-pub", "10", "10000",
+                                       "400000"], "msg/s", "higher"),
+    "scale pub 10x10 topics 64B": (["topics-pub", "10", "10", "400000"],
+                                   "msg/s", "higher"),
+    "scale connect tcp": (["connect-rate", "tcp", "500"],
+                          "connections/s", "higher"),
+    "scale connect ipc": (["connect-rate", "ipc", "500"],
+                          "connections/s", "higher"),
+    "scale first message tcp": (["first-message", "tcp", "500"], "us",
+                                "lower"),
+    "scale rss 1000 idle conns": (["idle-conns", "1000"], "KiB", "lower"),
+    "scale rss 64KiB backlog": (["backlog", "65536"], "KiB", "lower"),
+}
 
 # Draft-API cases (only with --draft-reference): the same local_*/remote_*
 # tools given a pattern.  CLIENT -> SERVER and CLIENT <-> SERVER over tcp;
@@ -106,6 +137,8 @@ class Case:
         # remote_* tools, or None for their classic PUSH/PULL and REQ/REP.
         self.pattern = pattern
         self.draft = pattern is not None
+        # kind "scale": scale_perf's arguments and what its result means.
+        self.scale_args = None
         self.name = "%s %s%s%s %dB" % (kind, transport,
                                        "+curve" if curve else "",
                                        " " + pattern if pattern else "", size)
@@ -143,6 +176,12 @@ def all_cases(draft):
         cases.append(Case(kind, "tcp", size, count))
     for (kind, size), count in CURVE_COUNTS.items():
         cases.append(Case(kind, "tcp", size, count, curve=True))
+    for name, (args, unit, better) in SCALE_CASES.items():
+        c = Case("scale", "tcp", 0, 0)
+        c.name, c.scale_args, c.unit, c.better = name, args, unit, better
+        c.latency = better == "lower"
+        c.resources = False
+        cases.append(c)
     if draft:
         for (kind, transport, pattern, size), count in DRAFT_COUNTS.items():
             cases.append(Case(kind, transport, size, count, pattern=pattern))
@@ -378,7 +417,11 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
     started = time.monotonic()
     deadline = started + timeout
     try:
-        if case.kind.startswith("proxy-"):
+        if case.kind == "scale":
+            main = Proc("scale", [tool("scale_perf")] + case.scale_args,
+                        env, workdir, pin)
+            procs.append(main)
+        elif case.kind.startswith("proxy-"):
             argv = [tool("proxy_perf"), case.kind[len("proxy-"):],
                     str(case.size), str(case.count)]
             main = Proc(case.kind, argv, env, workdir, pin)
@@ -463,7 +506,9 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
                                                        p.stderr())))
 
         text = main.stdout()
-        if case.latency:
+        if case.kind == "scale":
+            m = re.search(r"result: ([0-9.]+) \[", text)
+        elif case.latency:
             m = re.search(r"average latency: ([0-9.]+) \[us\]", text)
         else:
             m = re.search(r"mean throughput: ([0-9]+) \[msg/s\]", text)
