@@ -271,7 +271,7 @@ static void **subscribe_all (void *pub, const char *ep, long subs,
         if (perf_now_us () > give_up)
             perf_fail_msg ("subscriptions did not arrive within 30 s");
         if (left > 0)
-            usleep (200);
+            usleep (20);
     }
     double secs = (double) (perf_now_us () - start) / 1e6;
     if (report)

@@ -234,6 +234,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Ctx {
+        // Starts the membarrier registration (in the background) now, so
+        // that sockets' call locks can be biased by the time a thread has
+        // made enough calls (see `util::fence::available`).
+        crate::util::fence::available();
         Ctx::default()
     }
 

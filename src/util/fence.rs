@@ -17,8 +17,12 @@ use std::sync::atomic::{compiler_fence, AtomicU8, Ordering};
 const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
 const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
 
-/// 0: not tried yet, 1: registered, 2: unavailable.
-static STATE: AtomicU8 = AtomicU8::new(0);
+/// Registration state: not tried yet, under way, registered, unavailable.
+const UNKNOWN: u8 = 0;
+const READY: u8 = 1;
+const UNAVAILABLE: u8 = 2;
+const REGISTERING: u8 = 3;
+static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
 
 fn membarrier(cmd: libc::c_long) -> bool {
     // SAFETY: membarrier takes (cmd, flags, cpu_id) integers and touches no
@@ -33,7 +37,11 @@ fn membarrier(cmd: libc::c_long) -> bool {
     }
 }
 
-/// True when [`heavy`] works in this process (registers on first call).
+/// True when [`heavy`] works in this process. The first call starts the
+/// registration and answers false until it is done: registering a process
+/// that already has threads waits for an RCU grace period (5-10 ms seen
+/// here), which must not stall a caller; meanwhile callers keep the plain
+/// path, as they do where membarrier is unavailable.
 ///
 /// Never under a seccomp filter: libzmq makes no membarrier call, and a
 /// filter that does not list it may kill the process (systemd's
@@ -42,17 +50,46 @@ fn membarrier(cmd: libc::c_long) -> bool {
 /// then keep the plain (locked-instruction) path.
 pub fn available() -> bool {
     match STATE.load(Ordering::Acquire) {
-        1 => true,
-        2 => false,
-        _ => {
-            // Registering twice is harmless, so a race here is fine.
-            let ok = no_seccomp_filter()
-                && membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
-                && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
-            STATE.store(if ok { 1 } else { 2 }, Ordering::Release);
-            ok
+        READY => true,
+        UNKNOWN => {
+            start();
+            false
         }
+        _ => false,
     }
+}
+
+/// Starts the registration on a thread of its own (once).
+fn start() {
+    if STATE
+        .compare_exchange(UNKNOWN, REGISTERING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("ZMQbg/fence".into())
+        .spawn(register);
+    if spawned.is_err() {
+        register();
+    }
+}
+
+fn register() {
+    let ok = no_seccomp_filter()
+        && membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
+        && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    STATE.store(if ok { READY } else { UNAVAILABLE }, Ordering::Release);
+}
+
+/// Waits until the registration is decided; whether [`heavy`] works.
+#[cfg(test)]
+pub fn settle() -> bool {
+    available();
+    while STATE.load(Ordering::Acquire) == REGISTERING {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    available()
 }
 
 /// True only when /proc says this process runs without a seccomp filter.
@@ -82,7 +119,7 @@ pub fn heavy() {
         if !membarrier(MEMBARRIER_CMD_GLOBAL) {
             // Not reachable after a successful registration; stop using the
             // fast side from now on (callers check `available` per decision).
-            STATE.store(2, Ordering::Release);
+            STATE.store(UNAVAILABLE, Ordering::Release);
             std::sync::atomic::fence(Ordering::SeqCst);
         }
     }
@@ -152,7 +189,7 @@ mod tests {
 
     #[test]
     fn heavy_fence_runs_when_available() {
-        if available() {
+        if settle() {
             heavy();
             assert!(available());
         }
