@@ -842,6 +842,11 @@ impl Router {
                 .peers
                 .get(msg.data())
                 .and_then(|&id| pipes.index_of(id).map(|i| (id, i)));
+            // A peer whose connection ended (its session closed the pipe,
+            // the delimiter not yet read) is unroutable, as in libzmq
+            // (pipe no longer active: EHOSTUNREACH, not EAGAIN): what was
+            // accepted for it would be lost silently.
+            let found = found.filter(|&(_, i)| !pipes.get_mut(i).peer_closed());
             self.out = match found {
                 Some((id, i)) if pipes.get_mut(i).check_write() => Some(Some(id)),
                 Some(_) if self.mandatory => return Err(Error::Again),
