@@ -953,7 +953,9 @@ static int scenario_pubsub_partition (void)
     heartbeats (sub, ivl, timeout);
     if (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1) != 0)
         die ("subscribe");
-    void *smon = monitor (ctx, sub, "sub", ZMQ_EVENT_DISCONNECTED);
+    void *smon = monitor (ctx, sub, "sub",
+                          ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    long sub_handshakes = 0;
     void *pmon = monitor (ctx, pub, "pub", ZMQ_EVENT_DISCONNECTED);
     char ep[64];
     endpoint (ep, sizeof ep, port);
@@ -999,8 +1001,12 @@ static int scenario_pubsub_partition (void)
             partition (port);
             cut = now_us ();
         }
-        if (cut && !sub_disc && mon_next (smon, 0) == ZMQ_EVENT_DISCONNECTED)
-            sub_disc = now_us ();
+        for (int e; (e = mon_next (smon, 0)) >= 0;) {
+            if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                sub_handshakes++;
+            if (cut && !sub_disc && e == ZMQ_EVENT_DISCONNECTED)
+                sub_disc = now_us ();
+        }
         if (cut && !pub_disc && mon_next (pmon, 0) == ZMQ_EVENT_DISCONNECTED)
             pub_disc = now_us ();
         if (cut && !healed && sub_disc && pub_disc) {
@@ -1029,7 +1035,8 @@ static int scenario_pubsub_partition (void)
         r.detect_ms = (double) (sub_disc - cut) / 1000.0;
     if (first_after)
         r.reconnect_ms = (double) (first_after - healed) / 1000.0;
-    extra (&r, "filtered_B_received=%ld pub_detect_ms=%.0f", got_b,
+    extra (&r, "sub_handshakes=%ld filtered_B_received=%ld pub_detect_ms=%.0f",
+           sub_handshakes, got_b,
            pub_disc ? (double) (pub_disc - cut) / 1000.0 : -1.0);
     if (got_b)
         fail (&r, "%ld messages of an unsubscribed topic arrived", got_b);

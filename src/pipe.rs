@@ -71,6 +71,11 @@ pub enum Command {
     ActivateWrite(PipeId),
     /// The peer end was closed.
     PipeTerm(PipeId),
+    /// A connecter's connection dropped and it will reconnect with the same
+    /// pipe: SUB/XSUB/DISH send their subscriptions (joins) again, since
+    /// the new connection's peer knows none of them (libzmq's
+    /// `pipe_t::hiccup`).
+    Hiccup(PipeId),
     /// A new pipe end for this owner (inproc connect/bind, a session that
     /// completed its handshake); boxed: rare, and large next to the
     /// activations every wake-up carries.
@@ -224,6 +229,12 @@ impl PipeEnd {
         if let Some(mb) = self.shared.owner[self.peer()].lock().as_ref() {
             mb.send(cmd);
         }
+    }
+
+    /// Tells the peer's owner its connection dropped and this end will
+    /// carry a new one (see `Command::Hiccup`).
+    pub fn hiccup(&self) {
+        self.notify_peer(Command::Hiccup(self.shared.ids[self.peer()]));
     }
 
     /// True when a new message may be started (below the HWM). Marks this

@@ -368,7 +368,7 @@ impl IoThread {
                 }
             }
             Command::Io(req) => self.request(*req, seq),
-            Command::Attach(_) | Command::Stop => {}
+            Command::Attach(_) | Command::Stop | Command::Hiccup(_) => {}
         }
     }
 

@@ -332,6 +332,11 @@ impl Socket {
                     }
                 }
             }
+            Command::Hiccup(id) => {
+                if let Some(i) = self.pipes.index_of(id) {
+                    self.pattern.hiccuped(&mut self.pipes, i);
+                }
+            }
             Command::Attach(end) => self.attach(*end),
             Command::Stop => self.stopped = true,
             Command::Io(_) => {}

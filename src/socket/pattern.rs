@@ -336,6 +336,14 @@ impl Pattern {
         }
     }
 
+    /// A connecter's pipe will carry a new connection (`Command::Hiccup`):
+    /// SUB/XSUB and DISH send it their subscriptions or joins again.
+    pub fn hiccuped(&mut self, pipes: &mut PipeSet, index: usize) {
+        if matches!(self, Pattern::Sub(_) | Pattern::Dish(_)) {
+            self.attached(pipes, index);
+        }
+    }
+
     /// A pipe became readable. Returns true if the pattern consumed the
     /// input itself (PUB/XPUB read subscriptions as they arrive).
     pub fn read_activated(&mut self, pipes: &mut PipeSet, index: usize) -> bool {
