@@ -1220,22 +1220,32 @@ static int scenario_delay (void)
         die ("push connect");
     unsigned char buf[64] = {0};
     long disconnects = 0, stalls = 0;
-    for (long i = 0; i < n; i++) {
-        put_seq (buf, (uint64_t) i);
-        if (zmq_send (push, buf, sizeof buf, 0) < 0)
-            break;
-        r.sent++;
-        /* A 400 ms stall every 5000 messages: shorter than the heartbeat
-         * timeout, so the connection must survive it. */
-        if (i % 5000 == 2500) {
-            relay_say ("stall");
-            fault_duration_ms (400);
-            relay_say ("go");
-            stalls++;
+    /* Paced at 100 messages every 10 ms (about 2 s in all); from 300 ms
+     * on, the path stalls for 400 ms in every 800 ms: shorter than the
+     * heartbeat timeout, with a PING/PONG round between stalls, so the
+     * connection must survive every one. */
+    const long long t0 = now_us ();
+    int stalled = 0;
+    for (long i = 0; i < n && ms_since (t0) < 10000;) {
+        const double t = ms_since (t0);
+        const int want_stall = t >= 300 && (long) (t - 300) % 800 < 400;
+        if (want_stall != stalled) {
+            relay_say (want_stall ? "stall" : "go");
+            stalled = want_stall;
+            stalls += want_stall;
+        }
+        for (int k = 0; k < 100 && i < n; k++, i++) {
+            put_seq (buf, (uint64_t) i);
+            if (zmq_send (push, buf, sizeof buf, 0) < 0)
+                break;
+            r.sent++;
         }
         if (mon_next (mon, 0) == ZMQ_EVENT_DISCONNECTED)
             disconnects++;
+        fault_duration_ms (10); /* the pacing */
     }
+    if (stalled)
+        relay_say ("go");
     wait_received (n, 3000, 12000);
     if (mon_next (mon, 0) == ZMQ_EVENT_DISCONNECTED)
         disconnects++;
