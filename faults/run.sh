@@ -3,7 +3,7 @@
 # (build/lib) and against Debian's libzmq, each run in its own network
 # namespace (loopback only) so its nft rules touch nothing else.
 #
-# usage: faults/run.sh [--ours DIR] [--libzmq DIR] [--only REGEX] [-v]
+# usage: faults/run.sh [--ours DIR] [--libzmq DIR] [--only REGEX] [--out DIR] [-v]
 #
 # Prints one line per scenario and library, a table, then the line
 # "N passed, N failed".  Scenarios that need nft (partition, loss) run only
@@ -19,16 +19,17 @@ ours="$root/build/lib"
 libzmq="$(dirname "$(${CC:-cc} -print-file-name=libzmq.so.5)")"
 only=.
 verbose=0
+out="$root/build/faults"
 while [ $# -gt 0 ]; do
     case "$1" in
         --ours) ours="$2"; shift 2 ;;
         --libzmq) libzmq="$2"; shift 2 ;;
         --only) only="$2"; shift 2 ;;
+        --out) out="$2"; shift 2 ;;
         -v) verbose=1; shift ;;
         *) sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
     esac
 done
-out="$root/build/faults"
 mkdir -p "$out"
 cc -O2 -Wall -Wextra -o "$out/relay" "$here/relay.c" || exit 2
 cc -O2 -Wall -Wextra -I"$root/include" -o "$out/fault" "$here/fault.c" \
