@@ -1369,6 +1369,34 @@ mod tests {
     }
 
     #[test]
+    fn router_mandatory_departed_peer_is_unroutable_before_any_read() {
+        const ROUTER_MANDATORY: i32 = 33;
+        let ctx = Arc::new(Ctx::new());
+        let mut router = Socket::new(ctx.clone(), kind::ROUTER).unwrap();
+        router
+            .set_option(ROUTER_MANDATORY, Some(&1i32.to_ne_bytes()))
+            .unwrap();
+        router.bind(b"inproc://gone").unwrap();
+        let mut dealer = Socket::new(ctx.clone(), kind::DEALER).unwrap();
+        dealer.set_option(5, Some(b"peer")).unwrap(); // ZMQ_ROUTING_ID
+        dealer.connect(b"inproc://gone").unwrap();
+        dealer.send(Msg::from_slice(b"hi").unwrap(), 0).unwrap();
+        assert_eq!(router.recv(0).unwrap().data(), b"peer");
+        assert_eq!(router.recv(0).unwrap().data(), b"hi");
+        dealer.close();
+        // The ROUTER only sends from here on: the closed pipe's delimiter
+        // is never read, yet the peer is gone (libzmq: EHOSTUNREACH).
+        assert_eq!(
+            router
+                .send(Msg::from_slice(b"peer").unwrap(), SNDMORE)
+                .err()
+                .map(|e| e.0),
+            Some(Error::Os(libc::EHOSTUNREACH))
+        );
+        router.close();
+    }
+
+    #[test]
     fn pair_refuses_a_second_peer() {
         let ctx = Arc::new(Ctx::new());
         let (mut a, _b) = pair(&ctx, kind::PAIR, kind::PAIR, b"inproc://p");
