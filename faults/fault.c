@@ -567,6 +567,34 @@ static int role_dealer_peer (int slot, int port, long unused)
     return 0;
 }
 
+/* PUB bound on `port`: publishes "A<seq>" and "B<seq>" every ms (the SUB
+ * wants only A); counts the A's into recv[slot]. */
+static int role_pub (int slot, int port, long unused)
+{
+    (void) unused;
+    void *ctx = zmq_ctx_new ();
+    void *s = sock (ctx, ZMQ_PUB);
+    char ep[64];
+    endpoint (ep, sizeof ep, port);
+    if (zmq_bind (s, ep) != 0)
+        die ("pub bind %s", ep);
+    atomic_store (&shm->port[slot], bound_port (s));
+    atomic_store (&shm->ready[slot], 1);
+    unsigned char buf[16] = {0};
+    for (uint64_t seq = 0; !atomic_load (&shm->stop); seq++) {
+        buf[0] = 'A';
+        put_seq (buf + 1, seq);
+        if (zmq_send (s, buf, 9, ZMQ_DONTWAIT) == 9)
+            atomic_fetch_add (&shm->recv[slot], 1);
+        buf[0] = 'B';
+        zmq_send (s, buf, 9, ZMQ_DONTWAIT);
+        nap (); /* the publishing rate: about one of each per ms */
+    }
+    zmq_close (s);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
 static int run_role (int argc, char **argv)
 {
     if (argc != 7)
@@ -586,6 +614,8 @@ static int run_role (int argc, char **argv)
         return role_router_echo (slot, port, arg);
     if (!strcmp (r, "dealer-peer"))
         return role_dealer_peer (slot, port, arg);
+    if (!strcmp (r, "pub"))
+        return role_pub (slot, port, arg);
     die ("unknown role %s", r);
     return 2;
 }
@@ -846,12 +876,16 @@ static int ping_lockstep (struct pinger *p, int rounds)
     return ok;
 }
 
-enum cut_kind { CUT_PARTITION, CUT_HALF_OPEN };
+/* Partition: nft drops both directions.  Half-open: the relay stops
+ * forwarding, both TCP connections stay up.  Frozen: the server process
+ * is SIGSTOPped; its kernel still ACKs, nothing answers a PING. */
+enum cut_kind { CUT_PARTITION, CUT_HALF_OPEN, CUT_FROZEN };
 
 static int scenario_heartbeat (enum cut_kind kind)
 {
-    const char *name = kind == CUT_PARTITION ? "dealer-router-heartbeat-partition"
-                                             : "dealer-router-heartbeat-half-open";
+    const char *name = kind == CUT_PARTITION   ? "dealer-router-heartbeat-partition"
+                       : kind == CUT_HALF_OPEN ? "dealer-router-heartbeat-half-open"
+                                               : "dealer-router-heartbeat-frozen-peer";
     struct result r;
     result_init (&r);
     const int ivl = 200, timeout = 1000;
@@ -878,8 +912,10 @@ static int scenario_heartbeat (enum cut_kind kind)
     const long long cut = now_us ();
     if (kind == CUT_PARTITION)
         partition (port);
-    else
+    else if (kind == CUT_HALF_OPEN)
         relay_say ("stall");
+    else
+        kill (srv, SIGSTOP);
     /* Pings keep going (DONTWAIT) while the peer is unreachable. */
     long long disc = 0;
     while (!disc && ms_since (cut) < 5000) {
@@ -896,8 +932,10 @@ static int scenario_heartbeat (enum cut_kind kind)
     const long long healed = now_us ();
     if (kind == CUT_PARTITION)
         heal ();
-    else
+    else if (kind == CUT_HALF_OPEN)
         relay_say ("go");
+    else
+        kill (srv, SIGCONT);
     long long first = 0;
     const long before_heal = p.received;
     while (!first && ms_since (healed) < 5000) {
@@ -1052,6 +1090,92 @@ static int scenario_pubsub_partition (void)
     zmq_close (pub);
     zmq_ctx_term (ctx);
     return report ("pub-sub-partition-resubscribe", &r);
+}
+
+/* ---- scenario 4b: PUB SIGKILLed and restarted -------------------------- */
+
+static int scenario_pub_kill (void)
+{
+    struct result r;
+    result_init (&r);
+    pid_t pub = spawn_role ("pub", 0, 0, 0);
+    const int port = atomic_load (&shm->port[0]);
+    void *ctx = zmq_ctx_new ();
+    void *sub = sock (ctx, ZMQ_SUB);
+    set_int (sub, ZMQ_RECONNECT_IVL, 100);
+    if (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1) != 0)
+        die ("subscribe");
+    void *mon = monitor (ctx, sub, "sub", ZMQ_EVENT_DISCONNECTED);
+    char ep[64];
+    endpoint (ep, sizeof ep, port);
+    if (zmq_connect (sub, ep) != 0)
+        die ("sub connect");
+    long got[2] = {0, 0}, got_b = 0, reorder = 0, last = -1;
+    long long killed = 0, disc = 0, up = 0, first_after = 0;
+    int phase = 0; /* 0: first publisher, 1: second */
+    const long long t0 = now_us ();
+    unsigned char in[16];
+    set_int (sub, ZMQ_RCVTIMEO, 20);
+    while (ms_since (t0) < 12000) {
+        const int n = zmq_recv (sub, in, sizeof in, 0);
+        if (n == 9) {
+            if (in[0] == 'B')
+                got_b++;
+            else {
+                const long seq = (long) get_seq (in + 1);
+                if (seq <= last)
+                    reorder++; /* a new publisher restarts at 0: see below */
+                last = seq;
+                got[phase]++;
+                if (phase == 1 && !first_after)
+                    first_after = now_us ();
+            }
+        }
+        if (phase == 0 && !killed && got[0] >= 200) {
+            kill (pub, SIGKILL);
+            killed = now_us ();
+            reap (pub, 3000);
+        }
+        if (killed && !disc && mon_next (mon, 0) == ZMQ_EVENT_DISCONNECTED)
+            disc = now_us ();
+        if (killed && !up && ms_since (killed) >= 300) {
+            phase = 1;
+            last = -1; /* the new publisher's sequence starts again */
+            pub = spawn_role ("pub", 1, port, 0);
+            up = now_us ();
+        }
+        if (first_after && got[1] >= 200)
+            break;
+    }
+    atomic_store (&shm->stop, 1);
+    if (up)
+        reap (pub, 3000);
+    r.sent = atomic_load (&shm->recv[0]) + atomic_load (&shm->recv[1]);
+    r.received = got[0] + got[1];
+    r.lost = r.sent - r.received;
+    r.reorder = reorder;
+    if (disc)
+        r.detect_ms = (double) (disc - killed) / 1000.0;
+    if (first_after)
+        r.reconnect_ms = (double) (first_after - up) / 1000.0;
+    extra (&r, "from_first_pub=%ld from_restarted_pub=%ld filtered_B_received=%ld", got[0],
+           got[1], got_b);
+    if (got[0] < 200)
+        fail (&r, "the first publisher delivered %ld", got[0]);
+    if (!first_after)
+        fail (&r, "nothing from the restarted publisher: subscription not re-sent");
+    else if (r.reconnect_ms > 2000)
+        fail (&r, "resubscribe took %.0f ms", r.reconnect_ms);
+    if (got_b)
+        fail (&r, "%ld messages of an unsubscribed topic", got_b);
+    if (reorder)
+        fail (&r, "%ld out of order", reorder);
+    if (!disc)
+        fail (&r, "no DISCONNECTED after the publisher died");
+    zmq_close (mon);
+    zmq_close (sub);
+    zmq_ctx_term (ctx);
+    return report ("pub-sub-kill-restart", &r);
 }
 
 /* ---- scenario 6: ROUTER_MANDATORY to a killed peer --------------------- */
@@ -1287,6 +1411,8 @@ static const struct {
     {"req-rep-kill-restart", 0},
     {"dealer-router-heartbeat-partition", 1},
     {"pub-sub-partition-resubscribe", 1},
+    {"pub-sub-kill-restart", 0},
+    {"dealer-router-heartbeat-frozen-peer", 0},
     {"dealer-router-heartbeat-half-open", 0},
     {"router-mandatory-dead-peer", 0},
     {"push-pull-10pct-loss", 1},
@@ -1334,6 +1460,10 @@ int main (int argc, char **argv)
         rc = scenario_pubsub_partition ();
     else if (!strcmp (s, "dealer-router-heartbeat-half-open"))
         rc = scenario_heartbeat (CUT_HALF_OPEN);
+    else if (!strcmp (s, "dealer-router-heartbeat-frozen-peer"))
+        rc = scenario_heartbeat (CUT_FROZEN);
+    else if (!strcmp (s, "pub-sub-kill-restart"))
+        rc = scenario_pub_kill ();
     else if (!strcmp (s, "router-mandatory-dead-peer"))
         rc = scenario_router_mandatory ();
     else if (!strcmp (s, "push-pull-10pct-loss"))
