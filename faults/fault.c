@@ -1105,7 +1105,9 @@ static int scenario_pub_kill (void)
     set_int (sub, ZMQ_RECONNECT_IVL, 100);
     if (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1) != 0)
         die ("subscribe");
-    void *mon = monitor (ctx, sub, "sub", ZMQ_EVENT_DISCONNECTED);
+    void *mon = monitor (ctx, sub, "sub",
+                         ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    long long handshake_after = 0;
     char ep[64];
     endpoint (ep, sizeof ep, port);
     if (zmq_connect (sub, ep) != 0)
@@ -1136,8 +1138,12 @@ static int scenario_pub_kill (void)
             killed = now_us ();
             reap (pub, 3000);
         }
-        if (killed && !disc && mon_next (mon, 0) == ZMQ_EVENT_DISCONNECTED)
-            disc = now_us ();
+        for (int e; killed && (e = mon_next (mon, 0)) >= 0;) {
+            if (!disc && e == ZMQ_EVENT_DISCONNECTED)
+                disc = now_us ();
+            if (up && !handshake_after && e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                handshake_after = now_us ();
+        }
         if (killed && !up && ms_since (killed) >= 300) {
             phase = 1;
             last = -1; /* the new publisher's sequence starts again */
@@ -1158,8 +1164,10 @@ static int scenario_pub_kill (void)
         r.detect_ms = (double) (disc - killed) / 1000.0;
     if (first_after)
         r.reconnect_ms = (double) (first_after - up) / 1000.0;
-    extra (&r, "from_first_pub=%ld from_restarted_pub=%ld filtered_B_received=%ld", got[0],
-           got[1], got_b);
+    extra (&r, "handshake_ms=%.0f from_first_pub=%ld from_restarted_pub=%ld "
+               "filtered_B_received=%ld",
+           handshake_after ? (double) (handshake_after - up) / 1000.0 : -1.0, got[0], got[1],
+           got_b);
     if (got[0] < 200)
         fail (&r, "the first publisher delivered %ld", got[0]);
     if (!first_after)
