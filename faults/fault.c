@@ -713,10 +713,11 @@ static int scenario_push_kill (void)
     r.reorder = atomic_load (&shm->reorder[0]) + atomic_load (&shm->reorder[1]);
     if (atomic_load (&shm->recv[1]) > 0)
         r.reconnect_ms = (double) (atomic_load (&shm->first_us[1]) - up) / 1000.0;
-    /* What a dead receiver can take with it: its pipe and its kernel
-     * receive buffer, the sender's encoder batch and its kernel send buffer
-     * (setsockopt doubles SO_SNDBUF/SO_RCVBUF), each frame size+2 bytes. */
-    const long bound = hwm + hwm + (2 * 65536 * 2 + 2 * 8192) / (long) (size + 2);
+    /* What a dead receiver can take with it: both pipes (HWM each), both
+     * kernel buffers (setsockopt doubles SO_SNDBUF/SO_RCVBUF), the sender's
+     * encoder batch and the receiver's read buffer (libzmq 8 KiB each;
+     * ferrozmq 64 KiB out, 32 KiB in), each frame size+2 bytes. */
+    const long bound = hwm + hwm + (2 * 65536 * 2 + 65536 + 32768) / (long) (size + 2);
     extra (&r, "before_kill=%ld after_restart=%ld loss_bound=%ld",
            atomic_load (&shm->recv[0]), atomic_load (&shm->recv[1]), bound);
     if (p.accepted != n)
