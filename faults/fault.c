@@ -96,6 +96,8 @@ static void die (const char *fmt, ...)
     vfprintf (stderr, fmt, ap);
     fprintf (stderr, " (errno %d %s)\n", errno, zmq_strerror (errno));
     va_end (ap);
+    if (shm_path[0])
+        unlink (shm_path); /* the driver's; a role's is empty */
     exit (2);
 }
 
@@ -294,7 +296,16 @@ static int relay_start (int target_port)
         close (out[0]);
         char port[16];
         snprintf (port, sizeof port, "%d", target_port);
+        /* FAULT_RELAY, or `relay` next to this program. */
+        char path[4200];
         const char *relay = getenv ("FAULT_RELAY");
+        if (!relay) {
+            snprintf (path, sizeof path, "%s", self_exe);
+            char *slash = strrchr (path, '/');
+            snprintf (slash ? slash + 1 : path, sizeof path - (size_t) (slash ? slash + 1 - path : 0),
+                      "relay");
+            relay = path;
+        }
         execl (relay, relay, "0", port, (char *) NULL);
         _exit (127);
     }
@@ -1428,6 +1439,18 @@ static const struct {
     {"push-pull-delay-stall", 0},
 };
 
+/* A scenario that hangs past its alarm: say so, and leave no file behind. */
+static void on_alarm (int sig)
+{
+    (void) sig;
+    static const char msg[] = "fault: scenario timed out (alarm)\n";
+    if (write (2, msg, sizeof msg - 1) < 0) {
+        /* nothing more to do in a signal handler */
+    }
+    unlink (shm_path);
+    _exit (3);
+}
+
 int main (int argc, char **argv)
 {
     self_exe = "/proc/self/exe";
@@ -1454,9 +1477,10 @@ int main (int argc, char **argv)
     int major, minor, patch;
     zmq_version (&major, &minor, &patch);
     fprintf (stderr, "zmq_version %d.%d.%d\n", major, minor, patch);
-    alarm (40);
     signal (SIGPIPE, SIG_IGN);
     shm_create ();
+    signal (SIGALRM, on_alarm);
+    alarm (40);
     const char *s = argv[1];
     int rc = 2;
     if (!strcmp (s, "push-pull-kill-restart"))

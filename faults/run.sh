@@ -49,6 +49,10 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && command -v nft >/dev/null
 fi
 [ $netns -eq 1 ] || echo "SKIP nft scenarios: needs root, ip netns and nft (running the rest on the host's loopback)"
 
+# Interrupted or not, no namespace of ours outlives the run.
+live_ns=""
+trap '[ -z "$live_ns" ] || ip netns del "$live_ns" 2>/dev/null' EXIT
+
 passed=0; failed=0; skipped=0
 rows=()
 while read -r name needs; do
@@ -63,7 +67,8 @@ while read -r name needs; do
         wrap=()
         if [ $netns -eq 1 ]; then
             ns="fz$$-$side-${name:0:12}"
-            ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || { echo "FAIL $name $side: netns"; failed=$((failed+1)); continue; }
+            ip netns add "$ns" && live_ns=$ns && ip netns exec "$ns" ip link set lo up \
+                || { echo "FAIL $name $side: netns"; failed=$((failed+1)); continue; }
             # Ethernet-sized segments, so 10 % loss hits many packets.
             ip netns exec "$ns" ip link set lo mtu 1500
             wrap=(ip netns exec "$ns")
@@ -73,7 +78,7 @@ while read -r name needs; do
         "${wrap[@]}" env LD_LIBRARY_PATH="$dir" timeout -k 5 60 nice -n 5 "$out/fault" "$name" >"$log" 2>&1
         rc=$?
         ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-        [ -n "$ns" ] && ip netns del "$ns"
+        [ -n "$ns" ] && ip netns del "$ns" && live_ns=""
         line=$(grep '^RESULT ' "$log" | tail -1)
         version=$(sed -n 's/^zmq_version //p' "$log" | head -1)
         want=4.3.4; [ $side = ours ] && want=4.3.5
