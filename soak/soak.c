@@ -97,6 +97,26 @@ static int fd_count (void)
     return d ? n - 3 : -1; /* ".", ".." and the directory's own descriptor */
 }
 
+/* Prints what each open descriptor is (for a leak's report). */
+static void list_fds (void)
+{
+    pthread_mutex_lock (&proc_lock);
+    DIR *d = opendir ("/proc/self/fd");
+    struct dirent *e;
+    while (d && (e = readdir (d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], target[300];
+        snprintf (path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        const ssize_t n = readlink (path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = 0;
+        printf ("    fd %s -> %s\n", e->d_name, target);
+    }
+    if (d)
+        closedir (d);
+    pthread_mutex_unlock (&proc_lock);
+}
+
 static void die (const char *what)
 {
     fprintf (stderr, "soak: %s: %s\n", what, zmq_strerror (zmq_errno ()));
@@ -307,8 +327,9 @@ static int verdict (const char *leg, long long total, int first_sample, int end_
         ok = 0;
     }
     if (after_fds != before_fds) {
-        printf ("  FAIL: %d descriptors before the leg, %d after it\n", before_fds,
+        printf ("  FAIL: %d descriptors before the leg, %d after it:\n", before_fds,
                 after_fds);
+        list_fds ();
         ok = 0;
     }
     printf ("  %s %s\n", ok ? "PASS" : "FAIL", leg);

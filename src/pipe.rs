@@ -505,6 +505,30 @@ mod tests {
     }
 
     #[test]
+    fn closed_mailbox_drops_an_attach_and_breaks_the_owner_cycle() {
+        // A session's Attach reaching a socket that just closed: the queued
+        // end's owner slot holds the mailbox that holds the end.
+        // Once the session's end goes too, nothing may hold the mailbox.
+        let mb: OwnerMailbox = Arc::new(Mailbox::new().unwrap());
+        let (a, b) = pipe_pair([10, 10]);
+        a.set_owner(mb.clone());
+        mb.send(Command::Attach(Box::new(a)));
+        assert_eq!(Arc::strong_count(&mb), 2);
+        mb.close();
+        drop(b);
+        assert_eq!(Arc::strong_count(&mb), 1);
+        // Later sends are dropped, not queued.
+        let (c, d) = pipe_pair([10, 10]);
+        c.set_owner(mb.clone());
+        mb.send(Command::Attach(Box::new(c)));
+        drop(d);
+        assert_eq!(Arc::strong_count(&mb), 1);
+        let mut queued = VecDeque::new();
+        mb.drain(&mut queued);
+        assert!(queued.is_empty());
+    }
+
+    #[test]
     fn hwm_counts_whole_messages_and_reads_release_the_writer() {
         let (mut a, mut b) = pipe_pair([2, 2]);
         let mb = Arc::new(Mailbox::new().unwrap());

@@ -1196,6 +1196,11 @@ impl Socket {
             None => self.monitor.stop(true),
         }
         self.ctx.unregister_socket(self.id);
+        // A session that finished its handshake just now still sends its
+        // new pipe here: dropped, not kept in a queue nobody reads (the
+        // pipe end's owner slot holds this mailbox: the cycle would leak
+        // both). The I/O thread ends that session on SocketClosed.
+        self.mailbox.close();
         // Threads blocked in a thread-safe socket wake and find it closed.
         if let Some(safe) = self.mailbox.safe() {
             safe.notify();
