@@ -6,6 +6,9 @@
 #   make header     regenerate include/zmq.h from the Rust sources
 #   make bench      perf tools against Debian's libzmq and ferrozmq (~5 min)
 #   make bench-quick  a subset in under a minute
+#   make soak       10^8 messages PUSH/PULL with churn, then PUB/SUB with a slow
+#                   subscriber; RSS and fds sampled (minutes; not in make test)
+#                   make soak SOAK_ARGS="--count 1000000" SOAK_LIB=/usr/lib/x86_64-linux-gnu
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -14,7 +17,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick
+.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick soak
 
 all: stage
 
@@ -71,6 +74,16 @@ bench: perf-tools
 
 bench-quick: perf-tools
 	@python3 perf/bench.py --quick
+
+# The library soak/soak.c runs on: ours unless SOAK_LIB names another
+# directory holding a libzmq.so.5 (LD_LIBRARY_PATH decides, as for perf/).
+SOAK_LIB  ?= $(BUILD)/lib
+SOAK_ARGS ?=
+soak: SHELL := /bin/bash
+soak: stage
+	@mkdir -p $(BUILD)/soak
+	$(CC) -O2 -Wall -Wextra -Iinclude soak/soak.c -o $(BUILD)/soak/soak -L$(BUILD)/lib -lzmq -lpthread
+	LD_LIBRARY_PATH=$(SOAK_LIB) nice -n 10 $(BUILD)/soak/soak $(SOAK_ARGS) 2>&1 | tee $(BUILD)/soak/soak.log; exit $${PIPESTATUS[0]}
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -157,6 +157,62 @@ TEST (xsub_subscribes_by_sending_subscription_messages)
     expect (xsub, "key");
 }
 
+/*  A SUB whose connection drops sends its subscriptions again on the next
+ *  one (libzmq hiccups a SUB connecter's pipe): the new publisher knows
+ *  none of them.  Found by faults/run.sh's pub-sub-partition-resubscribe,
+ *  where ferrozmq's SUB reconnected and then received nothing.  */
+TEST (sub_resubscribes_after_its_connection_drops)
+{
+    void *pub = make (ZMQ_PUB), *sub = make (ZMQ_SUB);
+    int zero = 0, timeout = 5000, ivl = 50;
+    CHECK_ZMQ (zmq_setsockopt (pub, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_bind (pub, "tcp://127.0.0.1:*"));
+    char ep[64];
+    size_t eplen = sizeof ep;
+    CHECK_ZMQ (zmq_getsockopt (pub, ZMQ_LAST_ENDPOINT, ep, &eplen));
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl));
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "A", 1));
+    CHECK_ZMQ (zmq_connect (sub, ep));
+    /*  The subscription reaches the first publisher: A arrives.  */
+    zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
+    int got = 0;
+    for (int i = 0; i < 250 && !got; i++) {
+        send_str (pub, "A-first", 0);
+        got = CHECK_ZMQ (zmq_poll (&item, 1, 20));
+    }
+    CHECK_EQ_INT (got, 1);
+    expect (sub, "A-first");
+    CHECK_ZMQ (zmq_close (pub));
+    /*  A new publisher on the same port; its listener comes up once the
+     *  old one's is gone (both libraries close it asynchronously).  */
+    void *xpub = make (ZMQ_XPUB);
+    CHECK_ZMQ (zmq_setsockopt (xpub, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_setsockopt (xpub, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
+    int rc = -1;
+    for (int i = 0; i < 200 && rc != 0; i++) {
+        rc = zmq_bind (xpub, ep);
+        if (rc != 0) {
+            CHECK_EQ_INT (errno, EADDRINUSE);
+            zmq_poll (NULL, 0, 10);
+        }
+    }
+    CHECK_ZMQ (rc);
+    /*  The SUB learns of the drop from a command its own calls process
+     *  (libzmq and ferrozmq alike): it is polled as an application would,
+     *  while the XPUB waits for the subscription.  */
+    zmq_pollitem_t items[2] = {{sub, 0, ZMQ_POLLIN, 0}, {xpub, 0, ZMQ_POLLIN, 0}};
+    for (int i = 0; i < 250 && !(items[1].revents & ZMQ_POLLIN); i++)
+        CHECK_ZMQ (zmq_poll (items, 2, 20));
+    char buf[16];
+    CHECK_EQ_INT (zmq_recv (xpub, buf, sizeof buf, ZMQ_DONTWAIT), 2);
+    CHECK_EQ_MEM (buf, "\001A", 2);
+    send_str (xpub, "B-filtered", 0);
+    send_str (xpub, "A-second", 0);
+    expect (sub, "A-second");
+}
+
 TEST (subscribe_on_non_sub_socket_is_einval)
 {
     void *push = make (ZMQ_PUSH);

@@ -145,6 +145,58 @@ TEST (router_mandatory_unroutable_returns_ehostunreach)
     CHECK_ZMQ_FAILS (zmq_send (router, "nobody", 6, ZMQ_SNDMORE), EHOSTUNREACH);
 }
 
+/*  A peer whose connection ended is unroutable at once, without the ROUTER
+ *  having read anything: libzmq's pipe leaves the active state on the
+ *  session's pipe-term, so a mandatory send fails with EHOSTUNREACH instead
+ *  of being queued for a connection that is gone (found by faults/run.sh's
+ *  router-mandatory-dead-peer: ferrozmq took sends until the HWM, then
+ *  EAGAIN for ever).  */
+TEST (router_mandatory_peer_gone_returns_ehostunreach_without_a_read)
+{
+    void *router = make (ZMQ_ROUTER), *dealer = make (ZMQ_DEALER);
+    int one = 1, zero = 0, timeout = 5000;
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_ROUTER_MANDATORY, &one, sizeof one));
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
+    CHECK_ZMQ (zmq_setsockopt (router, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_socket_monitor (router, "inproc://mand-gone-mon", ZMQ_EVENT_DISCONNECTED));
+    void *mon = make (ZMQ_PAIR);
+    CHECK_ZMQ (zmq_setsockopt (mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout));
+    CHECK_ZMQ (zmq_connect (mon, "inproc://mand-gone-mon"));
+    CHECK_ZMQ (zmq_bind (router, "tcp://127.0.0.1:*"));
+    char ep[64];
+    size_t eplen = sizeof ep;
+    CHECK_ZMQ (zmq_getsockopt (router, ZMQ_LAST_ENDPOINT, ep, &eplen));
+    CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "peer", 4));
+    CHECK_ZMQ (zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_connect (dealer, ep));
+    send_str (dealer, "hello", 0);
+    expect (router, "peer", 1);
+    expect (router, "hello", 0);
+    send_str (router, "peer", ZMQ_SNDMORE);
+    send_str (router, "before", 0);
+    CHECK_ZMQ (zmq_close (dealer));
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0), ZMQ_EVENT_DISCONNECTED);
+    /*  The socket learns of it from a command its next calls process
+     *  (libzmq throttles that to once a millisecond): a few sends may go
+     *  first, but never up to the HWM, and then EHOSTUNREACH, not EAGAIN.  */
+    int accepted = 0, rc = -1;
+    for (int i = 0; i < 200 && rc != 0; i++) {
+        if (zmq_send (router, "peer", 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 4) {
+            send_str (router, "lost", ZMQ_DONTWAIT);
+            accepted++;
+            zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+            zmq_poll (&item, 1, 10); /* lets the socket process commands */
+        } else {
+            CHECK_EQ_INT (errno, EHOSTUNREACH);
+            rc = 0;
+        }
+    }
+    CHECK_EQ_INT (rc, 0);
+    CHECK (accepted < 10);
+    CHECK_ZMQ_FAILS (zmq_send (router, "peer", 4, ZMQ_SNDMORE), EHOSTUNREACH);
+    CHECK_ZMQ (zmq_close (mon));
+}
+
 TEST (router_mandatory_is_refused_on_other_socket_types)
 {
     void *dealer = make (ZMQ_DEALER);

@@ -3,7 +3,8 @@
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 need=()
-for pkg in libzmq3-dev libzmq5 pkg-config binutils g++ python3; do
+# nftables, iproute2: faults/run.sh's partitions and loss (ip netns, nft).
+for pkg in libzmq3-dev libzmq5 pkg-config binutils g++ python3 nftables iproute2; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 command -v cc >/dev/null || need+=(gcc)

@@ -62,6 +62,11 @@ counted capi-tests-libzmq plain bash capi-tests/run.sh --libzmq-reference --incl
 # (no crash, no hang). Counted per function.
 counted api-sweep plain bash capi-tests/sweep/run.sh --ours "$LIB" --out "$ROOT/build/sweep"
 counted interop plain bash interop/run.sh --ours "$LIB"
+# Fault injection (peer SIGKILL, partitions and 10 % loss with nft in private
+# network namespaces, half-open paths and stalls through a relay), each
+# scenario on ours and on Debian's libzmq (~40 s). Without root/netns the nft
+# scenarios are skipped, not failed.
+counted faults plain bash faults/run.sh --ours "$LIB"
 # Existing bindings on our library (and, to show the tests pin libzmq's
 # behaviour, on Debian's): LuaJIT's FFI module.
 counted lua-binding plain bash bindings/lua/run.sh --libdir "$LIB" --reference

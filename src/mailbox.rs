@@ -96,6 +96,9 @@ impl Signaler {
 #[derive(Debug)]
 pub struct Mailbox<C> {
     queue: Mutex<VecDeque<C>>,
+    /// Set by `close` (read and written under `queue`'s lock): the owner is
+    /// gone and commands are dropped rather than queued.
+    closed: AtomicBool,
     signaler: Signaler,
     /// Thread-safe sockets only: how threads blocked outside the socket's
     /// lock, and pollers, learn that a command arrived.
@@ -164,6 +167,7 @@ impl<C> Mailbox<C> {
     pub fn new() -> Result<Mailbox<C>> {
         Ok(Mailbox {
             queue: Mutex::new(VecDeque::new()),
+            closed: AtomicBool::new(false),
             signaler: Signaler::new()?,
             safe: None,
         })
@@ -194,13 +198,37 @@ impl<C> Mailbox<C> {
         self.signaler.pending.load(Ordering::Acquire)
     }
 
-    /// Queues a command and wakes the owner if needed. Any thread.
+    /// Queues a command and wakes the owner if needed. Any thread. Once the
+    /// mailbox is closed the command is dropped instead.
     pub fn send(&self, cmd: C) {
-        self.queue.lock().push_back(cmd);
+        {
+            let mut queue = self.queue.lock();
+            // Relaxed: `closed` is only touched under this lock.
+            if self.closed.load(Ordering::Relaxed) {
+                drop(queue);
+                drop(cmd); // outside the lock: it may hold a pipe end
+                return;
+            }
+            queue.push_back(cmd);
+        }
         self.signaler.signal();
         if let Some(safe) = &self.safe {
             safe.notify();
         }
+    }
+
+    /// The owner is gone (a closed socket, a finished I/O thread): drops what
+    /// is queued and everything sent from now on. Without this a command
+    /// that arrives too late stays queued for ever, and a new pipe's Attach
+    /// holds a pipe end whose owner slot holds this very mailbox: a cycle
+    /// that leaked both, eventfd included (found by `make soak`'s churn).
+    pub fn close(&self) {
+        let pending = {
+            let mut queue = self.queue.lock();
+            self.closed.store(true, Ordering::Relaxed);
+            std::mem::take(&mut *queue)
+        };
+        drop(pending); // outside the lock, as in `send`
     }
 
     /// Makes the fd readable with no command queued. libzmq's sockets get

@@ -71,6 +71,11 @@ pub enum Command {
     ActivateWrite(PipeId),
     /// The peer end was closed.
     PipeTerm(PipeId),
+    /// A connecter's connection dropped and it will reconnect with the same
+    /// pipe: SUB/XSUB/DISH send their subscriptions (joins) again, since
+    /// the new connection's peer knows none of them (libzmq's
+    /// `pipe_t::hiccup`).
+    Hiccup(PipeId),
     /// A new pipe end for this owner (inproc connect/bind, a session that
     /// completed its handshake); boxed: rare, and large next to the
     /// activations every wake-up carries.
@@ -224,6 +229,12 @@ impl PipeEnd {
         if let Some(mb) = self.shared.owner[self.peer()].lock().as_ref() {
             mb.send(cmd);
         }
+    }
+
+    /// Tells the peer's owner its connection dropped and this end will
+    /// carry a new one (see `Command::Hiccup`).
+    pub fn hiccup(&self) {
+        self.notify_peer(Command::Hiccup(self.shared.ids[self.peer()]));
     }
 
     /// True when a new message may be started (below the HWM). Marks this
@@ -491,6 +502,30 @@ mod tests {
             m.set_flags(crate::msg::flags::MORE);
         }
         m
+    }
+
+    #[test]
+    fn closed_mailbox_drops_an_attach_and_breaks_the_owner_cycle() {
+        // A session's Attach reaching a socket that just closed: the queued
+        // end's owner slot holds the mailbox that holds the end.
+        // Once the session's end goes too, nothing may hold the mailbox.
+        let mb: OwnerMailbox = Arc::new(Mailbox::new().unwrap());
+        let (a, b) = pipe_pair([10, 10]);
+        a.set_owner(mb.clone());
+        mb.send(Command::Attach(Box::new(a)));
+        assert_eq!(Arc::strong_count(&mb), 2);
+        mb.close();
+        drop(b);
+        assert_eq!(Arc::strong_count(&mb), 1);
+        // Later sends are dropped, not queued.
+        let (c, d) = pipe_pair([10, 10]);
+        c.set_owner(mb.clone());
+        mb.send(Command::Attach(Box::new(c)));
+        drop(d);
+        assert_eq!(Arc::strong_count(&mb), 1);
+        let mut queued = VecDeque::new();
+        mb.drain(&mut queued);
+        assert!(queued.is_empty());
     }
 
     #[test]

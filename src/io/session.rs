@@ -1096,6 +1096,15 @@ impl Session {
                 p.close();
             }
         }
+        // The peer of the next connection knows none of our subscriptions:
+        // the socket queues them again (libzmq hiccups the pipe of a SUB,
+        // XSUB or DISH connecter). Once per lost connection, not per failed
+        // attempt, so they do not pile up while the peer stays away.
+        if was_active && matches!(self.cfg.socket_type, kind::SUB | kind::XSUB | kind::DISH) {
+            if let Some(p) = self.pipe.as_ref() {
+                p.hiccup();
+            }
+        }
         // libzmq adds a random 0..RECONNECT_IVL ms so that clients which
         // lost one server do not all come back at the same moment; the
         // interval itself doubles only when RECONNECT_IVL_MAX exceeds it.

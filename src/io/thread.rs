@@ -152,6 +152,9 @@ impl IoThreadHandle {
             };
             // A panic here is a bug; it must not take the application down.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| io.run()));
+            // Commands still queued (or sent late) would keep pipe ends, and
+            // through their owner slots this mailbox, alive for ever.
+            io.mailbox.close();
         })?;
         Ok(IoThreadHandle {
             mailbox,
@@ -368,7 +371,7 @@ impl IoThread {
                 }
             }
             Command::Io(req) => self.request(*req, seq),
-            Command::Attach(_) | Command::Stop => {}
+            Command::Attach(_) | Command::Stop | Command::Hiccup(_) => {}
         }
     }
 

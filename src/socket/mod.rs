@@ -331,6 +331,11 @@ impl Socket {
                     }
                 }
             }
+            Command::Hiccup(id) => {
+                if let Some(i) = self.pipes.index_of(id) {
+                    self.pattern.hiccuped(&mut self.pipes, i);
+                }
+            }
             Command::Attach(end) => self.attach(*end),
             Command::Stop => self.stopped = true,
             Command::Io(_) => {}
@@ -1204,6 +1209,11 @@ impl Socket {
             None => self.monitor.stop(true),
         }
         self.ctx.unregister_socket(self.id);
+        // A session that finished its handshake just now still sends its
+        // new pipe here: dropped, not kept in a queue nobody reads (the
+        // pipe end's owner slot holds this mailbox: the cycle would leak
+        // both). The I/O thread ends that session on SocketClosed.
+        self.mailbox.close();
         // Threads blocked in a thread-safe socket wake and find it closed.
         if let Some(safe) = self.mailbox.safe() {
             safe.notify();
@@ -1374,6 +1384,34 @@ mod tests {
         );
         router.close();
         dealer.close();
+    }
+
+    #[test]
+    fn router_mandatory_departed_peer_is_unroutable_before_any_read() {
+        const ROUTER_MANDATORY: i32 = 33;
+        let ctx = Arc::new(Ctx::new());
+        let mut router = Socket::new(ctx.clone(), kind::ROUTER).unwrap();
+        router
+            .set_option(ROUTER_MANDATORY, Some(&1i32.to_ne_bytes()))
+            .unwrap();
+        router.bind(b"inproc://gone").unwrap();
+        let mut dealer = Socket::new(ctx.clone(), kind::DEALER).unwrap();
+        dealer.set_option(5, Some(b"peer")).unwrap(); // ZMQ_ROUTING_ID
+        dealer.connect(b"inproc://gone").unwrap();
+        dealer.send(Msg::from_slice(b"hi").unwrap(), 0).unwrap();
+        assert_eq!(router.recv(0).unwrap().data(), b"peer");
+        assert_eq!(router.recv(0).unwrap().data(), b"hi");
+        dealer.close();
+        // The ROUTER only sends from here on: the closed pipe's delimiter
+        // is never read, yet the peer is gone (libzmq: EHOSTUNREACH).
+        assert_eq!(
+            router
+                .send(Msg::from_slice(b"peer").unwrap(), SNDMORE)
+                .err()
+                .map(|e| e.0),
+            Some(Error::Os(libc::EHOSTUNREACH))
+        );
+        router.close();
     }
 
     #[test]

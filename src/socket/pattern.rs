@@ -340,6 +340,14 @@ impl Pattern {
         }
     }
 
+    /// A connecter's pipe will carry a new connection (`Command::Hiccup`):
+    /// SUB/XSUB and DISH send it their subscriptions or joins again.
+    pub fn hiccuped(&mut self, pipes: &mut PipeSet, index: usize) {
+        if matches!(self, Pattern::Sub(_) | Pattern::Dish(_)) {
+            self.attached(pipes, index);
+        }
+    }
+
     /// A pipe became readable. Returns true if the pattern consumed the
     /// input itself (PUB/XPUB read subscriptions as they arrive).
     pub fn read_activated(&mut self, pipes: &mut PipeSet, index: usize) -> bool {
@@ -846,6 +854,11 @@ impl Router {
                 .peers
                 .get(msg.data())
                 .and_then(|&id| pipes.index_of(id).map(|i| (id, i)));
+            // A peer whose connection ended (its session closed the pipe,
+            // the delimiter not yet read) is unroutable, as in libzmq
+            // (pipe no longer active: EHOSTUNREACH, not EAGAIN): what was
+            // accepted for it would be lost silently.
+            let found = found.filter(|&(_, i)| !pipes.get_mut(i).peer_closed());
             self.out = match found {
                 Some((id, i)) if pipes.get_mut(i).check_write() => Some(Some(id)),
                 Some(_) if self.mandatory => return Err(Error::Again),
