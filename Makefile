@@ -6,6 +6,8 @@
 #   make header     regenerate include/zmq.h from the Rust sources
 #   make bench      perf tools against Debian's libzmq and ferrozmq (~5 min)
 #   make bench-quick  a subset in under a minute
+#   make fuzz-smoke   every fuzz target on its seeds and a few seconds of
+#                     mutations (stable; fuzz/README.md for real fuzzing)
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -14,7 +16,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick
+.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick fuzz-smoke
 
 all: stage
 
@@ -71,6 +73,12 @@ bench: perf-tools
 
 bench-quick: perf-tools
 	@python3 perf/bench.py --quick
+
+# The fuzz targets (zmq::fuzzing) on the stable toolchain: their captured
+# seeds, their past crashes (fuzz/regressions/), then FUZZ_SMOKE_SECS
+# (default 2) of random mutations each. libFuzzer runs: fuzz/README.md.
+fuzz-smoke:
+	$(CARGO) test --release --locked --test fuzz_smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
