@@ -264,7 +264,21 @@ pub fn command(data: &[u8]) {
         }
         assert_eq!(again, body);
     }
-    let _ = command::metadata_from_properties(body);
+    // Metadata keeps the last value of a name, cut at a NUL for C.
+    if let (Ok(meta), Ok(props)) = (
+        command::metadata_from_properties(body),
+        command::parse_properties(body),
+    ) {
+        for (n, _) in &props {
+            let last = props
+                .iter()
+                .rev()
+                .find(|(k, _)| k == n)
+                .map_or(&[][..], |p| p.1);
+            let want = last.split(|&b| b == 0).next().unwrap_or(&[]);
+            assert_eq!(meta.get(n).map(|c| c.to_bytes()), Some(want));
+        }
+    }
     let t = socket_type(sel);
     if let Ok(props) = accept_properties(body, &type_check(t)) {
         if let Some((_, v)) = props.iter().find(|(n, _)| n == b"Socket-Type") {

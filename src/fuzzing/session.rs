@@ -15,7 +15,7 @@
 use super::codec::{socket_type, type_check, type_name};
 use super::handshake::{curve_client, curve_server, send_commands, Zap};
 use super::{Chunks, Input};
-use crate::io::session::{classify, prepare_inbuf, unbox, Inbound, DIRECT_READ_MIN};
+use crate::io::session::{classify, prepare_inbuf, unbox, Inbound, DIRECT_READ_MIN, READ_BUF};
 use crate::msg::{flags, Msg, SharedBuf, GROUP_MAX_LENGTH};
 use crate::socket::pattern::kind;
 use crate::zmtp::command;
@@ -469,6 +469,7 @@ pub fn session(data: &[u8]) {
             s.out.len()
         );
         assert!(s.queued <= s.hwm);
+        assert!(s.inbuf.as_ref().map_or(0, |b| b.capacity()) <= READ_BUF);
         if r.is_err() {
             return;
         }
