@@ -9,6 +9,8 @@
 #   make soak       10^8 messages PUSH/PULL with churn, then PUB/SUB with a slow
 #                   subscriber; RSS and fds sampled (minutes; not in make test)
 #                   make soak SOAK_ARGS="--count 1000000" SOAK_LIB=/usr/lib/x86_64-linux-gnu
+#   make fuzz-smoke   every fuzz target on its seeds and a few seconds of
+#                     mutations (stable; fuzz/README.md for real fuzzing)
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -17,7 +19,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick soak
+.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick soak fuzz-smoke
 
 all: stage
 
@@ -84,6 +86,12 @@ soak: stage
 	@mkdir -p $(BUILD)/soak
 	$(CC) -O2 -Wall -Wextra -Iinclude soak/soak.c -o $(BUILD)/soak/soak -L$(BUILD)/lib -lzmq -lpthread
 	LD_LIBRARY_PATH=$(SOAK_LIB) nice -n 10 $(BUILD)/soak/soak $(SOAK_ARGS) 2>&1 | tee $(BUILD)/soak/soak.log; exit $${PIPESTATUS[0]}
+
+# The fuzz targets (zmq::fuzzing) on the stable toolchain: their captured
+# seeds, their past crashes (fuzz/regressions/), then FUZZ_SMOKE_SECS
+# (default 2) of random mutations each. libFuzzer runs: fuzz/README.md.
+fuzz-smoke:
+	$(CARGO) test --release --locked --test fuzz_smoke
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -50,6 +50,9 @@ step header-in-sync cmp include/zmq.h target/release/zmq.h
 step rustfmt cargo fmt --all -- --check
 step clippy cargo clippy --release --all-targets --locked -- -D warnings
 counted rust-unit cargo cargo test --release --locked --lib
+# Every fuzz target on its captured seeds, past crashes and ~2 s of random
+# mutations (make fuzz-smoke; libFuzzer runs are in fuzz/README.md).
+counted fuzz-smoke cargo cargo test --release --locked --test fuzz_smoke
 counted capi-tests plain bash capi-tests/run.sh --include "$ROOT/include" --libdir "$LIB" --out "$ROOT/build/capi-tests"
 # The same C tests against Debian's libzmq (all but ferro_*/draft_*): they
 # pin libzmq's behaviour, so a test that only passes against us is caught.

@@ -14,6 +14,9 @@ pub mod ctx;
 /// cbindgen:ignore
 pub mod error;
 /// cbindgen:ignore
+#[doc(hidden)]
+pub mod fuzzing;
+/// cbindgen:ignore
 pub mod handle;
 /// cbindgen:ignore
 pub mod io;

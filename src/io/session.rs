@@ -262,7 +262,7 @@ const ROUTER_NOTIFY_DISCONNECT: i32 = 2;
 /// Receive buffer size. Frame bodies above 33 bytes that arrive whole in
 /// one buffer are delivered as references into it (no copy, no allocation
 /// per message); the buffer is reused once no message references it.
-const READ_BUF: usize = 32 * 1024;
+pub(crate) const READ_BUF: usize = 32 * 1024;
 /// A connection's first receive buffers are this small (the buffer is
 /// zeroed when made, so its pages are resident): a thousand idle
 /// connections should not each hold 32 KiB. The first read that fills one
@@ -272,7 +272,7 @@ const READ_BUF_FIRST: usize = 8 * 1024;
 const READ_MIN_SPARE: usize = 4 * 1024;
 /// A frame body with at least this much still missing is read straight into
 /// its message.
-const DIRECT_READ_MIN: usize = 8 * 1024;
+pub(crate) const DIRECT_READ_MIN: usize = 8 * 1024;
 /// While large bodies stream in (the last one was read directly), buffered
 /// reads take at most this much: the next frame's header plus the start of
 /// its body, so little of a large body is copied out of the buffer.
@@ -2354,7 +2354,7 @@ impl Drop for Session {
 }
 
 /// An inbound frame, sorted.
-enum Inbound {
+pub(crate) enum Inbound {
     Data(Msg),
     Ping { ttl_ds: u16, context: Vec<u8> },
     Ignore,
@@ -2383,7 +2383,7 @@ enum Groups {
 
 /// Sorts an inbound frame; `radio`: JOIN/LEAVE commands become join/leave
 /// messages for the RADIO socket.
-fn classify(msg: Msg, radio: bool) -> Inbound {
+pub(crate) fn classify(msg: Msg, radio: bool) -> Inbound {
     if msg.flags() & flags::COMMAND == 0 {
         return Inbound::Data(msg);
     }
@@ -2427,7 +2427,7 @@ fn classify(msg: Msg, radio: bool) -> Inbound {
 /// Opens a CURVE MESSAGE into the message it carries: in place when the
 /// payload is the message's alone, else into a new message (a shared read
 /// buffer is not written). The inner flags become the message's.
-fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolError> {
+pub(crate) fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolError> {
     let f = if msg.is_exclusive() {
         let f = codec.decode(msg.data_mut())?;
         msg.drop_front(curve::MESSAGE_OVERHEAD);
@@ -2459,7 +2459,7 @@ fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolError> {
 /// start when no message references it any more, keeps filling its tail
 /// while there is room, else starts a new buffer (the old one lives on in
 /// the messages that reference it) carrying over undecoded bytes.
-fn prepare_inbuf<'a>(
+pub(crate) fn prepare_inbuf<'a>(
     inbuf: &'a mut Option<SharedBuf>,
     in_pos: &mut usize,
     size: usize,
