@@ -294,6 +294,9 @@ impl<T: 'static> Registry<T> {
 }
 
 #[cfg(test)]
+mod model;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -443,6 +443,9 @@ impl<T> Drop for Shared<T> {
 }
 
 #[cfg(test)]
+mod model;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
