@@ -7,6 +7,11 @@
 #   make bench      perf tools against Debian's libzmq and ferrozmq (~5 min)
 #   make bench-quick  a subset in under a minute
 #   make install PREFIX=/usr/local
+# Nightly Rust only (not in make test; see docs/RELIABILITY.md):
+#   make sanitize   make asan, then make tsan
+#   make asan       capi-tests + interop against an AddressSanitizer build
+#   make tsan       the same under ThreadSanitizer
+#   make miri       the pure modules' unit tests under Miri
 
 PREFIX  ?= /usr/local
 CARGO   ?= cargo
@@ -14,7 +19,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick
+.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick sanitize asan tsan miri
 
 all: stage
 
@@ -71,6 +76,17 @@ bench: perf-tools
 
 bench-quick: perf-tools
 	@python3 perf/bench.py --quick
+
+sanitize: asan tsan
+
+asan: deps
+	@scripts/sanitize.sh address
+
+tsan: deps
+	@scripts/sanitize.sh thread
+
+miri:
+	@scripts/miri.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -39,8 +39,10 @@ enum Pc {
     ClearBusy,
     /// Inside a call by the fast path; leaving stores `busy = false`.
     InFast,
-    /// `held.swap(true)`; waits while it was true.
+    /// `held.swap(true)` (a locked instruction even when it fails).
     TakeHeld,
+    /// `lock_contended`: spins on plain loads while `held`, then swaps again.
+    Contended,
     /// `owner = bias.load()`, then revoke, bias ourselves, or just proceed.
     ReadOwner,
     /// `bias.store(me)` (the streak reached BIAS_AFTER), then the call.
@@ -60,6 +62,10 @@ enum Pc {
 struct Lock {
     /// Broken variant: the heavy fence only drains the caller's buffer.
     weak_heavy: bool,
+    /// Revocations after which the lock is never biased again
+    /// (`MAX_REVOCATIONS`), and how many happened.
+    max_revocations: u8,
+    revocations: u8,
     memory: [u8; 3],
     buffers: [Vec<(Var, u8)>; THREADS],
     pc: [Pc; THREADS],
@@ -73,6 +79,8 @@ impl Lock {
         memory[Var::Bias as usize] = 1;
         Lock {
             weak_heavy: false,
+            max_revocations: super::MAX_REVOCATIONS as u8,
+            revocations: 0,
             memory,
             buffers: Default::default(),
             pc: [Pc::CheckBias; THREADS],
@@ -141,16 +149,24 @@ impl Lock {
             Pc::TakeHeld => {
                 s.drain(t);
                 if s.memory[Var::Held as usize] == 1 {
+                    s.pc[t] = Pc::Contended;
+                } else {
+                    s.memory[Var::Held as usize] = 1;
+                    s.pc[t] = Pc::ReadOwner;
+                }
+            }
+            Pc::Contended => {
+                // Spinning on a value that does not change is no step.
+                if s.load(t, Var::Held) == 1 {
                     return vec![];
                 }
-                s.memory[Var::Held as usize] = 1;
-                s.pc[t] = Pc::ReadOwner;
+                s.pc[t] = Pc::TakeHeld;
             }
             Pc::ReadOwner => {
                 let owner = s.load(t, Var::Bias);
                 if owner != 0 && owner != me {
                     s.pc[t] = Pc::ClearBias;
-                } else if owner == 0 {
+                } else if owner == 0 && s.revocations < s.max_revocations {
                     // Either the streak is not long enough yet, or it is.
                     let mut biased = s.clone();
                     biased.pc[t] = Pc::SetBias;
@@ -182,6 +198,7 @@ impl Lock {
                 if s.load(t, Var::Busy) == 1 {
                     return vec![];
                 }
+                s.revocations += 1;
                 s.pc[t] = Pc::InSlow;
             }
             Pc::InSlow => {
@@ -232,10 +249,24 @@ impl Model for Lock {
 
 #[test]
 fn biased_lock_is_exclusive_and_live_on_tso_with_the_heavy_fence() {
-    for calls in 1..=3 {
+    for calls in 1..=4 {
         let seen = explore(Lock::new(calls)).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("{calls} calls per thread: {seen:?}");
         assert!(seen.at_rest >= 1);
     }
+}
+
+/// What the model found first: with re-biasing after a revocation
+/// (MAX_REVOCATIONS was 8), a thread that lost the bias between its
+/// re-check and its `busy.store(false)` (preempted there, or with the store
+/// still buffered) clears `busy` after the new owner set it, so the next
+/// revoker finds `busy` false while the new owner is inside a call.
+#[test]
+fn rebiasing_after_a_revocation_would_let_a_stale_busy_store_break_exclusion() {
+    let mut rebias = Lock::new(3);
+    rebias.max_revocations = 2;
+    let err = explore(rebias).unwrap_err();
+    assert!(err.starts_with("two threads inside a call"), "{err}");
 }
 
 #[test]

@@ -216,6 +216,7 @@ fn no_interleaving_loses_a_wakeup_or_wakes_twice_per_sleep() {
     for items in 1..=4 {
         for batch in 1..=items {
             let seen = explore(Pipe::new(items, batch)).unwrap_or_else(|e| panic!("{e}"));
+            eprintln!("{items} items, flushed by {batch}: {seen:?}");
             assert!(seen.states > items as usize && seen.at_rest >= 1);
         }
     }
