@@ -12,6 +12,11 @@
 #   make fuzz-smoke   every fuzz target on its seeds and a few seconds of
 #                     mutations (stable; fuzz/README.md for real fuzzing)
 #   make install PREFIX=/usr/local
+# Nightly Rust only (not in make test; see docs/RELIABILITY.md):
+#   make sanitize   make asan, then make tsan
+#   make asan       capi-tests + interop against an AddressSanitizer build
+#   make tsan       the same under ThreadSanitizer
+#   make miri       the pure modules' unit tests under Miri
 
 PREFIX  ?= /usr/local
 CARGO   ?= cargo
@@ -19,7 +24,7 @@ BUILD   := $(CURDIR)/build
 TARGET  := $(CURDIR)/target/release
 VERSION := 4.3.5
 
-.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick soak fuzz-smoke
+.PHONY: all lib stage header install deps test test-bindings bindings-python demo clean lint perf-tools bench bench-quick soak fuzz-smoke sanitize asan tsan miri
 
 all: stage
 
@@ -92,6 +97,17 @@ soak: stage
 # (default 2) of random mutations each. libFuzzer runs: fuzz/README.md.
 fuzz-smoke:
 	$(CARGO) test --release --locked --test fuzz_smoke
+
+sanitize: asan tsan
+
+asan: deps
+	@scripts/sanitize.sh address
+
+tsan: deps
+	@scripts/sanitize.sh thread
+
+miri:
+	@scripts/miri.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

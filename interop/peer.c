@@ -686,7 +686,7 @@ typedef struct
 {
     void *rep;
     int deny, handled, bad;
-    volatile int stop;
+    int stop; /* set by main, read by the ZAP thread: __atomic builtins */
 } zap_run_t;
 
 static int is_security (const char *f)
@@ -716,7 +716,7 @@ static void *zap_main (void *arg)
 {
     zap_run_t *z = arg;
     set_int (z->rep, ZMQ_RCVTIMEO, 100, "ZMQ_RCVTIMEO");
-    while (!z->stop) {
+    while (!__atomic_load_n (&z->stop, __ATOMIC_ACQUIRE)) {
         char f[8][256];
         int lens[8], more = 1, n = 0, ok;
         lens[0] = zap_frame (z->rep, f[0], sizeof f[0], &more);
@@ -1403,7 +1403,7 @@ int main (int argc, char **argv)
     else
         run_exchange (app ? app : s, me, peer, side_a, scenario);
     if (zap.rep) {
-        zap.stop = 1;
+        __atomic_store_n (&zap.stop, 1, __ATOMIC_RELEASE);
         pthread_join (zap_thread, NULL);
         close_socket (zap.rep);
         if (zap.bad)

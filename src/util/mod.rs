@@ -2,5 +2,7 @@
 //! stopwatches.
 
 pub mod fence;
+#[cfg(test)]
+pub mod model;
 pub mod timers;
 pub mod z85;

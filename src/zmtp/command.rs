@@ -215,8 +215,9 @@ mod tests {
 
     #[test]
     fn every_byte_string_parses_or_errs_without_panicking() {
-        // A small exhaustive sweep over short inputs.
-        for len in 0..4usize {
+        // A small exhaustive sweep over short inputs (131,000 of them; Miri
+        // interprets the 257 shortest).
+        for len in 0..if cfg!(miri) { 2 } else { 4 } {
             for v in 0..(1u32 << (8 * len.min(2))) {
                 let bytes: Vec<u8> = (0..len).map(|i| (v >> (8 * (i % 2))) as u8).collect();
                 let _ = Command::parse(&bytes);

@@ -641,8 +641,14 @@ mod tests {
         zmtp.push(0x02); // a long frame
         zmtp.extend_from_slice(&70_000u64.to_be_bytes());
         zmtp.extend((0..70_000u32).map(|i| (i % 251) as u8));
+        // Miri interprets: the byte-at-a-time chunkings take it minutes.
+        let chunks: &[usize] = if cfg!(miri) {
+            &[1000, 100_000]
+        } else {
+            &[1, 3, 7, 1000, 100_000]
+        };
         for client in [false, true] {
-            for chunk in [1, 3, 7, 1000, 100_000] {
+            for &chunk in chunks {
                 assert_eq!(round_trip(&zmtp, client, chunk), zmtp, "{client} {chunk}");
             }
         }
