@@ -15,7 +15,9 @@
 use super::codec::{socket_type, type_check, type_name};
 use super::handshake::{curve_client, curve_server, send_commands, Zap};
 use super::{Chunks, Input};
-use crate::io::session::{classify, prepare_inbuf, unbox, Inbound, DIRECT_READ_MIN, READ_BUF};
+use crate::io::session::{
+    classify, greeting_want, prepare_inbuf, unbox, Inbound, DIRECT_READ_MIN, READ_BUF,
+};
 use crate::msg::{flags, Msg, SharedBuf, GROUP_MAX_LENGTH};
 use crate::socket::pattern::kind;
 use crate::zmtp::command;
@@ -211,13 +213,7 @@ impl Driver {
                 Phase::Greeting if self.raw => self.phase = Phase::Active,
                 Phase::Greeting => {
                     let filled = self.inbuf.as_ref().map_or(&[][..], |b| b.filled());
-                    let want = if self.greeting_len <= SIGNATURE_SIZE {
-                        SIGNATURE_SIZE + 1
-                    } else if self.greeting[SIGNATURE_SIZE] < 2 {
-                        SIGNATURE_SIZE + 2
-                    } else {
-                        GREETING_SIZE
-                    };
+                    let want = greeting_want(&self.greeting, self.greeting_len);
                     let take = (want - self.greeting_len).min(filled.len() - self.in_pos);
                     self.greeting[self.greeting_len..self.greeting_len + take]
                         .copy_from_slice(&filled[self.in_pos..self.in_pos + take]);

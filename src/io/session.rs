@@ -1736,16 +1736,7 @@ impl Session {
                     }
                 }
                 Phase::Greeting => {
-                    // Read no further than the greeting this peer sends: the
-                    // signature and revision first, then 12 bytes in all for
-                    // ZMTP 2.0 (frames follow) or 64 for 3.x.
-                    let want = if self.greeting_len <= SIGNATURE_SIZE {
-                        SIGNATURE_SIZE + 1
-                    } else if self.greeting[SIGNATURE_SIZE] < 2 {
-                        SIGNATURE_SIZE + 2
-                    } else {
-                        GREETING_SIZE
-                    };
+                    let want = greeting_want(&self.greeting, self.greeting_len);
                     let take = (want - self.greeting_len).min(filled.len() - self.in_pos);
                     self.greeting[self.greeting_len..self.greeting_len + take]
                         .copy_from_slice(&filled[self.in_pos..self.in_pos + take]);
@@ -2453,6 +2444,20 @@ pub(crate) fn unbox(codec: &mut Codec, msg: &mut Msg) -> Result<(), ProtocolErro
     msg.reset_flags(flags::MORE | flags::COMMAND);
     msg.set_flags(out);
     Ok(())
+}
+
+/// How many greeting bytes to have before looking again (`have` of them in
+/// `greeting` so far): read no further than the greeting this peer sends,
+/// the signature and revision first, then 12 bytes in all for ZMTP 2.0
+/// (frames follow) or 64 for 3.x.
+pub(crate) fn greeting_want(greeting: &[u8], have: usize) -> usize {
+    if have <= SIGNATURE_SIZE {
+        SIGNATURE_SIZE + 1
+    } else if greeting[SIGNATURE_SIZE] < 2 {
+        SIGNATURE_SIZE + 2
+    } else {
+        GREETING_SIZE
+    }
 }
 
 /// Makes `inbuf` ready for a read into its spare tail: reuses it from the
