@@ -16,6 +16,11 @@ mkdir -p "work/$target" "artifacts/$target"
 dirs=("work/$target" "corpus/$target")
 [ -d "regressions/$target" ] && dirs+=("regressions/$target")
 # -a: debug assertions (overflow checks) on, as a fuzzer should run.
+# libsodium's C (libsodium-sys-stable) is built without the cc crate's
+# defaults: those add -fsanitize=address, and libsodium's configure adds
+# -fPIE after -fPIC, which leaves ASan references the cdylib cannot link.
+# The sanitizer still covers every line of Rust.
+export CRATE_CC_NO_DEFAULTS=1 CFLAGS="${FUZZ_CFLAGS:--O2 -fPIC}"
 exec nice -n 10 cargo +nightly fuzz run -a --features libfuzzer "$target" "${dirs[@]}" -- \
     -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="artifacts/$target/" "$@"
