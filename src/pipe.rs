@@ -17,16 +17,21 @@
 //! low-water mark `(hwm + 1) / 2` messages, and whenever it runs dry, so a
 //! writer blocked at the mark is always released.
 //!
-//! Owns: the queues, HWM accounting, activation and termination protocol.
-//! Knows nothing of routing (patterns) or of file descriptors.
+//! Owns: the queues, HWM accounting, activation and termination protocol,
+//! and the direct-write handshake of [`direct`] (a session lending its
+//! connection's write side to the socket end). Knows nothing of routing
+//! (patterns).
+
+pub(crate) mod direct;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use parking_lot::Mutex;
 
 use crate::mailbox::Mailbox;
-use crate::msg::Msg;
+use crate::msg::{flags, Msg};
 use crate::ypipe::{self, Reader, Writer};
 
 /// Process-wide unique pipe-end id (used to address commands).
@@ -120,6 +125,9 @@ struct Shared {
     /// ZMQ_DISCONNECT_MSG: the other socket asked for it). Set from either
     /// side, read once on close.
     farewell: [Mutex<Option<Vec<u8>>>; 2],
+    /// For each side's writer, the connection's write side when a session
+    /// (the other side) lends it (`direct`).
+    sink: [direct::Sink; 2],
 }
 
 /// One end of a pipe.
@@ -153,6 +161,16 @@ pub struct PipeEnd {
     pub peer_marks: Option<(u64, u64)>,
     /// An accepted connection's remote address (PIPES_STATS events).
     pub peer_endpoint: Option<String>,
+    /// Direct writes (`direct`): the frames of the message(s) going out
+    /// directly, how many of them end a message, the encoding buffer, and
+    /// the sink's epoch and time of the last direct send.
+    direct_frames: Vec<Msg>,
+    direct_complete: usize,
+    direct_buf: Vec<u8>,
+    direct_epoch: u64,
+    direct_last: Option<Instant>,
+    /// The epoch seen when the frames in `direct_frames` were started.
+    direct_seen: u64,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -186,6 +204,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         slot_reader_asleep: [AtomicBool::new(false), AtomicBool::new(false)],
         new_hwm: [AtomicU64::new(0), AtomicU64::new(0)],
         farewell: [Mutex::new(None), Mutex::new(None)],
+        sink: Default::default(),
     });
     let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
     let end = |side: usize, out, inp| PipeEnd {
@@ -206,6 +225,12 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         probed: false,
         peer_marks: None,
         peer_endpoint: None,
+        direct_frames: Vec::new(),
+        direct_complete: 0,
+        direct_buf: Vec::new(),
+        direct_epoch: u64::MAX,
+        direct_last: None,
+        direct_seen: 0,
     };
     (end(0, w0, r0), end(1, w1, r1))
 }
@@ -280,6 +305,18 @@ impl PipeEnd {
             self.write_conflated(msg.take());
             return;
         }
+        // Direct writes: frames already going direct keep going direct;
+        // a new message may start when a session lent its connection.
+        if !self.direct_frames.is_empty()
+            || (!self.out_more && self.shared.sink[self.side].is_open() && self.direct_begin(msg))
+        {
+            self.out_more = msg.more();
+            self.direct_frames.push(msg.take());
+            if !self.out_more {
+                self.direct_complete = self.direct_frames.len();
+            }
+            return;
+        }
         self.out_more = msg.more();
         if !self.out_more {
             self.msgs_written += 1;
@@ -302,15 +339,99 @@ impl PipeEnd {
         }
     }
 
+    /// Whether a new message may go out directly (module `direct`): the
+    /// queue holds nothing unpublished and its reader (the session) still
+    /// sleeps, so every earlier message is in the kernel already; and the
+    /// connection answered since the last direct send, or that is IDLE old.
+    #[inline(never)]
+    fn direct_begin(&mut self, msg: &Msg) -> bool {
+        if msg.size() > direct::FIRST_FRAME_MAX
+            || msg.flags() & flags::SUBSCRIPTION != 0
+            || !self.out.all_flushed()
+            || !self.out.reader_asleep()
+        {
+            return false;
+        }
+        let epoch = self.shared.sink[self.side].epoch();
+        if epoch == self.direct_epoch
+            && self.direct_last.is_some_and(|t| t.elapsed() < direct::IDLE)
+        {
+            return false;
+        }
+        self.direct_seen = epoch;
+        true
+    }
+
+    /// Sends the complete messages in `direct_frames` on the lent
+    /// connection; what cannot go direct goes through the queue, in order.
+    #[cold]
+    fn direct_send(&mut self) {
+        let mut frames = std::mem::take(&mut self.direct_frames);
+        let complete = self.direct_complete.min(frames.len());
+        let sink = &self.shared.sink[self.side];
+        let plain = frames[..complete]
+            .iter()
+            .all(|m| m.flags() & flags::SUBSCRIPTION == 0);
+        let fd = if plain { sink.take() } else { None };
+        if let Some(fd) = fd {
+            self.direct_buf.clear();
+            for m in &frames[..complete] {
+                crate::zmtp::frame::encode(m, &mut self.direct_buf);
+            }
+            match direct::send(fd, &self.direct_buf) {
+                direct::Sent::All => {
+                    sink.give_back();
+                    self.direct_epoch = self.direct_seen;
+                    self.direct_last = Some(Instant::now());
+                    frames.drain(..complete);
+                }
+                direct::Sent::Part(n) => {
+                    sink.hand_over(&self.direct_buf[n..], false);
+                    self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+                    self.direct_epoch = self.direct_seen;
+                    self.direct_last = Some(Instant::now());
+                    frames.drain(..complete);
+                }
+                direct::Sent::Failed => {
+                    // The connection is gone: the message is lost with it,
+                    // as it would be in the session's buffer.
+                    sink.hand_over(&[], true);
+                    self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+                    frames.drain(..complete);
+                }
+                direct::Sent::WouldBlock => sink.give_back(),
+            }
+        }
+        // Not sent: through the queue, in order (the caller's flush then
+        // publishes it and wakes the session).
+        for (i, m) in frames.iter_mut().enumerate() {
+            let more = m.more();
+            if !more && i < complete {
+                self.msgs_written += 1;
+            }
+            self.out.write_take(m, more);
+        }
+        frames.clear();
+        self.direct_frames = frames;
+        self.direct_complete = 0;
+        if self.direct_buf.capacity() > 64 * 1024 {
+            self.direct_buf = Vec::new();
+        }
+    }
+
     /// Drops the frames of a multipart message whose last frame will never
     /// come (its connection dropped). The reader never saw them.
     pub fn rollback(&mut self) {
+        self.direct_frames.truncate(self.direct_complete);
         self.out.rollback();
         self.out_more = false;
     }
 
     /// Publishes written frames; wakes the peer if it slept on this pipe.
     pub fn flush(&mut self) {
+        if !self.direct_frames.is_empty() && !self.out_more {
+            self.direct_send();
+        }
         if self.out.flush() {
             self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
         }
@@ -454,6 +575,10 @@ impl PipeEnd {
     /// Closes this end: the peer reads what was sent, then a delimiter.
     pub fn close(mut self) {
         self.shared.closed[self.side].store(true, Ordering::Release);
+        self.rollback();
+        if !self.direct_frames.is_empty() {
+            self.direct_send();
+        }
         self.out.rollback();
         // An unfinished message is dropped (rolled back) before the farewell.
         self.out_more = false;
@@ -488,6 +613,46 @@ impl PipeEnd {
     /// The peer end has been closed (its delimiter may not be read yet).
     pub fn peer_closed(&self) -> bool {
         self.shared.closed[self.peer()].load(Ordering::Acquire)
+    }
+
+    /// The sink through which the peer end (the socket) may write directly
+    /// to the connection this end's owner (a session) serves (`direct`).
+    pub(crate) fn peer_sink(&self) -> DirectHandle {
+        DirectHandle {
+            shared: self.shared.clone(),
+            side: self.peer(),
+        }
+    }
+
+    /// The owner (a session) delivered a batch to this end's peer: the
+    /// epoch its direct writes look at (`direct`).
+    #[inline]
+    pub(crate) fn set_peer_epoch(&self, epoch: u64) {
+        self.shared.sink[self.peer()].set_epoch(epoch);
+    }
+
+    /// This end found its inbound queue empty and sleeps on it.
+    pub(crate) fn inbound_asleep(&self) -> bool {
+        self.inp.is_asleep()
+    }
+
+    /// Either direction conflates (ZMQ_CONFLATE).
+    pub(crate) fn conflates(&self) -> bool {
+        self.shared.slot.iter().any(Option::is_some)
+    }
+}
+
+/// A session's hold on the sink of its pipe's socket end (`direct`); it
+/// keeps the pipe's shared state alive, so the session can take the write
+/// side back even after the pipe is gone.
+pub(crate) struct DirectHandle {
+    shared: Arc<Shared>,
+    side: usize,
+}
+
+impl DirectHandle {
+    pub(crate) fn sink(&self) -> &direct::Sink {
+        &self.shared.sink[self.side]
     }
 }
 

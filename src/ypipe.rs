@@ -247,6 +247,22 @@ impl<T: Send> Writer<T> {
     }
 }
 
+impl<T: Send> Writer<T> {
+    /// Everything written so far has been published (no item, complete or
+    /// not, waits for a `flush`).
+    #[inline]
+    pub fn all_flushed(&self) -> bool {
+        self.written == self.flushed
+    }
+
+    /// The reader announced sleep and no flush has woken it since: it has
+    /// taken every published item.
+    #[inline]
+    pub fn reader_asleep(&self) -> bool {
+        self.shared.reader_asleep.load(Ordering::SeqCst)
+    }
+}
+
 /// The consuming end. Not `Clone`: exactly one reader.
 pub struct Reader<T: Send> {
     shared: Arc<Shared<T>>,
@@ -387,6 +403,12 @@ impl<T: Send> Reader<T> {
             return self.read();
         }
         None
+    }
+
+    /// This reader announced sleep (it found the queue empty) and no flush
+    /// has woken it since.
+    pub fn is_asleep(&self) -> bool {
+        self.shared.reader_asleep.load(Ordering::SeqCst)
     }
 
     /// Items read so far.

@@ -23,7 +23,7 @@ use super::reactor::{Reactor, Token};
 use super::transport::{Stream, Target};
 use crate::metadata::Metadata;
 use crate::msg::{flags, Msg, SharedBuf};
-use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd};
+use crate::pipe::{conflating_pipe_pair, Command, DirectHandle, OwnerMailbox, PipeEnd};
 use crate::socket::monitor::{event, Endpoints, Monitor, Side};
 use crate::socket::pattern::kind;
 use crate::zmtp::command::{self, Command as ZmtpCommand};
@@ -380,6 +380,11 @@ pub struct Session {
     /// read so far.
     socks: Option<super::socks::Socks5>,
     socks_in: Vec<u8>,
+    /// The connection's write side, lent to the socket end of the pipe
+    /// while the session has nothing to write (`pipe::direct`).
+    lent: Option<DirectHandle>,
+    /// Inbound batches delivered: the epoch the socket end reads.
+    inbound_epoch: u64,
 }
 
 impl Session {
@@ -473,6 +478,8 @@ impl Session {
             timer_request: None,
             socks: None,
             socks_in: Vec::new(),
+            lent: None,
+            inbound_epoch: 0,
             transform: raw || groups != Groups::None,
             groups,
             dish_group: None,
@@ -978,6 +985,7 @@ impl Session {
 
     /// The connection is gone (or never came): clean up and decide what next.
     fn disconnected(&mut self, reactor: &Reactor) -> Next {
+        self.reclaim_quiet();
         if self.cfg.raw {
             self.end_raw();
         }
@@ -1204,6 +1212,7 @@ impl Session {
     /// Ends the session once a closing socket's data is all written.
     fn after_io(&mut self, reactor: &Reactor) -> Next {
         if self.closing && self.pipe.is_none() && self.backlog.is_empty() && self.all_written() {
+            self.reclaim_quiet();
             if let Some(s) = self.stream.take() {
                 reactor.remove(s.fd());
             }
@@ -1293,6 +1302,7 @@ impl Session {
     }
 
     fn close_now(&mut self, reactor: &Reactor) -> Next {
+        self.reclaim_quiet();
         if let Some(p) = self.pipe.take() {
             p.close();
         }
@@ -1304,6 +1314,7 @@ impl Session {
 
     /// The I/O thread is stopping: close unless output is still queued.
     pub fn stop(&mut self, reactor: &Reactor) -> Next {
+        self.reclaim_quiet();
         self.closing = true;
         if self.phase != Phase::Active || self.all_written() {
             if let Some(s) = self.stream.take() {
@@ -1350,8 +1361,87 @@ impl Session {
         Ok(())
     }
 
-    /// Moves messages from the pipe into the output buffer and writes them.
+    /// Moves messages from the pipe into the output buffer and writes them;
+    /// once all is written and the pipe is empty, lends the connection's
+    /// write side to the socket (`pipe::direct`).
     fn pump_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        if self.lent.is_some() {
+            self.reclaim()?;
+            if !self.out_drained() {
+                self.flush_out_once(reactor)?;
+            }
+        }
+        self.pump_out_batches(reactor)?;
+        self.lend();
+        Ok(())
+    }
+
+    /// Lends the write side (`pipe::direct`) when the session has nothing
+    /// to write and the connection is plain ZMTP over tcp or ipc.
+    fn lend(&mut self) {
+        if self.lent.is_some()
+            || self.phase != Phase::Active
+            || self.transform
+            || self.closing
+            || self.want_write
+            || !self.backlog.is_empty()
+            || !self.out_drained()
+        {
+            return;
+        }
+        use std::os::fd::AsRawFd;
+        let fd = match &self.stream {
+            Some(Stream::Tcp(s)) => s.as_raw_fd(),
+            Some(Stream::Ipc(s)) => s.as_raw_fd(),
+            _ => return,
+        };
+        let Some(pipe) = self.pipe.as_ref() else {
+            return;
+        };
+        if pipe.conflates() || !pipe.inbound_asleep() {
+            return;
+        }
+        let handle = pipe.peer_sink();
+        handle.sink().lend(fd);
+        self.lent = Some(handle);
+    }
+
+    /// Takes the write side back before the session queues or writes
+    /// anything. A direct send cut short left the rest of its message,
+    /// which goes out first; a failed one means the connection is broken.
+    fn reclaim(&mut self) -> Result<(), ()> {
+        let Some(handle) = self.lent.take() else {
+            return Ok(());
+        };
+        let back = handle.sink().reclaim();
+        if back.broken {
+            self.fail_errno = libc::EPIPE;
+            return Err(());
+        }
+        if !back.leftover.is_empty() {
+            // Before anything queued since (by construction nothing: every
+            // queueing path reclaims first); bodies' offsets move with it.
+            let from = self.out_pos.min(self.out.len());
+            let mut out = back.leftover;
+            let shift = out.len();
+            out.extend_from_slice(&self.out[from..]);
+            for (off, _) in self.out_bodies.list.iter_mut() {
+                *off = off.saturating_sub(from) + shift;
+            }
+            self.out = out;
+            self.out_pos = 0;
+        }
+        Ok(())
+    }
+
+    /// `reclaim` before the stream closes: what is left does not matter.
+    fn reclaim_quiet(&mut self) {
+        let _ = self.reclaim();
+    }
+
+    /// `pump_out`'s loop: batches from the pipe until it is empty or the
+    /// kernel is full.
+    fn pump_out_batches(&mut self, reactor: &Reactor) -> Result<(), ()> {
         let v31 = self.peer_minor >= 1;
         // A loop, not recursion: a fast peer can take batch after batch.
         loop {
@@ -1512,6 +1602,9 @@ impl Session {
 
     /// A command frame after the handshake (PING, PONG), boxed for CURVE.
     fn push_command(&mut self, body: &[u8]) {
+        // A direct send that failed left a broken connection: the next
+        // write fails on it too and reports it.
+        let _ = self.reclaim();
         match self.codec.as_deref_mut() {
             Some(c) => {
                 let _ = c.encode(curve::message_flags::COMMAND, &[body], &mut self.out);
@@ -1552,6 +1645,7 @@ impl Session {
     /// way would leave queued messages in the pipe with nothing to wake the
     /// session (a lost wake-up found by `make bench`).
     fn flush_out_once(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        self.reclaim()?;
         while !self.out_drained() {
             let written = if self.out_bodies.list.is_empty() {
                 let stream = self.stream.as_mut().ok_or(())?;
@@ -1863,6 +1957,9 @@ impl Session {
                         self.push_command(&body);
                     }
                     if let Some(p) = self.pipe.as_mut() {
+                        // A reply may follow directly (`pipe::direct`).
+                        self.inbound_epoch = self.inbound_epoch.wrapping_add(1);
+                        p.set_peer_epoch(self.inbound_epoch);
                         p.flush();
                     }
                     if handshake_done {
@@ -2335,6 +2432,7 @@ impl Drop for Session {
     /// PUSH otherwise kept load-balancing onto a departed peer's pipe, and
     /// a ROUTER kept its routing id.
     fn drop(&mut self) {
+        self.reclaim_quiet();
         if let Some(p) = self.pipe.take() {
             p.close();
         }
