@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -19,11 +19,22 @@ use parking_lot::Mutex;
 use crate::error::{Error, Result};
 
 /// An eventfd that is written at most once until the reader resets it.
+///
+/// An owner blocked in a call (`Mailbox::recv`) does not poll the eventfd:
+/// it sleeps on a futex word, and a signal that finds it there wakes the
+/// futex instead of writing the eventfd. Nobody else watches the fd while
+/// its owner is inside a call, and the commands are drained before the call
+/// returns, so `ZMQ_FD` loses nothing; the wake-up costs a futex wait and
+/// wake instead of an eventfd write, a poll and a read.
 #[derive(Debug)]
 pub struct Signaler {
     fd: OwnedFd,
     /// A signal was written and not yet consumed; saves redundant syscalls.
     pending: AtomicBool,
+    /// 1 while the owner sleeps on it in `sleep` (the futex word).
+    sleeper: AtomicU32,
+    /// The eventfd was written since the last `reset` (so `reset` reads it).
+    written: AtomicBool,
 }
 
 impl Signaler {
@@ -37,6 +48,8 @@ impl Signaler {
         Ok(Signaler {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
             pending: AtomicBool::new(false),
+            sleeper: AtomicU32::new(0),
+            written: AtomicBool::new(false),
         })
     }
 
@@ -46,11 +59,30 @@ impl Signaler {
 
     /// Makes the fd readable (once, until `reset`).
     pub fn signal(&self) {
-        // AcqRel: the command pushed before this call is visible to the
-        // reader that resets `pending`.
-        if self.pending.swap(true, Ordering::AcqRel) {
+        // The command pushed before this call is visible to the reader that
+        // resets `pending`. SeqCst, then the SeqCst load of `sleeper`: paired
+        // with `sleep`'s store of `sleeper` then load of `pending`, so either
+        // the sleeper sees this signal or this signal sees the sleeper.
+        if self.pending.swap(true, Ordering::SeqCst) {
             return;
         }
+        if self.sleeper.load(Ordering::SeqCst) != 0 && self.sleeper.swap(0, Ordering::SeqCst) != 0 {
+            // SAFETY: FUTEX_WAKE on our own live, aligned u32; no timeout.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.sleeper.as_ptr(),
+                    libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                    1,
+                )
+            };
+            return;
+        }
+        // Marked before the write: the write may wake the owner, which may
+        // run (and reset) before this thread returns from it; it must then
+        // read the eventfd, or the fd stays readable with nothing pending
+        // and a poller spins on it.
+        self.written.store(true, Ordering::Release);
         let one: u64 = 1;
         loop {
             // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
@@ -62,13 +94,59 @@ impl Signaler {
         }
     }
 
+    /// A signal is pending or the eventfd may be readable.
+    #[inline]
+    fn needs_reset(&self) -> bool {
+        self.pending.load(Ordering::Acquire) || self.written.load(Ordering::Acquire)
+    }
+
     /// Consumes the signal; afterwards `signal` writes again.
     pub fn reset(&self) {
-        let mut buf: u64 = 0;
-        // SAFETY: reading 8 bytes into a valid u64 from our non-blocking fd;
-        // EAGAIN (nothing pending) is fine.
-        unsafe { libc::read(self.fd(), (&mut buf as *mut u64).cast(), 8) };
+        if self.written.swap(false, Ordering::AcqRel) {
+            let mut buf: u64 = 0;
+            // SAFETY: reading 8 bytes into a valid u64 from our
+            // non-blocking fd; EAGAIN (nothing pending) is fine.
+            unsafe { libc::read(self.fd(), (&mut buf as *mut u64).cast(), 8) };
+        }
         self.pending.store(false, Ordering::Release);
+    }
+
+    /// The owner waits for a signal on the futex (see the type's doc), at
+    /// most `timeout` (`None`: forever). Returns false on timeout; EINTR
+    /// is reported so callers can return it.
+    fn sleep(&self, timeout: Option<Duration>) -> Result<bool> {
+        self.sleeper.store(1, Ordering::SeqCst);
+        if self.pending.load(Ordering::SeqCst) {
+            self.sleeper.store(0, Ordering::Relaxed);
+            return Ok(true);
+        }
+        let ts = timeout.map(|t| libc::timespec {
+            tv_sec: t.as_secs().min(i32::MAX as u64) as libc::time_t,
+            tv_nsec: t.subsec_nanos() as libc::c_long,
+        });
+        let tsp = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: FUTEX_WAIT on our own live, aligned u32 with a valid (or
+        // null) relative timeout; it returns at once if the word is no
+        // longer 1 (a signal took the sleeper).
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                self.sleeper.as_ptr(),
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                1,
+                tsp,
+            )
+        };
+        let err = (rc < 0).then(std::io::Error::last_os_error);
+        self.sleeper.store(0, Ordering::Relaxed);
+        match err.and_then(|e| e.raw_os_error()) {
+            None | Some(libc::EAGAIN) => Ok(true),
+            Some(libc::ETIMEDOUT) => Ok(self.pending.load(Ordering::Acquire)),
+            Some(libc::EINTR) => Err(Error::from_errno(libc::EINTR)),
+            Some(_) => Ok(true),
+        }
     }
 
     /// Waits until signalled or `timeout` passes (`None`: forever). Returns
@@ -259,12 +337,10 @@ impl<C> Mailbox<C> {
     /// queued. Returns false on timeout.
     pub fn recv(&self, out: &mut VecDeque<C>, timeout: Option<Duration>) -> Result<bool> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        // The fd is read only when a signal is pending or poll found it
-        // readable: the usual blocking wait (nothing queued yet) saves a
-        // read that would fail with EAGAIN.
-        let mut readable = false;
+        // The fd is read only when it was written: the usual blocking wait
+        // (nothing queued yet, woken through the futex) reads nothing.
         loop {
-            if readable || self.has_pending() {
+            if self.signaler.needs_reset() {
                 self.signaler.reset();
             }
             out.append(&mut self.queue.lock());
@@ -275,7 +351,7 @@ impl<C> Mailbox<C> {
             if left == Some(Duration::ZERO) {
                 return Ok(false);
             }
-            readable = self.signaler.wait(left)?;
+            self.signaler.sleep(left)?;
         }
     }
 }
