@@ -106,6 +106,12 @@ SCALE_CASES = {
     "scale rss 64KiB backlog": (["backlog", "65536"], "KiB", "lower"),
 }
 
+# The kernel's own figures (perf/raw_perf.c, no library): a tcp/ipc
+# ping-pong and a stream of 64 KiB writes, measured in the same run as the
+# library cases they bound (issue 14: "how far from a raw socket").
+RAW_CASES = [("lat", "tcp", 1, 20000), ("lat", "ipc", 1, 20000),
+             ("thr", "tcp", 65536, 15000), ("thr", "ipc", 65536, 15000)]
+
 # Draft-API cases (only with --draft-reference): the same local_*/remote_*
 # tools given a pattern.  CLIENT -> SERVER and CLIENT <-> SERVER over tcp;
 # RADIO -> DISH over udp, the sender unpaced (RADIO with ZMQ_XPUB_NODROP,
@@ -180,6 +186,14 @@ def all_cases(draft):
         c = Case("scale", "tcp", 0, 0)
         c.name, c.scale_args, c.unit, c.better = name, args, unit, better
         c.latency = better == "lower"
+        c.resources = False
+        cases.append(c)
+    for kind, transport, size, count in RAW_CASES:
+        c = Case("raw-" + kind, transport, size, count)
+        c.name = "raw %s %s %dB" % (kind, transport, size)
+        c.latency = kind == "lat"
+        c.unit = "us" if c.latency else "msg/s"
+        c.better = "lower" if c.latency else "higher"
         c.resources = False
         cases.append(c)
     if draft:
@@ -408,8 +422,14 @@ def dump_stacks(proc, label):
 
 
 def run_once(case, lib, pin, bindir, workdir, timeout, label):
-    """Run one case once.  Returns a sample dict; raises RunFailed."""
-    env = lib.env()
+    """Run one case once (lib None: a raw case, no library).  Returns a
+    sample dict; raises RunFailed."""
+    if lib is None:
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        env.pop("LD_LIBRARY_PATH", None)
+    else:
+        env = lib.env()
     if case.curve:
         env["PERF_CURVE"] = "1"
     tool = lambda name: os.path.join(bindir, name)
@@ -417,7 +437,12 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
     started = time.monotonic()
     deadline = started + timeout
     try:
-        if case.kind == "scale":
+        if case.kind.startswith("raw-"):
+            main = Proc("raw", [tool("raw_perf"), case.kind[len("raw-"):],
+                                case.transport, str(case.size),
+                                str(case.count)], env, workdir, pin)
+            procs.append(main)
+        elif case.kind == "scale":
             main = Proc("scale", [tool("scale_perf")] + case.scale_args,
                         env, workdir, pin)
             procs.append(main)
@@ -481,7 +506,8 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
             for p in procs:
                 p.kill()
             for p in procs:
-                verify_library(lib, p.stderr(), p.name)
+                if lib is not None:
+                    verify_library(lib, p.stderr(), p.name)
             exited = ["%s: %s" % (p.name, p.describe_exit())
                       for p in procs if p not in stuck]
             dumps = [d for d in dumps if d]
@@ -495,7 +521,8 @@ def run_once(case, lib, pin, bindir, workdir, timeout, label):
         wall = time.monotonic() - started
 
         for p in procs:
-            if not verify_library(lib, p.stderr(), p.name):
+            if lib is not None and not verify_library(lib, p.stderr(),
+                                                      p.name):
                 raise RunFailed("%s: %s before reporting its library; %s"
                                 % (p.name, p.describe_exit(),
                                    last_line(p.stderr())))
@@ -665,6 +692,37 @@ def print_table(title, results, libs, out=sys.stdout):
     out.flush()
 
 
+def print_raw_table(title, raw, results, out=sys.stdout):
+    """Each raw case next to the library cases it bounds: latency as a
+    multiple of the raw ping-pong, throughput as a share of the raw
+    stream."""
+    by_name = {r["case"]["name"]: r for r in results}
+    print(title, file=out)
+    for e in raw:
+        c = e["case"]
+        v = e["raw"]["median"] if e["raw"]["status"] == "ok" else None
+        label = "%-22s %12s %-5s" % (c["name"], fmt_value(v, c["unit"]),
+                                     c["unit"])
+        twin = by_name.get("%s %s %dB" % (c["kind"][len("raw-"):],
+                                          c["transport"], c["message_size"]))
+        parts = []
+        for key in ("libzmq", "ferrozmq"):
+            m = twin[key].get("median") if twin and \
+                twin[key]["status"] == "ok" else None
+            if v and m:
+                if c["unit"] == "us":
+                    parts.append("%s %.2fx raw" % (key, m / v))
+                else:
+                    parts.append("%s %.0f%% of raw" % (key, 100.0 * m / v))
+        if c["unit"] == "msg/s" and v:
+            label += " (%.0f Mb/s)" % (v * c["message_size"] * 8 / 1e6)
+        print("  %s  %s" % (label, ", ".join(parts)), file=out)
+        for f in e["raw"]["failures"]:
+            print("  FAIL %s: %s" % (c["name"], f), file=out)
+    print(file=out)
+    out.flush()
+
+
 # --------------------------------------------------------------------------
 # Machine information
 # --------------------------------------------------------------------------
@@ -792,7 +850,7 @@ def main():
     if not cases:
         sys.exit("bench: no case selected")
     for name in ("local_thr", "remote_thr", "local_lat", "remote_lat",
-                 "inproc_thr", "inproc_lat", "pubsub_thr"):
+                 "inproc_thr", "inproc_lat", "pubsub_thr", "raw_perf"):
         if not os.access(os.path.join(args.bindir, name), os.X_OK):
             sys.exit("bench: %s/%s missing; build with: make -C perf"
                      % (args.bindir, name))
@@ -857,11 +915,33 @@ def main():
     began = time.monotonic()
     times_at_start = cpu_times()
     tables = {}
+    raw_results = {}
     try:
         for mode in modes:
             pin = mode == "pinned"
             results = []
+            raw_results[mode] = []
             for case in cases:
+                if case.kind.startswith("raw-"):
+                    samples, failures = [], []
+                    for rep in range(reps[mode]):
+                        try:
+                            samples.append(run_once(
+                                case, None, pin, args.bindir, workdir,
+                                args.timeout, "%s-%s-run%d" % (
+                                    mode, case.name, rep + 1)))
+                        except RunFailed as e:
+                            failures.append("run %d: %s" % (rep + 1, e))
+                            break
+                    entry = {"case": case.describe(),
+                             "raw": summarise(samples, failures)}
+                    raw_results[mode].append(entry)
+                    print("  [%s %5.0fs] %-22s %s" % (
+                        mode, time.monotonic() - began, case.name,
+                        fmt_value(entry["raw"]["median"], case.unit)
+                        if entry["raw"]["status"] == "ok" else "FAIL"),
+                        file=sys.stderr, flush=True)
+                    continue
                 libs = libs_of(case)
                 samples = {lib.key: [] for lib in libs}
                 failures = {lib.key: [] for lib in libs}
@@ -933,6 +1013,11 @@ def main():
             print_table("%s\n  draft API cases, against %s"
                         % (titles[mode], draft_ref.file), draft,
                         [draft_ref, ours])
+    for mode in modes:
+        if raw_results.get(mode):
+            print_raw_table("%s\n  raw sockets (perf/raw_perf.c, no library): "
+                            "the kernel's own figures" % titles[mode],
+                            raw_results[mode], tables[mode])
     print("ratio f/l = ferrozmq / libzmq median: above 1 means ferrozmq is "
           "better on msg/s rows (better = higher),\n  below 1 means "
           "ferrozmq is better on us, s and MiB rows (better = lower).")
@@ -970,7 +1055,7 @@ def main():
                                 version=ours.version)},
            "ratio": "ferrozmq median / libzmq median; see each case's "
                     "'better' for its direction",
-           "tables": tables}
+           "tables": tables, "raw": raw_results}
     print("total bench time %.0f s; CPU steal during the run %s %%; "
           "load at end %s; results in %s"
           % (elapsed, info.get("steal_pct_during_run", "?"), load_end,
