@@ -171,6 +171,11 @@ pub struct PipeEnd {
     direct_last: Option<Instant>,
     /// The epoch seen when the frames in `direct_frames` were started.
     direct_seen: u64,
+    /// The owning socket has this one pipe only: direct writes may start.
+    /// With several, the socket keeps sending to the others (round robin,
+    /// fan-out, a ROUTER's replies), and sends the I/O thread batches are
+    /// cheaper than a send and a wake-up per message on the caller.
+    direct_ok: bool,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -231,6 +236,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         direct_epoch: u64::MAX,
         direct_last: None,
         direct_seen: 0,
+        direct_ok: false,
     };
     (end(0, w0, r0), end(1, w1, r1))
 }
@@ -308,7 +314,10 @@ impl PipeEnd {
         // Direct writes: frames already going direct keep going direct;
         // a new message may start when a session lent its connection.
         if !self.direct_frames.is_empty()
-            || (!self.out_more && self.shared.sink[self.side].is_open() && self.direct_begin(msg))
+            || (self.direct_ok
+                && !self.out_more
+                && self.shared.sink[self.side].is_open()
+                && self.direct_begin(msg))
         {
             self.out_more = msg.more();
             self.direct_frames.push(msg.take());
@@ -629,6 +638,12 @@ impl PipeEnd {
     #[inline]
     pub(crate) fn set_peer_epoch(&self, epoch: u64) {
         self.shared.sink[self.peer()].set_epoch(epoch);
+    }
+
+    /// Whether direct writes may start on this end (its socket's only
+    /// pipe; see `direct_ok`).
+    pub fn set_direct_ok(&mut self, ok: bool) {
+        self.direct_ok = ok;
     }
 
     /// This end found its inbound queue empty and sleeps on it.

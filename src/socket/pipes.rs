@@ -120,6 +120,7 @@ impl PipeSet {
         let index = self.pipes.len();
         self.by_id.insert(pipe.id(), index);
         self.pipes.push(pipe);
+        self.update_direct();
         for ring in [&mut self.out, &mut self.inp] {
             ring.order.push(index);
             ring.activate(index);
@@ -139,12 +140,27 @@ impl PipeSet {
         }
         self.out.remove(index, last, index);
         self.inp.remove(index, last, index);
-        let pipe = self.pipes.swap_remove(index);
+        let mut pipe = self.pipes.swap_remove(index);
         self.by_id.remove(&pipe.id());
         if index < self.pipes.len() {
             self.by_id.insert(self.pipes[index].id(), index);
         }
+        pipe.set_direct_ok(false);
+        self.update_direct();
         pipe
+    }
+
+    /// Direct writes (`pipe::direct`) only for a socket's only pipe.
+    fn update_direct(&mut self) {
+        match self.pipes.len() {
+            1 => self.pipes[0].set_direct_ok(true),
+            2 => {
+                for p in &mut self.pipes {
+                    p.set_direct_ok(false);
+                }
+            }
+            _ => {}
+        }
     }
 
     pub fn activate_out(&mut self, index: usize) {
