@@ -107,9 +107,11 @@ SCALE_CASES = {
 }
 
 # The kernel's own figures (perf/raw_perf.c, no library): a tcp/ipc
-# ping-pong and a stream of 64 KiB writes, measured in the same run as the
+# ping-pong, a futex ping-pong between two threads (inproc's floor) and a
+# stream of 64 KiB writes, measured in the same run as the
 # library cases they bound (issue 14: "how far from a raw socket").
 RAW_CASES = [("lat", "tcp", 1, 20000), ("lat", "ipc", 1, 20000),
+             ("lat", "inproc", 1, 60000),
              ("thr", "tcp", 65536, 15000), ("thr", "ipc", 65536, 15000)]
 
 # Draft-API cases (only with --draft-reference): the same local_*/remote_*

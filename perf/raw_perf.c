@@ -1,4 +1,5 @@
 /* raw_perf lat|thr tcp|ipc <message-size> <count>
+ * raw_perf lat inproc <message-size> <count>
  *
  * The kernel's own figures, with no messaging library at all: what the
  * lat and thr cases would cost if a library added nothing. Two processes
@@ -13,6 +14,11 @@
  *        parent reads with a 256 KiB buffer and, as local_thr does, times
  *        from the first byte to the last. Prints msg/s and Mb/s.
  *
+ *   lat inproc: two threads of this process hand a <message-size> buffer
+ *        back and forth, each waiting on a futex word (the cheapest
+ *        blocking hand-off Linux has: what inproc_lat would cost if a
+ *        library added nothing).
+ *
  * Output lines match the libzmq perf tools' ("average latency: X [us]",
  * "mean throughput: N [msg/s]"), so perf/bench.py parses them alike. */
 #define _GNU_SOURCE
@@ -25,7 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +100,66 @@ static void nodelay (int fd, int tcp)
         die ("setsockopt TCP_NODELAY");
 }
 
+/* lat inproc: the turn word says whose move it is (0: the main thread's,
+ * 1: the echo thread's); each side sleeps on it until it is its turn. */
+static _Atomic int turn;
+static long ping_count;
+static char *ping_buf, *pong_buf;
+static size_t ping_size;
+
+static void futex_wait_for (int mine)
+{
+    int seen;
+    while ((seen = atomic_load (&turn)) != mine)
+        syscall (SYS_futex, &turn, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+}
+
+static void futex_pass (int to)
+{
+    atomic_store (&turn, to);
+    syscall (SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void *echo_thread (void *arg)
+{
+    long i;
+    (void) arg;
+    for (i = 0; i < ping_count; i++) {
+        futex_wait_for (1);
+        memcpy (pong_buf, ping_buf, ping_size);
+        futex_pass (0);
+    }
+    return NULL;
+}
+
+static int inproc_lat (long size, long count)
+{
+    pthread_t th;
+    long i;
+    uint64_t start, elapsed;
+    ping_size = (size_t) size;
+    ping_count = count;
+    ping_buf = malloc (ping_size);
+    pong_buf = malloc (ping_size);
+    if (!ping_buf || !pong_buf)
+        die ("malloc");
+    memset (ping_buf, 'R', ping_size);
+    if (pthread_create (&th, NULL, echo_thread, NULL))
+        die ("pthread_create");
+    start = now_us ();
+    for (i = 0; i < count; i++) {
+        futex_pass (1);
+        futex_wait_for (0);
+    }
+    elapsed = now_us () - start;
+    pthread_join (th, NULL);
+    printf ("message size: %ld [B]\n", size);
+    printf ("roundtrip count: %ld\n", count);
+    printf ("average latency: %.3f [us]\n",
+            (double) elapsed / ((double) count * 2.0));
+    return 0;
+}
+
 int main (int argc, char *argv[])
 {
     int lat, tcp, listener, fd, status;
@@ -102,9 +172,13 @@ int main (int argc, char *argv[])
     socklen_t len;
     char path[64];
 
+    if (argc == 5 && !strcmp (argv[1], "lat") && !strcmp (argv[2], "inproc"))
+        return inproc_lat (parse (argv[3], "message size", 1),
+                           parse (argv[4], "count", 1));
     if (argc != 5 || (strcmp (argv[1], "lat") && strcmp (argv[1], "thr"))
         || (strcmp (argv[2], "tcp") && strcmp (argv[2], "ipc"))) {
-        printf ("usage: raw_perf lat|thr tcp|ipc <message-size> <count>\n");
+        printf ("usage: raw_perf lat|thr tcp|ipc <message-size> <count>\n"
+                "       raw_perf lat inproc <message-size> <count>\n");
         return 1;
     }
     lat = !strcmp (argv[1], "lat");

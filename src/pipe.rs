@@ -646,6 +646,11 @@ impl PipeEnd {
         self.direct_ok = ok;
     }
 
+    #[cfg(test)]
+    pub(crate) fn direct_ok(&self) -> bool {
+        self.direct_ok
+    }
+
     /// This end found its inbound queue empty and sleeps on it.
     pub(crate) fn inbound_asleep(&self) -> bool {
         self.inp.is_asleep()
@@ -744,6 +749,192 @@ mod tests {
         mb.drain(&mut cmds);
         assert_eq!(cmds.len(), 1);
         assert!(matches!(cmds[0], Command::ActivateRead(id) if id == b.id()));
+    }
+
+    /// A unix socket pair (both ends non-blocking) standing in for a
+    /// session's connection; `sndbuf` shrinks the sending end's buffer.
+    fn socket_pair(sndbuf: Option<i32>) -> [std::os::fd::OwnedFd; 2] {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: a valid array of two ints for socketpair to fill.
+        let rc = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK,
+                0,
+                fds.as_mut_ptr(),
+            )
+        };
+        assert_eq!(rc, 0);
+        if let Some(size) = sndbuf {
+            // SAFETY: setting an int option on our own socket.
+            unsafe {
+                libc::setsockopt(
+                    fds[0],
+                    libc::SOL_SOCKET,
+                    libc::SO_SNDBUF,
+                    (&size as *const i32).cast(),
+                    4,
+                )
+            };
+        }
+        // SAFETY: both fds are fresh and ours.
+        fds.map(|fd| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Everything readable on `fd` now.
+    fn read_all(fd: &std::os::fd::OwnedFd) -> Vec<u8> {
+        use std::os::fd::AsRawFd;
+        let mut out = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            // SAFETY: reading into a live buffer of its own length.
+            let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                return out;
+            }
+            out.extend_from_slice(&buf[..n as usize]);
+        }
+    }
+
+    /// A socket end and a session end whose session lent `fd` while
+    /// sleeping on an empty pipe.
+    fn lent_pipe(fd: &std::os::fd::OwnedFd) -> (PipeEnd, PipeEnd, OwnerMailbox, DirectHandle) {
+        use std::os::fd::AsRawFd;
+        let (mut socket_end, mut session_end) = pipe_pair([0, 0]);
+        let mb: OwnerMailbox = Arc::new(Mailbox::new().unwrap());
+        session_end.set_owner(mb.clone());
+        let mut m = Msg::new();
+        assert!(!session_end.read_into(&mut m));
+        assert!(session_end.inbound_asleep());
+        let handle = session_end.peer_sink();
+        handle.sink().lend(fd.as_raw_fd());
+        socket_end.set_direct_ok(true);
+        (socket_end, session_end, mb, handle)
+    }
+
+    fn encoded(frames: &[(&[u8], bool)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (body, more) in frames {
+            crate::zmtp::frame::encode(&msg(body, *more), &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn a_lent_connection_takes_whole_messages_directly_until_reclaimed() {
+        let fds = socket_pair(None);
+        let (mut socket_end, mut session_end, mb, handle) = lent_pipe(&fds[0]);
+        socket_end.write(msg(b"", true));
+        socket_end.write(msg(b"hi", false));
+        socket_end.flush();
+        assert_eq!(read_all(&fds[1]), encoded(&[(b"", true), (b"hi", false)]));
+        // Nothing queued, nobody woken.
+        let mut m = Msg::new();
+        assert!(!session_end.read_into(&mut m));
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert!(cmds.is_empty());
+        // Taken back: the next message queues and wakes the session.
+        let back = handle.sink().reclaim();
+        assert!(back.leftover.is_empty() && !back.broken);
+        socket_end.write(msg(b"q", false));
+        socket_end.flush();
+        assert!(read_all(&fds[1]).is_empty());
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(m.data(), b"q");
+        mb.drain(&mut cmds);
+        assert!(matches!(cmds.front(), Some(Command::ActivateRead(id)) if *id == session_end.id()));
+    }
+
+    #[test]
+    fn a_socket_with_several_pipes_or_an_unpublished_message_sends_through_the_queue() {
+        let fds = socket_pair(None);
+        let (mut socket_end, mut session_end, _mb, _handle) = lent_pipe(&fds[0]);
+        socket_end.set_direct_ok(false);
+        socket_end.write(msg(b"a", false));
+        socket_end.flush();
+        assert!(read_all(&fds[1]).is_empty());
+        let mut m = Msg::new();
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(m.data(), b"a");
+        // The reader woke (and is not asleep again): no direct send may
+        // overtake what it has not taken yet.
+        socket_end.set_direct_ok(true);
+        socket_end.write(msg(b"b", false));
+        socket_end.flush();
+        assert!(read_all(&fds[1]).is_empty());
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(m.data(), b"b");
+    }
+
+    #[test]
+    fn a_direct_send_cut_short_hands_the_rest_to_the_session() {
+        let fds = socket_pair(Some(4096));
+        let (mut socket_end, mut session_end, mb, handle) = lent_pipe(&fds[0]);
+        let big = vec![7u8; 512 * 1024];
+        socket_end.write(msg(b"head", true));
+        socket_end.write(msg(&big, false));
+        socket_end.flush();
+        let mut wire = read_all(&fds[1]);
+        let want = encoded(&[(b"head", true), (&big, false)]);
+        assert!(!wire.is_empty() && wire.len() < want.len());
+        // The session is woken and finds the rest, not a queued message.
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert!(matches!(cmds.front(), Some(Command::ActivateRead(_))));
+        let back = handle.sink().reclaim();
+        assert!(!back.broken);
+        wire.extend_from_slice(&back.leftover);
+        assert_eq!(wire, want);
+        let mut m = Msg::new();
+        assert!(!session_end.read_into(&mut m));
+        // Handed over: the next message queues.
+        socket_end.write(msg(b"next", false));
+        socket_end.flush();
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(m.data(), b"next");
+    }
+
+    #[test]
+    fn a_full_kernel_buffer_sends_the_message_through_the_queue() {
+        let fds = socket_pair(Some(4096));
+        let (mut socket_end, mut session_end, mb, handle) = lent_pipe(&fds[0]);
+        // Fill the connection.
+        let chunk = [1u8; 4096];
+        // SAFETY: writing a live buffer to our own non-blocking socket.
+        while unsafe {
+            libc::write(
+                std::os::fd::AsRawFd::as_raw_fd(&fds[0]),
+                chunk.as_ptr().cast(),
+                chunk.len(),
+            )
+        } > 0
+        {}
+        socket_end.write(msg(b"m", false));
+        socket_end.flush();
+        let mut m = Msg::new();
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(m.data(), b"m");
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert!(matches!(cmds.front(), Some(Command::ActivateRead(_))));
+        let back = handle.sink().reclaim();
+        assert!(back.leftover.is_empty() && !back.broken);
+    }
+
+    #[test]
+    fn a_failed_direct_send_reports_a_broken_connection() {
+        let fds = socket_pair(None);
+        let (mut socket_end, _session_end, mb, handle) = lent_pipe(&fds[0]);
+        let [_, peer] = fds;
+        drop(peer);
+        socket_end.write(msg(b"lost", false));
+        socket_end.flush();
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert!(matches!(cmds.front(), Some(Command::ActivateRead(_))));
+        assert!(handle.sink().reclaim().broken);
     }
 
     #[test]

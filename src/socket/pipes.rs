@@ -352,6 +352,20 @@ mod tests {
     }
 
     #[test]
+    fn only_a_sockets_only_pipe_may_write_directly() {
+        let mut set = PipeSet::default();
+        let (a, _a) = pipe_pair([0, 0]);
+        let (b, _b) = pipe_pair([0, 0]);
+        set.attach(a);
+        assert!(set.get(0).direct_ok());
+        set.attach(b);
+        assert!(!set.get(0).direct_ok() && !set.get(1).direct_ok());
+        let gone = set.detach(0);
+        assert!(!gone.direct_ok());
+        assert!(set.get(0).direct_ok());
+    }
+
+    #[test]
     fn detach_keeps_the_remaining_pipes_addressable() {
         let mut set = PipeSet::default();
         let ends: Vec<_> = (0..3).map(|_| pipe_pair([0, 0])).collect();
