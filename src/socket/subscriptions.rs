@@ -84,6 +84,9 @@ impl Subscriptions {
     /// Adds `topic` unless present (a set, as libzmq's XPUB keeps each
     /// pipe's subscriptions); true if it is new.
     pub fn insert(&mut self, topic: &[u8]) -> bool {
+        if let Repr::Trie(t) = &mut self.repr {
+            return t.insert(topic);
+        }
         !self.contains(topic) && self.add(topic)
     }
 
@@ -432,6 +435,18 @@ impl Trie<u32> {
         let new = self.nodes[i].value == 1;
         self.topics += new as usize;
         new
+    }
+
+    /// Adds `topic` with one reference unless present, in one walk; true
+    /// if it is new.
+    fn insert(&mut self, topic: &[u8]) -> bool {
+        let i = self.node_for(topic);
+        if self.nodes[i].value > 0 {
+            return false;
+        }
+        self.nodes[i].value = 1;
+        self.topics += 1;
+        true
     }
 
     /// Drops one reference (`all`: every one); true if the topic is gone.
