@@ -172,9 +172,62 @@ impl Value for u32 {
     }
 }
 
-impl<K> Value for Vec<K> {
+impl<K> Value for Keys<K> {
     fn is_set(&self) -> bool {
-        !self.is_empty()
+        !matches!(self, Keys::None)
+    }
+}
+
+/// The keys (pipes) subscribed to one topic of a [`TopicIndex`]: most
+/// topics have one subscriber, kept inline (no allocation per topic).
+#[derive(Debug, Clone, Default)]
+enum Keys<K> {
+    #[default]
+    None,
+    One(K),
+    Many(Vec<K>),
+}
+
+impl<K: Copy + Eq> Keys<K> {
+    #[inline]
+    fn as_slice(&self) -> &[K] {
+        match self {
+            Keys::None => &[],
+            Keys::One(k) => std::slice::from_ref(k),
+            Keys::Many(v) => v,
+        }
+    }
+
+    /// Adds `key` unless present; true if it was added.
+    fn insert(&mut self, key: K) -> bool {
+        match self {
+            Keys::None => *self = Keys::One(key),
+            Keys::One(k) if *k == key => return false,
+            Keys::One(k) => *self = Keys::Many(vec![*k, key]),
+            Keys::Many(v) if v.contains(&key) => return false,
+            Keys::Many(v) => v.push(key),
+        }
+        true
+    }
+
+    /// Removes `key`; true if it was there.
+    fn remove(&mut self, key: K) -> bool {
+        match self {
+            Keys::One(k) if *k == key => *self = Keys::None,
+            Keys::Many(v) => {
+                let Some(at) = v.iter().position(|k| *k == key) else {
+                    return false;
+                };
+                v.swap_remove(at);
+                match v.len() {
+                    0 => *self = Keys::None,
+                    1 => *self = Keys::One(v[0]),
+                    _ => {}
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -478,7 +531,7 @@ impl Trie<u32> {
 /// (topic, key) pair is in once; the caller keeps the per-subscriber sets.
 #[derive(Debug, Clone)]
 pub struct TopicIndex<K> {
-    trie: Trie<Vec<K>>,
+    trie: Trie<Keys<K>>,
 }
 
 impl<K> Default for TopicIndex<K> {
@@ -491,11 +544,9 @@ impl<K: Copy + Eq> TopicIndex<K> {
     pub fn add(&mut self, topic: &[u8], key: K) {
         let i = self.trie.node_for(topic);
         let keys = &mut self.trie.nodes[i].value;
-        if keys.is_empty() {
+        let was_set = keys.is_set();
+        if keys.insert(key) && !was_set {
             self.trie.topics += 1;
-        }
-        if !keys.contains(&key) {
-            keys.push(key);
         }
     }
 
@@ -504,11 +555,7 @@ impl<K: Copy + Eq> TopicIndex<K> {
             return;
         };
         let keys = &mut self.trie.nodes[i].value;
-        let Some(at) = keys.iter().position(|k| *k == key) else {
-            return;
-        };
-        keys.swap_remove(at);
-        if keys.is_empty() {
+        if keys.remove(key) && !keys.is_set() {
             self.trie.cleared(i);
         }
     }
@@ -520,7 +567,7 @@ impl<K: Copy + Eq> TopicIndex<K> {
     pub fn collect(&self, data: &[u8], out: &mut Vec<K>) -> usize {
         let mut hits = 0;
         self.trie.prefixes(data, |keys| {
-            out.extend_from_slice(keys);
+            out.extend_from_slice(keys.as_slice());
             hits += 1;
             false
         });
