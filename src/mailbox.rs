@@ -81,8 +81,9 @@ impl Signaler {
         // Marked before the write: the write may wake the owner, which may
         // run (and reset) before this thread returns from it; it must then
         // read the eventfd, or the fd stays readable with nothing pending
-        // and a poller spins on it.
-        self.written.store(true, Ordering::Release);
+        // and a poller spins on it. An owner that resets between this mark
+        // and the write finds the fd empty and keeps the mark (`reset`).
+        self.written.store(true, Ordering::SeqCst);
         let one: u64 = 1;
         loop {
             // SAFETY: writing 8 bytes from a valid u64 to our eventfd.
@@ -102,11 +103,18 @@ impl Signaler {
 
     /// Consumes the signal; afterwards `signal` writes again.
     pub fn reset(&self) {
-        if self.written.swap(false, Ordering::AcqRel) {
+        if self.written.swap(false, Ordering::SeqCst) {
             let mut buf: u64 = 0;
             // SAFETY: reading 8 bytes into a valid u64 from our
-            // non-blocking fd; EAGAIN (nothing pending) is fine.
-            unsafe { libc::read(self.fd(), (&mut buf as *mut u64).cast(), 8) };
+            // non-blocking fd.
+            let n = unsafe { libc::read(self.fd(), (&mut buf as *mut u64).cast(), 8) };
+            if n != 8 {
+                // Marked but not written yet: a signal is between its mark
+                // and its write. Keep the mark, so the next check
+                // (`needs_reset`) reads the fd once the write landed,
+                // instead of leaving it readable with nothing pending.
+                self.written.store(true, Ordering::SeqCst);
+            }
         }
         self.pending.store(false, Ordering::Release);
     }
@@ -269,11 +277,12 @@ impl<C> Mailbox<C> {
         self.signaler.fd()
     }
 
-    /// True when a command may be waiting: one atomic load, no syscall, so
-    /// the owner can check on every call.
+    /// True when a command may be waiting, or the eventfd may be readable
+    /// and must be read: two loads of one cache line, no syscall, so the
+    /// owner can check on every call.
     #[inline]
     pub fn has_pending(&self) -> bool {
-        self.signaler.pending.load(Ordering::Acquire)
+        self.signaler.needs_reset()
     }
 
     /// Queues a command and wakes the owner if needed. Any thread. Once the
@@ -329,6 +338,7 @@ impl<C> Mailbox<C> {
     /// counter need not be read back; clearing `pending` re-arms `signal`.
     /// The counter only grows (by one per event; 2^64 is out of reach).
     pub fn drain_edge_triggered(&self, out: &mut VecDeque<C>) {
+        self.signaler.written.store(false, Ordering::Relaxed);
         self.signaler.pending.store(false, Ordering::SeqCst);
         out.append(&mut self.queue.lock());
     }
@@ -400,6 +410,28 @@ mod tests {
         mb.send(5);
         mb.drain_edge_triggered(&mut out);
         assert_eq!(out, [5]);
+        assert!(!mb.has_pending());
+    }
+
+    #[test]
+    fn a_signal_caught_between_its_mark_and_its_write_is_read_once_it_lands() {
+        // The owner resets while a signal has marked the eventfd written
+        // but not written it yet: the mark stays, so the owner's next check
+        // reads the fd once the write landed (a poller would spin on a
+        // readable fd with nothing pending otherwise).
+        let mb = Mailbox::<u32>::new().unwrap();
+        mb.signaler.pending.store(true, Ordering::SeqCst);
+        mb.signaler.written.store(true, Ordering::SeqCst);
+        let mut out = VecDeque::new();
+        mb.drain(&mut out);
+        assert!(mb.has_pending(), "the mark is kept");
+        let one: u64 = 1;
+        // SAFETY: writing 8 bytes from a valid u64 to the eventfd.
+        unsafe { libc::write(mb.fd(), (&one as *const u64).cast(), 8) };
+        assert!(readable(mb.fd()));
+        assert!(mb.has_pending());
+        mb.drain(&mut out);
+        assert!(!readable(mb.fd()));
         assert!(!mb.has_pending());
     }
 

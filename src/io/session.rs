@@ -385,6 +385,9 @@ pub struct Session {
     lent: Option<DirectHandle>,
     /// Inbound batches delivered: the epoch the socket end reads.
     inbound_epoch: u64,
+    /// A direct send failed and `push_command` took the news: the next
+    /// write ends the connection.
+    direct_broken: bool,
 }
 
 impl Session {
@@ -480,6 +483,7 @@ impl Session {
             socks_in: Vec::new(),
             lent: None,
             inbound_epoch: 0,
+            direct_broken: false,
             transform: raw || groups != Groups::None,
             groups,
             dish_group: None,
@@ -986,6 +990,7 @@ impl Session {
     /// The connection is gone (or never came): clean up and decide what next.
     fn disconnected(&mut self, reactor: &Reactor) -> Next {
         self.reclaim_quiet();
+        self.direct_broken = false;
         if self.cfg.raw {
             self.end_raw();
         }
@@ -1603,8 +1608,11 @@ impl Session {
     /// A command frame after the handshake (PING, PONG), boxed for CURVE.
     fn push_command(&mut self, body: &[u8]) {
         // A direct send that failed left a broken connection: the next
-        // write fails on it too and reports it.
-        let _ = self.reclaim();
+        // write reports it (`direct_broken`), even if the kernel would
+        // take it (a message is missing from the stream).
+        if self.reclaim().is_err() {
+            self.direct_broken = true;
+        }
         match self.codec.as_deref_mut() {
             Some(c) => {
                 let _ = c.encode(curve::message_flags::COMMAND, &[body], &mut self.out);
@@ -1646,6 +1654,11 @@ impl Session {
     /// session (a lost wake-up found by `make bench`).
     fn flush_out_once(&mut self, reactor: &Reactor) -> Result<(), ()> {
         self.reclaim()?;
+        if self.direct_broken {
+            self.direct_broken = false;
+            self.fail_errno = libc::EPIPE;
+            return Err(());
+        }
         while !self.out_drained() {
             let written = if self.out_bodies.list.is_empty() {
                 let stream = self.stream.as_mut().ok_or(())?;

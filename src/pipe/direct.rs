@@ -49,6 +49,8 @@ pub(crate) const APP: u8 = 2;
 /// A message's first frame larger than this never goes direct (a large
 /// body is better written by the I/O thread without a copy).
 pub(crate) const FIRST_FRAME_MAX: usize = 8 * 1024;
+/// Nor does a message whose frames add up to more than this.
+pub(crate) const TOTAL_MAX: usize = 16 * 1024;
 /// Without a reply in between, direct sends are at least this far apart.
 pub(crate) const IDLE: Duration = Duration::from_micros(50);
 
@@ -95,10 +97,16 @@ impl Sink {
             {
                 Ok(_) | Err(CLOSED) => break,
                 Err(_) => {
+                    // A send takes microseconds. Spin, then yield; then
+                    // sleep, so a sender of lower priority than this thread
+                    // (an I/O thread under SCHED_FIFO, ZMQ_THREAD_PRIORITY)
+                    // still gets the CPU to finish it.
                     if spins < 64 {
                         std::hint::spin_loop();
-                    } else {
+                    } else if spins < 128 {
                         std::thread::yield_now();
+                    } else {
+                        std::thread::sleep(Duration::from_micros(50));
                     }
                     spins = spins.saturating_add(1);
                 }
