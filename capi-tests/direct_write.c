@@ -98,14 +98,21 @@ typedef struct
     int count;
     int small_buffers;
     /* Set by the test's thread once it checked everything: the peer
-     * closes its socket only then (a close is an event of its own). */
-    volatile int done;
+     * closes its socket only then (a close is an event of its own). Read
+     * and written with atomics (gcc builtins: the tests are C99). */
+    int done;
 } peer_args_t;
 
 static void wait_done (peer_args_t *a)
 {
-    for (int i = 0; i < 10000 && !a->done; i++)
+    for (int i = 0; i < 10000 && !__atomic_load_n (&a->done, __ATOMIC_ACQUIRE);
+         i++)
         pause_us (1000);
+}
+
+static void set_done (peer_args_t *a)
+{
+    __atomic_store_n (&a->done, 1, __ATOMIC_RELEASE);
 }
 
 /* PUSH in its own context: paced sends (direct), bursts (queued), small
@@ -149,7 +156,7 @@ static void push_pull_in_order (const char *transport, int small_buffers)
         if (small_buffers && seq % 100 == 0)
             pause_us (20000); /* let the sender's buffers fill */
     }
-    a.done = 1;
+    set_done (&a);
     pthread_join (th, NULL);
     zmq_close (pull);
     zmq_ctx_term (ctx_b);
@@ -220,7 +227,7 @@ TEST (request_reply_with_heartbeats_keeps_every_frame)
     zmq_msg_init (&ev);
     CHECK_EQ_INT (zmq_msg_recv (&ev, mon, 0), -1);
     zmq_msg_close (&ev);
-    a.done = 1;
+    set_done (&a);
     pthread_join (th, NULL);
     zmq_close (mon);
     zmq_close (req);
@@ -272,7 +279,7 @@ TEST (dealer_router_both_directions_mixing_bursts_and_single_sends)
         CHECK_EQ_INT (zmq_send (router, "D", 1, ZMQ_SNDMORE), 1);
         send_message (router, seq);
     }
-    a.done = 1;
+    set_done (&a);
     pthread_join (th, NULL);
     zmq_close (router);
     zmq_ctx_term (ctx_b);
