@@ -362,9 +362,17 @@ impl PipeEnd {
             return false;
         }
         let epoch = self.shared.sink[self.side].epoch();
+        let now = Instant::now();
         if epoch == self.direct_epoch
-            && self.direct_last.is_some_and(|t| t.elapsed() < direct::IDLE)
+            && self
+                .direct_last
+                .is_some_and(|t| now.saturating_duration_since(t) < direct::IDLE)
         {
+            return false;
+        }
+        // A thread sending on many sockets in a row (one request to each
+        // of many DEALERs) keeps their I/O threads' parallel batches.
+        if direct::sent_just_now(now) {
             return false;
         }
         self.direct_seen = epoch;
@@ -396,14 +404,14 @@ impl PipeEnd {
                 direct::Sent::All => {
                     sink.give_back();
                     self.direct_epoch = self.direct_seen;
-                    self.direct_last = Some(Instant::now());
+                    self.direct_last = Some(direct::sent_now());
                     frames.drain(..complete);
                 }
                 direct::Sent::Part(n) => {
                     sink.hand_over(&self.direct_buf[n..], false);
                     self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
                     self.direct_epoch = self.direct_seen;
-                    self.direct_last = Some(Instant::now());
+                    self.direct_last = Some(direct::sent_now());
                     frames.drain(..complete);
                 }
                 direct::Sent::Failed => {

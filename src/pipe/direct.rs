@@ -28,10 +28,13 @@
 //! Which messages go direct: the socket end takes the sink only when the
 //! connection delivered something since its last direct send (the epoch
 //! the session publishes with each inbound batch: a reply came back), or
-//! when its last direct send is at least [`IDLE`] old. A stream therefore
-//! sends at most one message directly per idle period of its connection
-//! and keeps the I/O thread's batches; request/reply sends every request
-//! and reply directly.
+//! when its last direct send is at least [`IDLE`] old; and only when its
+//! thread's last direct send (on any socket) ended at least [`THREAD_GAP`]
+//! ago. A stream therefore sends at most one message directly per idle
+//! period of its connection and keeps the I/O thread's batches, a loop over
+//! many sockets keeps their I/O threads working in parallel with it, and
+//! request/reply sends every request and reply directly. Only a socket's
+//! only pipe sends directly (`PipeSet`).
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
@@ -53,6 +56,31 @@ pub(crate) const FIRST_FRAME_MAX: usize = 8 * 1024;
 pub(crate) const TOTAL_MAX: usize = 16 * 1024;
 /// Without a reply in between, direct sends are at least this far apart.
 pub(crate) const IDLE: Duration = Duration::from_micros(50);
+/// A thread's direct sends (on any socket) are at least this far apart:
+/// a loop sending to many sockets goes through their I/O threads, which
+/// write in parallel with it, while request/reply (a round trip between
+/// sends) still goes direct.
+pub(crate) const THREAD_GAP: Duration = Duration::from_micros(5);
+
+std::thread_local! {
+    /// When this thread's last direct send ended.
+    static LAST_SEND: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// This thread ended a direct send less than THREAD_GAP before `now`.
+pub(crate) fn sent_just_now(now: std::time::Instant) -> bool {
+    LAST_SEND
+        .with(|t| t.get())
+        .is_some_and(|t| now.saturating_duration_since(t) < THREAD_GAP)
+}
+
+/// Records the end of a direct send on this thread; its time.
+pub(crate) fn sent_now() -> std::time::Instant {
+    let now = std::time::Instant::now();
+    LAST_SEND.with(|t| t.set(Some(now)));
+    now
+}
 
 /// The write side of one connection, lent by its session (module doc).
 #[derive(Debug, Default)]
