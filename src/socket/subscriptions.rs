@@ -185,7 +185,8 @@ enum Keys<K> {
     #[default]
     None,
     One(K),
-    Many(Vec<K>),
+    /// Boxed: the value stays 16 bytes (see `Node`).
+    Many(Box<Vec<K>>),
 }
 
 impl<K: Copy + Eq> Keys<K> {
@@ -203,7 +204,7 @@ impl<K: Copy + Eq> Keys<K> {
         match self {
             Keys::None => *self = Keys::One(key),
             Keys::One(k) if *k == key => return false,
-            Keys::One(k) => *self = Keys::Many(vec![*k, key]),
+            Keys::One(k) => *self = Keys::Many(Box::new(vec![*k, key])),
             Keys::Many(v) if v.contains(&key) => return false,
             Keys::Many(v) => v.push(key),
         }
@@ -231,34 +232,41 @@ impl<K: Copy + Eq> Keys<K> {
     }
 }
 
-/// A node's label: up to 22 bytes kept in the node itself (matching reads
+/// A node's label: up to 14 bytes kept in the node itself (matching reads
 /// it without a second cache miss), longer ones on the heap.
 #[derive(Debug, Clone)]
 enum Label {
-    Inline { len: u8, bytes: [u8; 22] },
-    Heap(Box<[u8]>),
+    Inline {
+        len: u8,
+        bytes: [u8; LABEL_INLINE],
+    },
+    /// A thin pointer: the label stays 16 bytes.
+    Heap(Box<Vec<u8>>),
 }
+
+/// Label bytes kept in the node (see `Node`'s size).
+const LABEL_INLINE: usize = 14;
 
 impl Default for Label {
     fn default() -> Label {
         Label::Inline {
             len: 0,
-            bytes: [0; 22],
+            bytes: [0; LABEL_INLINE],
         }
     }
 }
 
 impl Label {
     fn new(bytes: &[u8]) -> Label {
-        if bytes.len() <= 22 {
-            let mut inline = [0u8; 22];
+        if bytes.len() <= LABEL_INLINE {
+            let mut inline = [0u8; LABEL_INLINE];
             inline[..bytes.len()].copy_from_slice(bytes);
             Label::Inline {
                 len: bytes.len() as u8,
                 bytes: inline,
             }
         } else {
-            Label::Heap(bytes.into())
+            Label::Heap(Box::new(bytes.to_vec()))
         }
     }
 
@@ -271,14 +279,19 @@ impl Label {
     }
 }
 
+/// One cache line per node: a walk costs a miss for the node and one for
+/// its child list, so the label (16 bytes), the value (at most 16), the
+/// parent and the child list's header share the line.
 #[derive(Debug, Clone, Default)]
+#[repr(align(64))]
 struct Node<V> {
     label: Label,
     /// For the topic that ends here: references, or pipes.
     value: V,
     parent: usize,
-    /// (first byte of the child's label, child), sorted by the byte.
-    children: Vec<(u8, usize)>,
+    /// (first byte of the child's label, child), sorted by the byte; u32
+    /// indexes keep an entry at 8 bytes.
+    children: Vec<(u8, u32)>,
 }
 
 impl<V> Node<V> {
@@ -290,18 +303,18 @@ impl<V> Node<V> {
                 .children
                 .iter()
                 .find(|&&(b, _)| b == byte)
-                .map(|&(_, i)| i);
+                .map(|&(_, i)| i as usize);
         }
         self.children
             .binary_search_by_key(&byte, |&(b, _)| b)
             .ok()
-            .map(|i| self.children[i].1)
+            .map(|i| self.children[i].1 as usize)
     }
 
     fn set_child(&mut self, byte: u8, index: usize) {
         match self.children.binary_search_by_key(&byte, |&(b, _)| b) {
-            Ok(i) => self.children[i].1 = index,
-            Err(i) => self.children.insert(i, (byte, index)),
+            Ok(i) => self.children[i].1 = index as u32,
+            Err(i) => self.children.insert(i, (byte, index as u32)),
         }
     }
 
@@ -375,7 +388,7 @@ impl<V: Value> Trie<V> {
                     label: head,
                     value: V::default(),
                     parent: node,
-                    children: vec![(self.nodes[child].label.as_slice()[0], child)],
+                    children: vec![(self.nodes[child].label.as_slice()[0], child as u32)],
                 });
                 self.nodes[child].parent = mid;
                 self.nodes[node].set_child(first, mid);
@@ -416,14 +429,14 @@ impl<V: Value> Trie<V> {
             i = parent;
         }
         if i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].children.len() == 1 {
-            let child = self.nodes[i].children[0].1;
+            let child = self.nodes[i].children[0].1 as usize;
             let moved = std::mem::take(&mut self.nodes[child]);
             let node = &mut self.nodes[i];
             node.label = Label::new(&[node.label.as_slice(), moved.label.as_slice()].concat());
             node.value = moved.value;
             node.children = moved.children;
             for k in 0..self.nodes[i].children.len() {
-                let grandchild = self.nodes[i].children[k].1;
+                let grandchild = self.nodes[i].children[k].1 as usize;
                 self.nodes[grandchild].parent = i;
             }
             self.free.push(child);
@@ -465,7 +478,7 @@ impl<V: Value> Trie<V> {
                 out.push(path.clone());
             }
             for &(_, c) in self.nodes[i].children.iter().rev() {
-                stack.push((c, path.len()));
+                stack.push((c as usize, path.len()));
             }
         }
         out
@@ -601,6 +614,34 @@ pub fn encode(subscribe: bool, topic: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_trie_node_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Node<u32>>(), 64);
+        assert_eq!(std::mem::size_of::<Node<Keys<u64>>>(), 64);
+        assert_eq!(std::mem::size_of::<Label>(), 16);
+    }
+
+    #[test]
+    fn long_labels_and_many_subscribers_round_trip() {
+        let mut index = TopicIndex::<u64>::default();
+        let long = b"a-topic-name-much-longer-than-fourteen-bytes".to_vec();
+        for key in 0..5u64 {
+            index.add(&long, key);
+            index.add(&long[..20], key);
+        }
+        let mut out = Vec::new();
+        assert_eq!(index.collect(&long, &mut out), 2);
+        out.sort_unstable();
+        assert_eq!(out, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+        for key in 0..4u64 {
+            index.remove(&long, key);
+        }
+        out.clear();
+        index.collect(&long, &mut out);
+        out.sort_unstable();
+        assert_eq!(out, [0, 1, 2, 3, 4, 4]);
+    }
+
     use super::*;
 
     #[test]
