@@ -185,7 +185,8 @@ enum Keys<K> {
     #[default]
     None,
     One(K),
-    /// Boxed: the value stays 16 bytes (see `Node`).
+    /// Boxed (a thin pointer): the value stays 16 bytes (see `Node`).
+    #[allow(clippy::box_collection)]
     Many(Box<Vec<K>>),
 }
 
@@ -241,6 +242,7 @@ enum Label {
         bytes: [u8; LABEL_INLINE],
     },
     /// A thin pointer: the label stays 16 bytes.
+    #[allow(clippy::box_collection)]
     Heap(Box<Vec<u8>>),
 }
 
