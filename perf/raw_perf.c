@@ -54,6 +54,8 @@ static uint64_t now_us (void)
     return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
+/* perf_parse_count's rule (perf_common.h), without that header: raw_perf
+ * includes no zmq.h and links no libzmq. */
 static long parse (const char *text, const char *name, long min)
 {
     char *end = NULL;
