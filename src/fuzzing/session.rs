@@ -16,9 +16,9 @@ use super::codec::{socket_type, type_check, type_name};
 use super::handshake::{curve_client, curve_server, send_commands, Zap};
 use super::{Chunks, Input};
 use crate::io::session::{
-    classify, greeting_want, prepare_inbuf, unbox, Inbound, DIRECT_READ_MIN, READ_BUF,
+    greeting_want, open_frame, prepare_inbuf, Frame, Groups, DIRECT_READ_MIN, READ_BUF,
 };
-use crate::msg::{flags, Msg, SharedBuf, GROUP_MAX_LENGTH};
+use crate::msg::{flags, Msg, SharedBuf};
 use crate::socket::pattern::kind;
 use crate::zmtp::command;
 use crate::zmtp::curve::Codec;
@@ -33,13 +33,6 @@ enum Phase {
     Greeting,
     Handshake,
     Active,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Groups {
-    None,
-    Radio,
-    Dish,
 }
 
 /// The connection is over (the session would drop it).
@@ -321,43 +314,17 @@ impl Driver {
                     handshake_msg = Some(msg.take());
                     return false;
                 }
-                if let Some(c) = codec.as_deref_mut() {
-                    if unbox(c, msg).is_err() {
+                match open_frame(msg, codec.as_deref_mut(), groups, dish_group) {
+                    Frame::Deliver => {}
+                    Frame::Consumed => return true,
+                    Frame::Ping { context, .. } => {
+                        assert!(context.len() <= 16, "a PONG context over 16 bytes");
+                        pongs.push(context);
+                        return true;
+                    }
+                    Frame::Fail(_) => {
                         failed = true;
                         return false;
-                    }
-                }
-                if msg.flags() & flags::COMMAND != 0 {
-                    match classify(msg.take(), groups == Groups::Radio) {
-                        Inbound::Data(m) => *msg = m,
-                        Inbound::Ping { context, .. } => {
-                            assert!(context.len() <= 16, "a PONG context over 16 bytes");
-                            pongs.push(context);
-                            return true;
-                        }
-                        Inbound::Ignore => return true,
-                        Inbound::Fatal => {
-                            failed = true;
-                            return false;
-                        }
-                    }
-                }
-                if groups == Groups::Dish && msg.flags() & flags::COMMAND == 0 {
-                    match dish_group.take() {
-                        None => {
-                            if !msg.more() || msg.size() > GROUP_MAX_LENGTH {
-                                failed = true;
-                                return false;
-                            }
-                            *dish_group = Some(msg.take());
-                            return true;
-                        }
-                        Some(g) => {
-                            if msg.more() || msg.set_group(g.data()).is_err() {
-                                failed = true;
-                                return false;
-                            }
-                        }
                     }
                 }
                 if batch.len() >= room {

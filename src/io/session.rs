@@ -1873,49 +1873,18 @@ impl Session {
                                 handshake_msg = Some(msg.take());
                                 return false; // handled below, outside the decoder
                             }
-                            if let Some(c) = codec.as_deref_mut() {
-                                if let Err(e) = unbox(c, msg) {
-                                    *box_error = Some(e);
+                            match open_frame(msg, codec.as_deref_mut(), groups, dish_group) {
+                                Frame::Deliver => {}
+                                Frame::Consumed => return true,
+                                Frame::Ping { ttl_ds, context } => {
+                                    pong.push(context);
+                                    peer_ttl_ds = ttl_ds;
+                                    return true;
+                                }
+                                Frame::Fail(e) => {
+                                    *box_error = e;
                                     failed = true;
                                     return false;
-                                }
-                            }
-                            // Commands: SUBSCRIBE/CANCEL become data
-                            // messages, PING is answered, others ignored.
-                            if msg.flags() & flags::COMMAND != 0 {
-                                match classify(msg.take(), groups == Groups::Radio) {
-                                    Inbound::Data(m) => *msg = m,
-                                    Inbound::Ping { ttl_ds, context } => {
-                                        pong.push(context);
-                                        peer_ttl_ds = ttl_ds;
-                                        return true;
-                                    }
-                                    Inbound::Ignore => return true,
-                                    Inbound::Fatal => {
-                                        failed = true;
-                                        return false;
-                                    }
-                                }
-                            }
-                            // DISH: a group frame (MORE), then the body
-                            // (libzmq closes the connection on anything else).
-                            if groups == Groups::Dish && msg.flags() & flags::COMMAND == 0 {
-                                match dish_group.take() {
-                                    None => {
-                                        if !msg.more() || msg.size() > crate::msg::GROUP_MAX_LENGTH
-                                        {
-                                            failed = true;
-                                            return false;
-                                        }
-                                        *dish_group = Some(msg.take());
-                                        return true;
-                                    }
-                                    Some(g) => {
-                                        if msg.more() || msg.set_group(g.data()).is_err() {
-                                            failed = true;
-                                            return false;
-                                        }
-                                    }
                                 }
                             }
                             // Data goes from the decoder to the pipe by
@@ -2477,10 +2446,69 @@ fn reconnect_jitter(ivl: u64) -> u64 {
 
 /// RADIO/DISH framing of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Groups {
+pub(crate) enum Groups {
     None,
     Radio,
     Dish,
+}
+
+/// What one decoded frame of an active connection turned out to be, once
+/// opened and sorted (`open_frame`).
+pub(crate) enum Frame {
+    /// A message for the socket (now in `msg`).
+    Deliver,
+    /// Taken care of (a command ignored, a DISH group frame kept).
+    Consumed,
+    /// A PING: answer with a PONG carrying `context`.
+    Ping { ttl_ds: u16, context: Vec<u8> },
+    /// The connection must end (with the CURVE error, if it was one).
+    Fail(Option<ProtocolError>),
+}
+
+/// Opens (CURVE), sorts (commands) and groups (DISH) one inbound frame of
+/// an active connection. Shared by the session's decoder sink and its
+/// fuzzing model, so the model runs this very code.
+#[inline]
+pub(crate) fn open_frame(
+    msg: &mut Msg,
+    codec: Option<&mut Codec>,
+    groups: Groups,
+    dish_group: &mut Option<Msg>,
+) -> Frame {
+    if let Some(c) = codec {
+        if let Err(e) = unbox(c, msg) {
+            return Frame::Fail(Some(e));
+        }
+    }
+    // Commands: SUBSCRIBE/CANCEL become data messages, PING is answered,
+    // others ignored.
+    if msg.flags() & flags::COMMAND != 0 {
+        match classify(msg.take(), groups == Groups::Radio) {
+            Inbound::Data(m) => *msg = m,
+            Inbound::Ping { ttl_ds, context } => return Frame::Ping { ttl_ds, context },
+            Inbound::Ignore => return Frame::Consumed,
+            Inbound::Fatal => return Frame::Fail(None),
+        }
+    }
+    // DISH: a group frame (MORE), then the body (libzmq closes the
+    // connection on anything else).
+    if groups == Groups::Dish && msg.flags() & flags::COMMAND == 0 {
+        match dish_group.take() {
+            None => {
+                if !msg.more() || msg.size() > crate::msg::GROUP_MAX_LENGTH {
+                    return Frame::Fail(None);
+                }
+                *dish_group = Some(msg.take());
+                return Frame::Consumed;
+            }
+            Some(g) => {
+                if msg.more() || msg.set_group(g.data()).is_err() {
+                    return Frame::Fail(None);
+                }
+            }
+        }
+    }
+    Frame::Deliver
 }
 
 /// Sorts an inbound frame; `radio`: JOIN/LEAVE commands become join/leave
