@@ -2533,24 +2533,21 @@ pub(crate) fn classify(msg: Msg, radio: bool) -> Inbound {
     }
     // After the handshake libzmq acts on SUBSCRIBE, CANCEL and PING and
     // ignores every other command, malformed ones included; so do we.
-    let sub = match ZmtpCommand::parse(msg.data()) {
-        Ok(ZmtpCommand::Subscribe(t)) => Some((true, t.to_vec())),
-        Ok(ZmtpCommand::Cancel(t)) => Some((false, t.to_vec())),
+    let (on, topic) = match ZmtpCommand::parse(msg.data()) {
+        Ok(ZmtpCommand::Subscribe(t)) => (true, t),
+        Ok(ZmtpCommand::Cancel(t)) => (false, t),
         Ok(ZmtpCommand::Ping { ttl_ds, context }) => {
             return Inbound::Ping {
                 ttl_ds,
                 context: context.to_vec(),
             }
         }
-        _ => None,
+        _ => return Inbound::Ignore,
     };
-    match sub {
-        // Subscriptions travel in pipes as messages (0x01/0x00 + topic).
-        Some((on, topic)) => match crate::socket::subscriptions::message(on, &topic) {
-            Ok(m) => Inbound::Data(m),
-            Err(_) => Inbound::Fatal,
-        },
-        None => Inbound::Ignore,
+    // Subscriptions travel in pipes as messages (0x01/0x00 + topic).
+    match crate::socket::subscriptions::message(on, topic) {
+        Ok(m) => Inbound::Data(m),
+        Err(_) => Inbound::Fatal,
     }
 }
 

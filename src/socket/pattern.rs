@@ -142,15 +142,16 @@ pub struct Router {
 #[derive(Debug, Default)]
 pub struct Publisher {
     xpub: bool,
-    /// Each pipe's subscriptions.
-    subs: IdMap<Subscriptions>,
-    /// The same, indexed by topic: a message's recipients in one walk.
+    /// Each subscriber, with how many topics it has in `index`.
+    members: IdMap<usize>,
+    /// Every subscriber's topics, indexed by topic: a message's recipients
+    /// in one walk. XPUB passes up only a topic's first subscription and
+    /// last cancel over all subscribers (unless verbose).
     index: TopicIndex<PipeId>,
     /// Scratch for the index's answer.
     matched: Vec<PipeId>,
-    /// XPUB: the union over pipes, so only a topic's first subscription and
-    /// last cancel are passed up (unless verbose).
-    all: Subscriptions,
+    /// Scratch: the index's answer, when inverted or for one subscriber.
+    hits: Vec<PipeId>,
     /// XPUB: subscription messages waiting for `recv`.
     pending: VecDeque<(Msg, Option<PipeId>)>,
     /// ZMQ_XPUB_MANUAL: subscriptions are passed up and not applied; the
@@ -301,7 +302,7 @@ impl Pattern {
                 Admission::Accept
             }
             Pattern::Pub(p) => {
-                p.subs.insert(id, Subscriptions::default());
+                p.members.insert(id, 0);
                 Admission::Accept
             }
             Pattern::Stream(s) => match s.attach(id, routing_id) {
@@ -416,13 +417,7 @@ impl Pattern {
     pub fn topics_count(&self) -> Option<usize> {
         match self {
             Pattern::Sub(s) => Some(s.subs.len()),
-            Pattern::Pub(p) => {
-                let mut all: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
-                for subs in p.subs.values() {
-                    all.extend(subs.topics());
-                }
-                Some(all.len())
-            }
+            Pattern::Pub(p) => Some(p.index.len()),
             _ => None,
         }
     }
@@ -931,21 +926,22 @@ impl Publisher {
                 self.pending.push_back((msg, Some(id)));
                 continue;
             }
-            let subs = self.subs.entry(id).or_default();
             // Each pipe's subscriptions are a set, as in libzmq's XPUB: a
             // subscriber repeating a subscribe has it once, and one cancel
             // ends it (a SUB counts locally and cancels on its last).
-            let changed = if on {
-                subs.insert(topic)
+            let change = if on {
+                self.index.add(topic, id)
             } else {
-                subs.remove_all(topic)
+                self.index.remove(topic, id)
             };
-            if changed && on {
-                self.index.add(topic, id);
-            } else if changed {
-                self.index.remove(topic, id);
-            }
-            if !changed {
+            if change.changed {
+                let count = self.members.entry(id).or_default();
+                *count = if on {
+                    *count + 1
+                } else {
+                    count.saturating_sub(1)
+                };
+            } else {
                 // Nothing changed for this pipe: passed up only verbosely.
                 let verbose = if on {
                     self.verbose
@@ -958,11 +954,7 @@ impl Publisher {
                 continue;
             }
             if self.xpub {
-                let first_or_last = if on {
-                    self.all.add(topic)
-                } else {
-                    self.all.remove(topic)
-                };
+                let first_or_last = change.edge;
                 let verbose = if on {
                     self.verbose
                 } else {
@@ -976,18 +968,24 @@ impl Publisher {
     }
 
     fn pipe_gone(&mut self, id: PipeId) {
-        let Some(subs) = self.subs.remove(&id) else {
+        let Some(count) = self.members.remove(&id) else {
             return;
         };
-        let topics = subs.topics();
-        for topic in &topics {
-            self.index.remove(topic, id);
-        }
         self.targets.retain(|t| *t != id);
-        if !self.xpub {
-            return;
+        let (xpub, manual) = (self.xpub, self.manual);
+        if count > 0 {
+            // The topics it was the last subscriber of leave the union:
+            // XPUB passes up their cancels (not when manual: see below).
+            let pending = &mut self.pending;
+            self.index.remove_key(id, |topic| {
+                if xpub && !manual {
+                    if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
+                        pending.push_back((m, None));
+                    }
+                }
+            });
         }
-        if self.manual {
+        if xpub && manual {
             // Cancel what the subscriber asked for, each topic (libzmq:
             // whether or not another subscriber asked for it too; the
             // application decides).
@@ -996,14 +994,6 @@ impl Publisher {
                     if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, &topic)) {
                         self.pending.push_back((m, None));
                     }
-                }
-            }
-            return;
-        }
-        for topic in topics {
-            if self.all.remove(&topic) {
-                if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, &topic)) {
-                    self.pending.push_back((m, None));
                 }
             }
         }
@@ -1029,16 +1019,16 @@ impl Publisher {
         let Some(id) = self.last_pipe else {
             return;
         };
-        if let Some(subs) = self.subs.get_mut(&id) {
+        if let Some(count) = self.members.get_mut(&id) {
             if on {
-                if subs.insert(topic) {
-                    self.index.add(topic, id);
+                if self.index.add(topic, id).changed {
+                    *count += 1;
                 }
                 if self.send_last {
                     self.last_only = Some(id);
                 }
-            } else if subs.remove_all(topic) {
-                self.index.remove(topic, id);
+            } else if self.index.remove(topic, id).changed {
+                *count = count.saturating_sub(1);
             }
         }
     }
@@ -1063,21 +1053,23 @@ impl Publisher {
             } else {
                 None
             };
+            self.matched.clear();
+            if self.index.collect(msg.data(), &mut self.matched) > 1 {
+                // A pipe subscribed to two prefixes of the topic.
+                self.matched.sort_unstable();
+                self.matched.dedup();
+            }
             if self.invert || only.is_some() {
-                // Every subscriber asked in turn.
+                // The recipients are the subscribers that match (or, when
+                // inverted, do not), or just `only` if it is one of them.
+                std::mem::swap(&mut self.matched, &mut self.hits);
+                self.hits.sort_unstable();
+                let (hits, invert) = (&self.hits, self.invert);
                 self.matched.clear();
-                for (id, subs) in &self.subs {
-                    if only.map_or(true, |o| o == *id) && subs.matches(msg.data()) != self.invert {
-                        self.matched.push(*id);
-                    }
-                }
-            } else {
-                self.matched.clear();
-                if self.index.collect(msg.data(), &mut self.matched) > 1 {
-                    // A pipe subscribed to two prefixes of the topic.
-                    self.matched.sort_unstable();
-                    self.matched.dedup();
-                }
+                self.matched
+                    .extend(self.members.keys().copied().filter(|id| {
+                        only.map_or(true, |o| o == *id) && hits.binary_search(id).is_ok() != invert
+                    }));
             }
             for id in &self.matched {
                 if let Some(i) = pipes.index_of(*id) {
