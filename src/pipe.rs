@@ -128,6 +128,12 @@ struct Shared {
     /// For each side's writer, the connection's write side when a session
     /// (the other side) lends it (`direct`).
     sink: [direct::Sink; 2],
+    /// Messages each side's writer sent directly (past the queue): the
+    /// reader counts them towards its next publish as if it had read them,
+    /// so the read count is published when libzmq's would be (every LWM
+    /// messages of the connection), and the writer's queue figures
+    /// (PIPES_STATS, the HWM) come out as libzmq's.
+    direct_sent: [AtomicU64; 2],
 }
 
 /// One end of a pipe.
@@ -146,6 +152,11 @@ pub struct PipeEnd {
     msgs_read: u64,
     /// Messages left to read before the count is published to the writer.
     until_publish: u64,
+    /// The peer's direct sends already counted towards `until_publish`,
+    /// and whether the reader slept since (a direct send needs it asleep,
+    /// so only then can there be new ones).
+    direct_folded: u64,
+    fold_pending: bool,
     /// In the middle of writing / reading a multipart message.
     out_more: bool,
     in_more: bool,
@@ -210,6 +221,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         new_hwm: [AtomicU64::new(0), AtomicU64::new(0)],
         farewell: [Mutex::new(None), Mutex::new(None)],
         sink: Default::default(),
+        direct_sent: [AtomicU64::new(0), AtomicU64::new(0)],
     });
     let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
     let end = |side: usize, out, inp| PipeEnd {
@@ -223,6 +235,8 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         msgs_written: 0,
         msgs_read: 0,
         until_publish: lwm(hwm[1 - side]),
+        direct_folded: 0,
+        fold_pending: false,
         out_more: false,
         in_more: false,
         in_terminated: false,
@@ -400,7 +414,12 @@ impl PipeEnd {
             for m in &frames[..complete] {
                 crate::zmtp::frame::encode(m, &mut self.direct_buf);
             }
-            match direct::send(fd, &self.direct_buf) {
+            let sent = direct::send(fd, &self.direct_buf);
+            if !matches!(sent, direct::Sent::WouldBlock) {
+                let msgs = frames[..complete].iter().filter(|m| !m.more()).count();
+                self.shared.direct_sent[self.side].fetch_add(msgs as u64, Ordering::Release);
+            }
+            match sent {
                 direct::Sent::All => {
                     sink.give_back();
                     self.direct_epoch = self.direct_seen;
@@ -480,6 +499,7 @@ impl PipeEnd {
             }
         }
         if !self.inp.has_next_or_sleep() {
+            self.fold_pending = true;
             return false;
         }
         // A closed peer's delimiter is no message: take it now, so that a
@@ -534,6 +554,7 @@ impl PipeEnd {
             }
         }
         if !self.inp.read_into_or_sleep(out) {
+            self.fold_pending = true;
             self.publish_read();
             return false;
         }
@@ -546,6 +567,9 @@ impl PipeEnd {
         self.in_more = msg.more();
         if !self.in_more {
             self.msgs_read += 1;
+            if self.fold_pending {
+                self.fold_direct();
+            }
             // Every `lwm` messages (a countdown: no division per message).
             if self.lwm > 0 {
                 self.until_publish -= 1;
@@ -556,6 +580,26 @@ impl PipeEnd {
             }
         }
         true
+    }
+
+    /// Counts the peer's direct sends since the last fold towards the next
+    /// publish: they went out before the message just read.
+    #[cold]
+    fn fold_direct(&mut self) {
+        self.fold_pending = false;
+        let sent = self.shared.direct_sent[self.peer()].load(Ordering::Acquire);
+        let n = sent.wrapping_sub(self.direct_folded);
+        self.direct_folded = sent;
+        if n == 0 || self.lwm == 0 {
+            return;
+        }
+        if n < self.until_publish {
+            self.until_publish -= n;
+            return;
+        }
+        // The countdown passed zero: publish, and go on from there.
+        self.until_publish = self.lwm - (n - self.until_publish) % self.lwm;
+        self.publish_read();
     }
 
     /// Publishes the read count; releases a writer blocked at its HWM.
@@ -813,8 +857,16 @@ mod tests {
     /// A socket end and a session end whose session lent `fd` while
     /// sleeping on an empty pipe.
     fn lent_pipe(fd: &std::os::fd::OwnedFd) -> (PipeEnd, PipeEnd, OwnerMailbox, DirectHandle) {
+        lent_pipe_with_hwm(fd, 0)
+    }
+
+    /// [`lent_pipe`] with the socket end's SNDHWM.
+    fn lent_pipe_with_hwm(
+        fd: &std::os::fd::OwnedFd,
+        hwm: u64,
+    ) -> (PipeEnd, PipeEnd, OwnerMailbox, DirectHandle) {
         use std::os::fd::AsRawFd;
-        let (mut socket_end, mut session_end) = pipe_pair([0, 0]);
+        let (mut socket_end, mut session_end) = pipe_pair([hwm, 0]);
         let mb: OwnerMailbox = Arc::new(Mailbox::new().unwrap());
         session_end.set_owner(mb.clone());
         let mut m = Msg::new();
@@ -858,6 +910,34 @@ mod tests {
         assert_eq!(m.data(), b"q");
         mb.drain(&mut cmds);
         assert!(matches!(cmds.front(), Some(Command::ActivateRead(id)) if *id == session_end.id()));
+    }
+
+    /// libzmq's session reads every message from the queue and publishes
+    /// its read count every LWM messages; a direct send counts towards
+    /// that, so the writer's queue figures (PIPES_STATS) match libzmq's.
+    #[test]
+    fn a_direct_send_counts_towards_the_readers_next_publish() {
+        let fds = socket_pair(None);
+        // SNDHWM 4: the session publishes every 2 messages.
+        let (mut socket_end, mut session_end, _mb, handle) = lent_pipe_with_hwm(&fds[0], 4);
+        socket_end.write(msg(b"direct", false));
+        socket_end.flush();
+        assert_eq!(read_all(&fds[1]), encoded(&[(b"direct", false)]));
+        handle.sink().reclaim();
+        for body in [b"q1", b"q2", b"q3"] {
+            assert!(socket_end.check_write());
+            socket_end.write(msg(body, false));
+        }
+        socket_end.flush();
+        assert_eq!(socket_end.queued().0, 3);
+        let mut m = Msg::new();
+        assert!(session_end.read_into(&mut m));
+        // The direct message and q1 make two: published.
+        assert_eq!(socket_end.queued().0, 2);
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(socket_end.queued().0, 2, "q2 alone is not two");
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(socket_end.queued().0, 0);
     }
 
     #[test]
