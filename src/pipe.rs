@@ -566,10 +566,11 @@ impl PipeEnd {
         let msg = out;
         self.in_more = msg.more();
         if !self.in_more {
-            self.msgs_read += 1;
+            // Direct sends went out before this message: counted first.
             if self.fold_pending {
                 self.fold_direct();
             }
+            self.msgs_read += 1;
             // Every `lwm` messages (a countdown: no division per message).
             if self.lwm > 0 {
                 self.until_publish -= 1;
@@ -938,6 +939,36 @@ mod tests {
         assert_eq!(socket_end.queued().0, 2, "q2 alone is not two");
         assert!(session_end.read_into(&mut m));
         assert_eq!(socket_end.queued().0, 0);
+    }
+
+    /// Two direct sends reach the publish point before the next queued
+    /// message: the count published leaves that message out, as libzmq's
+    /// would (it read the two first).
+    #[test]
+    fn direct_sends_that_reach_the_publish_point_are_published_before_the_next_message() {
+        let fds = socket_pair(None);
+        let (mut socket_end, mut session_end, _mb, handle) = lent_pipe_with_hwm(&fds[0], 4);
+        for body in [b"d1", b"d2"] {
+            // Past the pacing rules: a direct send per idle period.
+            std::thread::sleep(direct::IDLE + std::time::Duration::from_micros(10));
+            socket_end.write(msg(body, false));
+            socket_end.flush();
+        }
+        assert_eq!(
+            read_all(&fds[1]),
+            encoded(&[(b"d1", false), (b"d2", false)])
+        );
+        handle.sink().reclaim();
+        for body in [b"q1", b"q2", b"q3"] {
+            socket_end.write(msg(body, false));
+        }
+        socket_end.flush();
+        let mut m = Msg::new();
+        assert!(session_end.read_into(&mut m));
+        // d1 and d2 made two: published without q1.
+        assert_eq!(socket_end.queued().0, 3);
+        assert!(session_end.read_into(&mut m));
+        assert_eq!(socket_end.queued().0, 1, "q1 and q2 make the next two");
     }
 
     #[test]

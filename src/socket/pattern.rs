@@ -941,28 +941,18 @@ impl Publisher {
                 } else {
                     count.saturating_sub(1)
                 };
-            } else {
-                // Nothing changed for this pipe: passed up only verbosely.
-                let verbose = if on {
-                    self.verbose
-                } else {
-                    self.verbose_unsubs
-                };
-                if self.xpub && verbose {
-                    self.pending.push_back((msg, Some(id)));
-                }
-                continue;
             }
-            if self.xpub {
-                let first_or_last = change.edge;
-                let verbose = if on {
-                    self.verbose
-                } else {
-                    self.verbose_unsubs
-                };
-                if first_or_last || verbose {
-                    self.pending.push_back((msg, Some(id)));
-                }
+            // XPUB passes up a topic's first subscription and last cancel
+            // over all subscribers, every one when verbose, and (as
+            // libzmq, whose trie answers "not found") a cancel of a topic
+            // this subscriber did not have.
+            let notify = if on {
+                change.edge || self.verbose
+            } else {
+                !change.changed || change.edge || self.verbose_unsubs
+            };
+            if self.xpub && notify {
+                self.pending.push_back((msg, Some(id)));
             }
         }
     }
@@ -972,24 +962,34 @@ impl Publisher {
             return;
         };
         self.targets.retain(|t| *t != id);
-        let (xpub, manual) = (self.xpub, self.manual);
+        let (xpub, manual, verbose_unsubs) = (self.xpub, self.manual, self.verbose_unsubs);
         if count > 0 {
             // The topics it was the last subscriber of leave the union:
-            // XPUB passes up their cancels (not when manual: see below).
+            // XPUB passes up their cancels, every one of its topics when
+            // VERBOSER (not when manual: see below).
             let pending = &mut self.pending;
-            self.index.remove_key(id, |topic| {
-                if xpub && !manual {
+            self.index.remove_key(id, count, |topic, last| {
+                if xpub && !manual && (last || verbose_unsubs) {
                     if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, topic)) {
                         pending.push_back((m, None));
                     }
                 }
             });
         }
+        if manual && self.last_pipe == Some(id) {
+            // Its subscriptions must not come back through the
+            // application's ZMQ_SUBSCRIBE (libzmq clears its last pipe).
+            self.last_pipe = None;
+        }
         if xpub && manual {
             // Cancel what the subscriber asked for, each topic (libzmq:
             // whether or not another subscriber asked for it too; the
             // application decides).
             if let Some(asked) = self.asked.remove(&id) {
+                if !asked.is_empty() {
+                    // libzmq clears its last pipe with each such cancel.
+                    self.last_pipe = None;
+                }
                 for topic in asked.topics() {
                     if let Ok(m) = Msg::from_slice(&subscriptions::encode(false, &topic)) {
                         self.pending.push_back((m, None));
@@ -1007,7 +1007,9 @@ impl Publisher {
         }
         let (msg, pipe) = self.pending.pop_front().ok_or(Error::Again)?;
         *out = msg;
-        if pipe.is_some() {
+        // XPUB_MANUAL: ZMQ_SUBSCRIBE applies to the pipe of the message
+        // received last, none for a cancel of a subscriber that left.
+        if self.manual || pipe.is_some() {
             self.last_pipe = pipe;
         }
         Ok(())

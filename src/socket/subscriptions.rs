@@ -678,34 +678,41 @@ impl<K: Copy + Eq> TopicIndex<K> {
         }
     }
 
-    /// Cancels every subscription of `key` (its pipe is gone) in one walk
-    /// over the trie, without recursion; `left` gets each topic that
-    /// `key` was the last subscriber of.
-    pub fn remove_key(&mut self, key: K, mut left: impl FnMut(&[u8])) {
-        let mut emptied: Vec<Vec<u8>> = Vec::new();
+    /// Cancels the `count` subscriptions of `key` (its pipe is gone) in one
+    /// walk over the trie, without recursion, stopping once all are found
+    /// (libzmq walks it all). `removed` gets each topic, and whether `key`
+    /// was its last subscriber.
+    pub fn remove_key(&mut self, key: K, count: usize, mut removed: impl FnMut(&[u8], bool)) {
+        // (topic, it was the last key)
+        let mut found: Vec<(Vec<u8>, bool)> = Vec::new();
         // (node, length of the path before its label)
         let mut stack = vec![(0usize, 0usize)];
         let mut path: Vec<u8> = Vec::new();
         while let Some((i, depth)) = stack.pop() {
+            if found.len() >= count {
+                break;
+            }
             path.truncate(depth);
             let node = &mut self.trie.nodes[i];
             path.extend_from_slice(node.label.as_slice());
-            if node.value.remove(key) && !node.value.is_set() {
-                emptied.push(path.clone());
+            if node.value.remove(key) {
+                found.push((path.clone(), !node.value.is_set()));
             }
             for &(_, c) in node.children.iter().rev() {
                 stack.push((c as usize, path.len()));
             }
         }
         // Pruned once the walk is over: pruning moves nodes.
-        self.trie.topics -= emptied.len();
-        for topic in &emptied {
-            if let Some(i) = self.trie.find(topic) {
-                if !self.trie.nodes[i].value.is_set() {
-                    self.trie.prune(i);
+        self.trie.topics -= found.iter().filter(|(_, last)| *last).count();
+        for (topic, last) in &found {
+            if *last {
+                if let Some(i) = self.trie.find(topic) {
+                    if !self.trie.nodes[i].value.is_set() {
+                        self.trie.prune(i);
+                    }
                 }
             }
-            left(topic);
+            removed(topic, *last);
         }
     }
 
@@ -806,9 +813,15 @@ mod tests {
         }
         assert!(!index.add(b"t1", 0).edge);
         let mut left = Vec::new();
-        index.remove_key(1, |t| left.push(t.to_vec()));
+        let mut all = 0;
+        index.remove_key(1, 50, |t, last| {
+            all += 1;
+            if last {
+                left.push(t.to_vec());
+            }
+        });
         // Key 1 had the odd topics; t1 stays (key 0 has it too).
-        assert_eq!(left.len(), 49);
+        assert_eq!((all, left.len()), (50, 49));
         assert_eq!(index.len(), 51);
         let mut out = Vec::new();
         assert_eq!(index.collect(b"t1", &mut out), 1);
@@ -816,7 +829,7 @@ mod tests {
         out.clear();
         index.collect(b"t3", &mut out);
         assert!(out.is_empty());
-        index.remove_key(0, |_| {});
+        index.remove_key(0, 51, |_, _| {});
         assert!(index.is_empty());
         assert_eq!(index.trie.nodes.len() - index.trie.free.len(), 1);
     }
