@@ -719,4 +719,52 @@ TEST (msg_memcpy_moved_init_data_message_frees_once)
     CHECK_EQ_INT (log.calls, 1);
 }
 
+/*  zmq_msg_gets over tcp for every kind of received message: copied
+ *  inline (<= 33 bytes), pointing into the receive buffer (34 bytes to
+ *  the buffer's size, where ferrozmq keeps the properties with the
+ *  buffer), and in a buffer of its own (1 MiB); also on a copy, and after
+ *  both sockets and the context are gone.  */
+TEST (msg_gets_finds_the_connection_properties_of_every_received_size)
+{
+    void *ctx = zmq_ctx_new ();
+    void *pull = zmq_socket (ctx, ZMQ_PULL), *push = zmq_socket (ctx, ZMQ_PUSH);
+    int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[256];
+    size_t len = sizeof ep;
+    CHECK_ZMQ (zmq_getsockopt (pull, ZMQ_LAST_ENDPOINT, ep, &len));
+    CHECK_ZMQ (zmq_connect (push, ep));
+    zmq_msg_t got[NSIZES], copies[NSIZES];
+    for (size_t i = 0; i < NSIZES; i++) {
+        zmq_msg_t m;
+        CHECK_ZMQ (zmq_msg_init_size (&m, sizes[i]));
+        fill (&m);
+        CHECK_EQ_INT (zmq_msg_send (&m, push, 0), (int) sizes[i]);
+    }
+    for (size_t i = 0; i < NSIZES; i++) {
+        CHECK_ZMQ (zmq_msg_init (&got[i]));
+        CHECK_EQ_INT (zmq_msg_recv (&got[i], pull, 0), (int) sizes[i]);
+        CHECK (has_pattern (&got[i], sizes[i]));
+        CHECK_ZMQ (zmq_msg_init (&copies[i]));
+        CHECK_ZMQ (zmq_msg_copy (&copies[i], &got[i]));
+    }
+    CHECK_ZMQ (zmq_close (push));
+    CHECK_ZMQ (zmq_close (pull));
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+    for (size_t i = 0; i < NSIZES; i++) {
+        zmq_msg_t *both[] = {&got[i], &copies[i]};
+        for (int k = 0; k < 2; k++) {
+            const char *type = zmq_msg_gets (both[k], "Socket-Type");
+            CHECK_NOT_NULL (type);
+            CHECK_EQ_STR (type, "PUSH");
+            const char *peer = zmq_msg_gets (both[k], "Peer-Address");
+            CHECK_NOT_NULL (peer);
+            CHECK_EQ_STR (peer, "127.0.0.1");
+        }
+        CHECK_ZMQ (zmq_msg_close (&got[i]));
+        CHECK_ZMQ (zmq_msg_close (&copies[i]));
+    }
+}
+
 TEST_MAIN ()
