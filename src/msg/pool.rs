@@ -61,9 +61,20 @@ fn depot_cap(size: usize) -> usize {
     (DEPOT_BYTES / size).min(DEPOT_MAX)
 }
 
+/// A cached buffer: a pointer, not an address, so that what the pool
+/// keeps stays reachable (Miri's leak check follows pointers only).
+#[derive(Clone, Copy)]
+struct Buf(*mut u8);
+
+// SAFETY: a cached buffer belongs to the cache holding it, and nobody
+// else; handing it to another thread's cache is how the pool works.
+unsafe impl Send for Buf {}
+
+const NO_BUF: Buf = Buf(std::ptr::null_mut());
+
 #[allow(clippy::declare_interior_mutable_const)]
-const EMPTY: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-static DEPOT: [Mutex<Vec<usize>>; CLASSES] = [EMPTY; CLASSES];
+const EMPTY: Mutex<Vec<Buf>> = Mutex::new(Vec::new());
+static DEPOT: [Mutex<Vec<Buf>>; CLASSES] = [EMPTY; CLASSES];
 
 /// The layout to allocate for `layout`: its class size when pooled.
 pub fn class_layout(layout: Layout) -> Layout {
@@ -89,11 +100,11 @@ fn slot(layout: Layout) -> Option<(usize, usize)> {
 /// One thread's cached buffers, for the classes up to LOCAL_MAX.
 struct Local {
     count: [u8; LOCAL_CLASSES],
-    slots: [[usize; LOCAL_SLOTS]; LOCAL_CLASSES],
+    slots: [[Buf; LOCAL_SLOTS]; LOCAL_CLASSES],
 }
 
 impl Local {
-    fn pop(&mut self, c: usize) -> Option<usize> {
+    fn pop(&mut self, c: usize) -> Option<Buf> {
         let mut n = self.count[c] as usize;
         if n == 0 {
             let mut depot = DEPOT[c].lock();
@@ -113,7 +124,7 @@ impl Local {
 
     /// False when neither this cache nor the depot has room: the caller
     /// frees the buffer.
-    fn push(&mut self, c: usize, size: usize, p: usize) -> bool {
+    fn push(&mut self, c: usize, size: usize, p: Buf) -> bool {
         let mut n = self.count[c] as usize;
         if n == LOCAL_SLOTS {
             let mut depot = DEPOT[c].lock();
@@ -174,7 +185,7 @@ fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
             if local.is_null() {
                 local = Box::into_raw(Box::new(Local {
                     count: [0; LOCAL_CLASSES],
-                    slots: [[0; LOCAL_SLOTS]; LOCAL_CLASSES],
+                    slots: [[NO_BUF; LOCAL_SLOTS]; LOCAL_CLASSES],
                 }));
                 h.0.set(local);
             }
@@ -191,10 +202,10 @@ fn class_size(c: usize) -> usize {
     base + (c % STEPS + 1) * (base / STEPS)
 }
 
-fn free(p: usize, size: usize) {
+fn free(p: Buf, size: usize) {
     // SAFETY: pooled buffers were allocated with their class layout, which
     // is valid (checked when it was made).
-    unsafe { alloc::dealloc(p as *mut u8, Layout::from_size_align_unchecked(size, ALIGN)) }
+    unsafe { alloc::dealloc(p.0, Layout::from_size_align_unchecked(size, ALIGN)) }
 }
 
 /// A cached buffer for exactly `layout`.
@@ -203,10 +214,10 @@ pub fn take(layout: Layout) -> Option<*mut u8> {
     let (c, _) = slot(layout)?;
     if c < LOCAL_CLASSES {
         if let Some(p) = with_local(|l| l.pop(c)) {
-            return p.map(|p| p as *mut u8);
+            return p.map(|p| p.0);
         }
     }
-    DEPOT[c].lock().pop().map(|p| p as *mut u8)
+    DEPOT[c].lock().pop().map(|p| p.0)
 }
 
 /// Keeps a buffer of `layout` for reuse; false if the caller must free it.
@@ -216,7 +227,7 @@ pub fn give(p: *mut u8, layout: Layout) -> bool {
         return false;
     };
     if c < LOCAL_CLASSES {
-        if let Some(kept) = with_local(|l| l.push(c, size, p as usize)) {
+        if let Some(kept) = with_local(|l| l.push(c, size, Buf(p))) {
             return kept;
         }
     }
@@ -224,7 +235,7 @@ pub fn give(p: *mut u8, layout: Layout) -> bool {
     if depot.len() >= depot_cap(size) {
         return false;
     }
-    depot.push(p as usize);
+    depot.push(Buf(p));
     true
 }
 
@@ -284,6 +295,8 @@ mod tests {
         let a = unsafe { alloc::alloc(layout) };
         assert!(give(a, layout));
         assert_eq!(take(layout), Some(a));
+        // SAFETY: taken back, ours again.
+        unsafe { alloc::dealloc(a, layout) };
         let kept = fill_until_refused(layout);
         assert!(kept.len() * layout.size() <= DEPOT_BYTES && !kept.is_empty());
         assert_eq!(drain(layout), kept.len());
