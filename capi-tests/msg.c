@@ -720,10 +720,9 @@ TEST (msg_memcpy_moved_init_data_message_frees_once)
 }
 
 /*  zmq_msg_gets over tcp for every kind of received message: copied
- *  inline (<= 33 bytes), pointing into the receive buffer (34 bytes to
- *  the buffer's size, where ferrozmq keeps the properties with the
- *  buffer), and in a buffer of its own (1 MiB); also on a copy, and after
- *  both sockets and the context are gone.  */
+ *  inline (<= 33 bytes), pointing into the shared receive buffer (34
+ *  bytes to the buffer's size), and in a buffer of its own (1 MiB); also
+ *  on a copy, and after both sockets and the context are gone.  */
 TEST (msg_gets_finds_the_connection_properties_of_every_received_size)
 {
     void *ctx = zmq_ctx_new ();

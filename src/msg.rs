@@ -78,13 +78,6 @@ pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
 enum Release {
     /// Header and payload were allocated together with this layout.
     Together(Layout),
-    /// A receive buffer ([`SharedBuf`]), allocated as `Together`, with the
-    /// connection's properties: the messages that point into it find their
-    /// metadata here, so a message costs one reference count, not two.
-    Received {
-        layout: Layout,
-        meta: Option<Arc<Metadata>>,
-    },
     /// A caller's buffer, released by calling its free function.
     User {
         ffn: FreeFn,
@@ -147,9 +140,7 @@ impl Owner {
         let owner = unsafe { ptr::read(this.as_ptr()) };
         match owner.release {
             // SAFETY: allocated in `alloc_together` with exactly this layout.
-            Release::Together(layout) | Release::Received { layout, .. } => {
-                // (A receive buffer's metadata was moved out with `owner`
-                // and is dropped at the end of this function.)
+            Release::Together(layout) => {
                 let p = this.as_ptr().cast::<u8>();
                 if !pool::give(p, layout) {
                     // SAFETY: allocated by `alloc_together` with this layout.
@@ -225,16 +216,8 @@ impl SharedBuf {
     /// an initialised slice for its whole life).
     pub fn new(cap: usize) -> Result<SharedBuf> {
         let (owner, base) = Owner::alloc_together(cap)?;
-        // SAFETY: `base` points to `cap` freshly allocated bytes; the owner
-        // is ours alone, and its release becomes the `Received` form of the
-        // same layout (no metadata yet).
-        unsafe {
-            ptr::write_bytes(base, 0, cap);
-            let release = &mut (*owner.as_ptr()).release;
-            if let Release::Together(layout) = *release {
-                *release = Release::Received { layout, meta: None };
-            }
-        }
+        // SAFETY: `base` points to `cap` freshly allocated bytes.
+        unsafe { ptr::write_bytes(base, 0, cap) };
         Ok(SharedBuf {
             owner,
             base,
@@ -277,44 +260,6 @@ impl SharedBuf {
     #[inline]
     pub fn advance(&mut self, n: usize) {
         self.len = (self.len + n).min(self.cap);
-    }
-
-    /// Makes `meta` the metadata of the messages this buffer will carry,
-    /// when no message references it (else they could be reading it);
-    /// true when the buffer carries `meta` afterwards.
-    pub fn adopt_metadata(&mut self, meta: &Option<Arc<Metadata>>) -> bool {
-        // SAFETY: we hold a reference, so the owner is alive; it is only
-        // written below while no message shares it.
-        let Release::Received { meta: current, .. } = (unsafe { &self.owner.as_ref().release })
-        else {
-            return false;
-        };
-        let same = match (current, meta) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
-            return true;
-        }
-        if !self.is_unique() {
-            return false;
-        }
-        // SAFETY: the buffer holds the only reference (checked with
-        // Acquire above), so nothing reads the owner concurrently.
-        if let Release::Received { meta: current, .. } =
-            unsafe { &mut (*self.owner.as_ptr()).release }
-        {
-            *current = meta.clone();
-        }
-        true
-    }
-
-    /// `msg` points into this buffer (its metadata is the buffer's).
-    #[inline]
-    pub fn backs(&self, msg: &Msg) -> bool {
-        msg.heap()
-            .is_some_and(|h| ptr::eq(h.owner, self.owner.as_ptr()))
     }
 
     /// Empties the buffer for reuse; the caller checked [`is_unique`].
@@ -784,25 +729,7 @@ impl Msg {
     }
 
     pub fn metadata(&self) -> Option<&Arc<Metadata>> {
-        if self.meta.is_some() {
-            return self.meta.as_ref();
-        }
-        self.owner_metadata()
-    }
-
-    /// The metadata of the receive buffer this message points into.
-    fn owner_metadata(&self) -> Option<&Arc<Metadata>> {
-        let owner = self.heap()?.owner;
-        if owner.is_null() {
-            return None;
-        }
-        // SAFETY: the message holds a reference, so the owner lives at
-        // least as long as `&self`; a buffer's metadata is written only
-        // while no message shares it.
-        match unsafe { &(*owner).release } {
-            Release::Received { meta, .. } => meta.as_ref(),
-            _ => None,
-        }
+        self.meta.as_ref()
     }
 
     pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
@@ -811,7 +738,7 @@ impl Msg {
 
     /// Looks up a connection property (`zmq_msg_gets`).
     pub fn property(&self, name: &[u8]) -> Option<&CStr> {
-        self.metadata()?.get(name)
+        self.meta.as_deref()?.get(name)
     }
 
     pub fn routing_id(&self) -> u32 {
@@ -975,45 +902,6 @@ pub fn forget(m: Msg) -> ManuallyDrop<Msg> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn messages_in_a_receive_buffer_find_its_metadata() {
-        let mut meta = Metadata::new();
-        meta.set(b"Socket-Type", b"PUSH");
-        let meta = Some(Arc::new(meta));
-        let mut buf = SharedBuf::new(256).unwrap();
-        buf.spare_mut()[..100].fill(b'x');
-        buf.advance(100);
-        assert!(buf.adopt_metadata(&meta), "unshared: adopted");
-        let mut m = Msg::new();
-        assert!(buf.slice_into(0, 50, 0, &mut m));
-        assert!(buf.backs(&m) && m.meta.is_none());
-        assert_eq!(m.property(b"Socket-Type").unwrap().to_bytes(), b"PUSH");
-        // A copy shares the buffer and so the metadata.
-        let copy = m.share();
-        assert!(Arc::ptr_eq(
-            copy.metadata().unwrap(),
-            meta.as_ref().unwrap()
-        ));
-        // Shared: other metadata is refused (messages may be reading it).
-        let other = Some(Arc::new(Metadata::new()));
-        assert!(!buf.adopt_metadata(&other));
-        assert!(buf.adopt_metadata(&meta), "the same is fine");
-        // Metadata set on the message itself wins.
-        let mut own = m.share();
-        own.set_metadata(other.clone());
-        assert!(own.property(b"Socket-Type").is_none());
-        drop(buf);
-        // The messages outlive the buffer; the metadata with them.
-        assert_eq!(m.property(b"Socket-Type").unwrap().to_bytes(), b"PUSH");
-        assert_eq!(Arc::strong_count(meta.as_ref().unwrap()), 2);
-        drop((m, copy, own));
-        assert_eq!(
-            Arc::strong_count(meta.as_ref().unwrap()),
-            1,
-            "freed with the buffer"
-        );
-    }
-
     use super::*;
     use std::sync::atomic::AtomicUsize;
 

@@ -1858,14 +1858,7 @@ impl Session {
                     let mut pong: Vec<Vec<u8>> = Vec::new();
                     let mut peer_ttl_ds = 0u16;
                     let mut box_error: Option<ProtocolError> = None;
-                    // The buffer carries the metadata when nothing else
-                    // shares it (it may predate the handshake).
-                    let buf_meta = match self.inbuf.as_mut() {
-                        Some(b) => b.adopt_metadata(&self.metadata),
-                        None => false,
-                    };
                     let used = {
-                        let inbuf = self.inbuf.as_ref();
                         let phase = &mut self.phase;
                         let pipe_slot = &mut self.pipe;
                         let pending = &mut self.pending_in;
@@ -1894,14 +1887,9 @@ impl Session {
                                     return false;
                                 }
                             }
-                            // A message pointing into the receive buffer
-                            // finds the connection's metadata there (one
-                            // reference count per message instead of two).
-                            if !buf_meta || !inbuf.is_some_and(|b| b.backs(msg)) {
-                                msg.set_metadata(metadata.clone());
-                            }
                             // Data goes from the decoder to the pipe by
                             // reference: moved once, into the queue slot.
+                            msg.set_metadata(metadata.clone());
                             let Some(pipe) = pipe_slot.as_mut() else {
                                 return true;
                             };
