@@ -14,8 +14,14 @@
 //!
 //! High-water marks count whole messages (a multipart message counts once,
 //! at its last frame), as in libzmq. The reader publishes its read count every
-//! low-water mark `(hwm + 1) / 2` messages, and whenever it runs dry, so a
-//! writer blocked at the mark is always released.
+//! low-water mark `(hwm + 1) / 2` messages and at no other time, as libzmq's
+//! `activate_write` does: a writer sees its queue full at the same count as
+//! libzmq's would (a PUSH whose PULL stopped reading queues exactly SNDHWM +
+//! RCVHWM messages, not the kernel's socket buffers on top). A writer blocked
+//! at the mark is still always released: the reader publishes at least once
+//! per LWM <= HWM messages it reads, so reading everything leaves fewer than
+//! HWM unpublished. A mark changed after the pipe was made reaches the
+//! reader's LWM too (`new_lwm`), and the reader is woken to take it.
 //!
 //! Owns: the queues, HWM accounting, activation and termination protocol,
 //! and the direct-write handshake of [`direct`] (a session lending its
@@ -121,6 +127,10 @@ struct Shared {
     /// sockets' marks); 0 = none, else the HWM + 1. The writer looks only
     /// when it finds itself full, so the fast path never reads it.
     new_hwm: [AtomicU64; 2],
+    /// A new LWM for each side's reader (indexed by the reading side), set
+    /// from the other side with its new HWM; 0 = none, else the LWM + 1.
+    /// The reader looks when it runs dry.
+    new_lwm: [AtomicU64; 2],
     /// A last message each side's writer sends when it closes (inproc
     /// ZMQ_DISCONNECT_MSG: the other socket asked for it). Set from either
     /// side, read once on close.
@@ -198,6 +208,16 @@ impl std::fmt::Debug for PipeEnd {
     }
 }
 
+/// libzmq's `compute_lwm`: the read count is published every `(hwm + 1) /
+/// 2` messages (never for an unlimited queue).
+fn low_water(hwm: u64) -> u64 {
+    if hwm == 0 {
+        0
+    } else {
+        hwm.div_ceil(2).max(1)
+    }
+}
+
 /// Creates a pipe. `hwm[i]` limits what end `i` may have outstanding towards
 /// end `1 - i` (0 = unlimited).
 pub fn pipe_pair(hwm: [u64; 2]) -> (PipeEnd, PipeEnd) {
@@ -219,11 +239,12 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         slot: conflate.map(|c| c.then(|| Mutex::new(None))),
         slot_reader_asleep: [AtomicBool::new(false), AtomicBool::new(false)],
         new_hwm: [AtomicU64::new(0), AtomicU64::new(0)],
+        new_lwm: [AtomicU64::new(0), AtomicU64::new(0)],
         farewell: [Mutex::new(None), Mutex::new(None)],
         sink: Default::default(),
         direct_sent: [AtomicU64::new(0), AtomicU64::new(0)],
     });
-    let lwm = |h: u64| if h == 0 { 0 } else { h.div_ceil(2).max(1) };
+    let lwm = low_water;
     let end = |side: usize, out, inp| PipeEnd {
         id: ids[side],
         side,
@@ -500,6 +521,9 @@ impl PipeEnd {
         }
         if !self.inp.has_next_or_sleep() {
             self.fold_pending = true;
+            if self.shared.new_lwm[self.side].load(Ordering::Relaxed) != 0 {
+                self.adopt_lwm();
+            }
             return false;
         }
         // A closed peer's delimiter is no message: take it now, so that a
@@ -555,7 +579,9 @@ impl PipeEnd {
         }
         if !self.inp.read_into_or_sleep(out) {
             self.fold_pending = true;
-            self.publish_read();
+            if self.shared.new_lwm[self.side].load(Ordering::Relaxed) != 0 {
+                self.adopt_lwm();
+            }
             return false;
         }
         if out.is_delimiter() {
@@ -600,6 +626,24 @@ impl PipeEnd {
         }
         // The countdown passed zero: publish, and go on from there.
         self.until_publish = self.lwm - (n - self.until_publish) % self.lwm;
+        self.publish_read();
+    }
+
+    /// The peer's writer has a new HWM: read with the LWM that goes with it.
+    #[cold]
+    fn adopt_lwm(&mut self) {
+        let v = self.shared.new_lwm[self.side].swap(0, Ordering::Acquire);
+        if v != 0 {
+            self.set_lwm(v - 1);
+        }
+    }
+
+    /// Publishes with a new LWM from now on, and publishes the count at
+    /// once: the writer may have a lower mark than the reads since the last
+    /// publish leave room for.
+    fn set_lwm(&mut self, lwm: u64) {
+        self.lwm = lwm;
+        self.until_publish = lwm;
         self.publish_read();
     }
 
@@ -662,8 +706,20 @@ impl PipeEnd {
     /// Sets the HWMs of both directions after the pipe was made: this end's
     /// at once, the peer's for its writer to pick up (see `new_hwm`).
     pub fn set_hwms(&mut self, ours: u64, peers: u64) {
+        let changed = ours != self.hwm;
         self.hwm = ours;
         self.shared.new_hwm[self.peer()].store(peers + 1, Ordering::Release);
+        // This end reads what the peer writes under `peers`.
+        if low_water(peers) != self.lwm {
+            self.set_lwm(low_water(peers));
+        }
+        // The peer reads what this end writes: it takes the new LWM when it
+        // next runs dry, and is woken to do so (it may sleep with reads it
+        // has not published, which a lower mark here would wait for).
+        if changed {
+            self.shared.new_lwm[self.peer()].store(low_water(ours) + 1, Ordering::Release);
+            self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+        }
     }
 
     /// ZMQ_EVENT_PIPES_STATS: messages this end wrote that the peer has not
@@ -941,6 +997,65 @@ mod tests {
         assert_eq!(socket_end.queued().0, 2, "q2 alone is not two");
         assert!(session_end.read_into(&mut m));
         assert_eq!(socket_end.queued().0, 0);
+    }
+
+    /// The read count is published every LWM messages and only then, as
+    /// libzmq's: a reader that runs dry does not publish what it read
+    /// since, so the writer's mark counts those as queued (a stalled PULL
+    /// takes SNDHWM + RCVHWM, not the kernel's buffers on top).
+    #[test]
+    fn the_read_count_is_published_every_lwm_and_not_when_the_reader_runs_dry() {
+        let (mut w, mut r) = pipe_pair([4, 4]); // LWM 2
+        let mut m = Msg::new();
+        for body in [b"1", b"2", b"3"] {
+            assert!(w.check_write());
+            w.write(msg(body, false));
+        }
+        w.flush();
+        assert!(r.read_into(&mut m));
+        assert_eq!(w.queued().0, 3, "one read is not published");
+        assert!(r.read_into(&mut m));
+        assert_eq!(w.queued().0, 1, "two are");
+        assert!(r.read_into(&mut m));
+        assert!(!r.read_into(&mut m), "dry");
+        assert_eq!(w.queued().0, 1, "running dry publishes nothing");
+        // Four outstanding by the writer's count: at the mark.
+        for body in [b"4", b"5", b"6"] {
+            assert!(w.check_write());
+            w.write(msg(body, false));
+        }
+        assert!(!w.check_write());
+    }
+
+    /// A mark changed on a connected pipe reaches the reader's LWM, and the
+    /// reader is woken to publish what it read under the old one: a writer
+    /// whose mark went down past the unpublished reads is not stranded.
+    #[test]
+    fn a_lowered_mark_makes_the_reader_publish_what_it_read() {
+        let (mut w, mut r) = pipe_pair([10, 10]); // LWM 5
+        let mb = Arc::new(Mailbox::new().unwrap());
+        r.set_owner(mb.clone());
+        let mut m = Msg::new();
+        for body in [b"1", b"2", b"3"] {
+            w.write(msg(body, false));
+        }
+        w.flush();
+        while r.read_into(&mut m) {}
+        assert_eq!(w.queued().0, 3);
+        w.set_hwms(2, 10);
+        assert!(!w.check_write(), "3 unpublished reads against a mark of 2");
+        // The reader was told, and publishes when it looks.
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        assert!(matches!(cmds.pop_front(), Some(Command::ActivateRead(id)) if id == r.id()));
+        assert!(!r.read_into(&mut m));
+        assert_eq!(w.queued().0, 0);
+        assert!(w.check_write());
+        // From now on every message (LWM of a mark of 2 is 1) is published.
+        w.write(msg(b"4", false));
+        w.flush();
+        assert!(r.read_into(&mut m));
+        assert_eq!(w.queued().0, 0);
     }
 
     /// Two direct sends reach the publish point before the next queued
