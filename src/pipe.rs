@@ -244,7 +244,6 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         sink: Default::default(),
         direct_sent: [AtomicU64::new(0), AtomicU64::new(0)],
     });
-    let lwm = low_water;
     let end = |side: usize, out, inp| PipeEnd {
         id: ids[side],
         side,
@@ -252,10 +251,10 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         out,
         inp,
         hwm: hwm[side],
-        lwm: lwm(hwm[1 - side]),
+        lwm: low_water(hwm[1 - side]),
         msgs_written: 0,
         msgs_read: 0,
-        until_publish: lwm(hwm[1 - side]),
+        until_publish: low_water(hwm[1 - side]),
         direct_folded: 0,
         fold_pending: false,
         out_more: false,

@@ -69,9 +69,12 @@ fn depot_cap(size: usize) -> usize {
     (DEPOT_BYTES / size).min(DEPOT_MAX)
 }
 
-/// A size the large depot keeps.
-fn is_large(size: usize) -> bool {
-    size > LOCAL_MAX && size <= MAX && size % LARGE_ROUND == 0
+/// The size of a buffer of `layout` the large depot keeps (as made by
+/// `class_layout`), if it is one.
+fn large_size(layout: Layout) -> Option<usize> {
+    let size = layout.size();
+    (layout.align() == ALIGN && size > LOCAL_MAX && size <= MAX && size % LARGE_ROUND == 0)
+        .then_some(size)
 }
 
 /// A cached buffer: a pointer, not an address, so that what the pool
@@ -250,10 +253,7 @@ pub fn take(layout: Layout) -> Option<*mut u8> {
 
 #[cold]
 fn take_large(layout: Layout) -> Option<*mut u8> {
-    let size = layout.size();
-    if layout.align() != ALIGN || !is_large(size) {
-        return None;
-    }
+    let size = large_size(layout)?;
     let mut large = LARGE.lock();
     // A stream of one size finds it at the end.
     let i = large.bufs.iter().rposition(|&(s, _)| s == size)?;
@@ -281,10 +281,9 @@ pub fn give(p: *mut u8, layout: Layout) -> bool {
 
 #[cold]
 fn give_large(p: *mut u8, layout: Layout) -> bool {
-    let size = layout.size();
-    if layout.align() != ALIGN || !is_large(size) {
+    let Some(size) = large_size(layout) else {
         return false;
-    }
+    };
     let mut large = LARGE.lock();
     if large.bytes + size > LARGE_BYTES {
         return false;
@@ -322,6 +321,7 @@ mod tests {
         assert_eq!(big(LOCAL_MAX + 1), LOCAL_MAX + 64);
         assert_eq!(big(MAX), MAX);
         assert_eq!(big(MAX + 1), MAX + 1);
+        let is_large = |n: usize| large_size(Layout::from_size_align(n, ALIGN).unwrap()).is_some();
         assert!(is_large(65536 + 64) && !is_large(65536 + 40) && !is_large(MAX + 64));
     }
 
