@@ -30,6 +30,8 @@
 
 pub(crate) mod direct;
 
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -138,6 +140,9 @@ struct Shared {
     /// For each side's writer, the connection's write side when a session
     /// (the other side) lends it (`direct`).
     sink: [direct::Sink; 2],
+    /// For each side's reader, the connection's read side when a session
+    /// (the other side) lends it (`direct`, direct reads).
+    source: [direct::Source; 2],
     /// Messages each side's writer sent directly (past the queue): the
     /// reader counts them towards its next publish as if it had read them,
     /// so the read count is published when libzmq's would be (every LWM
@@ -197,6 +202,10 @@ pub struct PipeEnd {
     /// fan-out, a ROUTER's replies), and sends the I/O thread batches are
     /// cheaper than a send and a wake-up per message on the caller.
     direct_ok: bool,
+    /// Direct reads: whole messages this end read from the connection
+    /// itself, read before the queue; and the buffer they were read into.
+    direct_in: VecDeque<Msg>,
+    direct_rbuf: Vec<u8>,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -242,6 +251,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         new_lwm: [AtomicU64::new(0), AtomicU64::new(0)],
         farewell: [Mutex::new(None), Mutex::new(None)],
         sink: Default::default(),
+        source: Default::default(),
         direct_sent: [AtomicU64::new(0), AtomicU64::new(0)],
     });
     let end = |side: usize, out, inp| PipeEnd {
@@ -271,6 +281,8 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         direct_last: None,
         direct_seen: 0,
         direct_ok: false,
+        direct_in: VecDeque::new(),
+        direct_rbuf: Vec::new(),
     };
     (end(0, w0, r0), end(1, w1, r1))
 }
@@ -507,6 +519,9 @@ impl PipeEnd {
         if self.in_terminated {
             return false;
         }
+        if !self.direct_in.is_empty() {
+            return true;
+        }
         if let Some(slot) = &self.shared.slot[self.peer()] {
             if slot.lock().is_some() {
                 return true;
@@ -570,6 +585,9 @@ impl PipeEnd {
         if self.in_terminated {
             return false;
         }
+        if !self.direct_in.is_empty() {
+            return self.read_direct_queue(out);
+        }
         if self.shared.slot[self.peer()].is_some() {
             if let Some(m) = self.read_slot() {
                 *out = m;
@@ -606,6 +624,89 @@ impl PipeEnd {
             }
         }
         true
+    }
+
+    /// The next message read directly from the connection. Not counted
+    /// towards the read count: the session never queued it.
+    #[cold]
+    fn read_direct_queue(&mut self, out: &mut Msg) -> bool {
+        let Some(m) = self.direct_in.pop_front() else {
+            return false;
+        };
+        *out = m;
+        self.in_more = out.more();
+        true
+    }
+
+    /// Direct reads (`direct`): inside a blocking receive that found nothing
+    /// queued, reads the connection itself if its session lent it, waiting
+    /// up to `timeout_ms` (-1: for ever) on it and on `wake_fd` (the
+    /// socket's mailbox).
+    pub(crate) fn read_direct(&mut self, wake_fd: RawFd, timeout_ms: i32) -> direct::Read {
+        let source = &self.shared.source[self.side];
+        if !source.is_open() {
+            return direct::Read::Nothing;
+        }
+        let Some(lease) = source.take() else {
+            return direct::Read::Nothing;
+        };
+        // What the session queued before it lent the source comes first.
+        if self.inp.has_next_or_sleep() {
+            source.give_back();
+            return direct::Read::Got;
+        }
+        let outcome = match direct::poll2(lease.fd, wake_fd, timeout_ms) {
+            Err(()) => direct::Read::Interrupted,
+            Ok(None) => direct::Read::TimedOut,
+            Ok(Some(false)) => direct::Read::Nothing,
+            Ok(Some(true)) => self.read_whole_messages(&lease),
+        };
+        self.shared.source[self.side].give_back();
+        outcome
+    }
+
+    /// Peeks at what the connection holds and consumes the whole messages
+    /// of data frames at its start, queueing them on `direct_in`.
+    fn read_whole_messages(&mut self, lease: &direct::Lease) -> direct::Read {
+        if self.direct_rbuf.len() < direct::READ_CAP {
+            self.direct_rbuf.resize(direct::READ_CAP, 0);
+        }
+        let buf = &mut self.direct_rbuf[..];
+        let Some(n) = direct::recv(lease.fd, buf, libc::MSG_PEEK) else {
+            return direct::Read::Nothing;
+        };
+        let end = direct::whole_messages(&buf[..n], lease.max);
+        if end == 0 {
+            return direct::Read::Nothing;
+        }
+        // The same bytes again, consumed this time (they are in the
+        // kernel: nothing else reads the connection while it is held).
+        let mut got = 0;
+        while got < end {
+            match direct::recv(lease.fd, &mut buf[got..end], 0) {
+                Some(k) if k > 0 => got += k,
+                _ => break,
+            }
+        }
+        let mut pos = 0;
+        while let Some((flags, header, size)) = direct::frame_header(&buf[pos..got]) {
+            let body = pos + header;
+            let Some(next) = body.checked_add(size as usize).filter(|&e| e <= got) else {
+                break;
+            };
+            let Ok(mut m) = Msg::from_slice(&buf[body..next]) else {
+                break;
+            };
+            if flags & crate::zmtp::frame::FLAG_MORE != 0 {
+                m.set_flags(crate::msg::flags::MORE);
+            }
+            m.set_metadata(lease.metadata.clone());
+            self.direct_in.push_back(m);
+            pos = next;
+        }
+        // A reply came: the next send may go direct (`direct_begin`).
+        self.direct_epoch = u64::MAX;
+        direct::Read::Got
     }
 
     /// Counts the peer's direct sends since the last fold towards the next
@@ -786,6 +887,18 @@ pub(crate) struct DirectHandle {
 impl DirectHandle {
     pub(crate) fn sink(&self) -> &direct::Sink {
         &self.shared.sink[self.side]
+    }
+
+    pub(crate) fn source(&self) -> &direct::Source {
+        &self.shared.source[self.side]
+    }
+
+    /// Makes the socket end's owner's mailbox readable (a holder of the
+    /// source polls it), without a command.
+    pub(crate) fn wake_owner(&self) {
+        if let Some(mb) = self.shared.owner[self.side].lock().as_ref() {
+            mb.wake();
+        }
     }
 }
 

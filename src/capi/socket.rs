@@ -146,6 +146,9 @@ pub unsafe extern "C" fn zmq_setsockopt(
 ) -> c_int {
     ffi! {
         with_socket(s, |sock| {
+            // libzmq: ETERM once the socket has seen its context terminate,
+            // before the option is even looked at.
+            sock.check_live()?;
             let value = if optval.is_null() {
                 if optvallen != 0 {
                     return Err(Error::Invalid);
@@ -169,6 +172,7 @@ pub unsafe extern "C" fn zmq_getsockopt(
 ) -> c_int {
     ffi! {
         with_socket(s, |sock| {
+            sock.check_live()?;
             // zmq_getsockopt(3): an invalid option_value is EINVAL (libzmq
             // crashes on a NULL option_len).
             if optvallen.is_null() {

@@ -83,6 +83,12 @@ impl Reactor {
         Ok(())
     }
 
+    /// The epoll fd, for a socket end that holds a connection's read side
+    /// (`pipe::direct`) and registers it again when it gives it back.
+    pub fn raw_fd(&self) -> RawFd {
+        self.epoll.as_raw_fd()
+    }
+
     pub fn add(&self, fd: RawFd, token: Token, read: bool, write: bool) -> Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, token, read, write)
     }

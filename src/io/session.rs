@@ -388,6 +388,10 @@ pub struct Session {
     /// A direct send failed and `push_command` took the news: the next
     /// write ends the connection.
     direct_broken: bool,
+    /// The connection's read side, once lent to the socket end of the pipe
+    /// (`pipe::direct`, direct reads); kept until the stream closes, since
+    /// every change of interest in the fd goes through it from then on.
+    src: Option<DirectHandle>,
 }
 
 impl Session {
@@ -484,6 +488,7 @@ impl Session {
             lent: None,
             inbound_epoch: 0,
             direct_broken: false,
+            src: None,
             transform: raw || groups != Groups::None,
             groups,
             dish_group: None,
@@ -1350,9 +1355,23 @@ impl Session {
 
     fn update_interest(&mut self, reactor: &Reactor) -> Result<(), ()> {
         let fd = self.stream.as_ref().map(Stream::fd).ok_or(())?;
-        reactor
-            .modify(fd, self.token, !self.read_paused, self.want_write)
-            .map_err(|_| ())
+        let (read, write) = (!self.read_paused, self.want_write);
+        if let Some(h) = &self.src {
+            // The read side was lent: the change goes through it (a holder
+            // applies it when it gives the read side back, woken for that).
+            let token = self.token;
+            return match h.source().set_interest(read, write, || {
+                reactor.modify(fd, token, read, write).is_ok()
+            }) {
+                None => {
+                    h.wake_owner();
+                    Ok(())
+                }
+                Some(true) => Ok(()),
+                Some(false) => Err(()),
+            };
+        }
+        reactor.modify(fd, self.token, read, write).map_err(|_| ())
     }
 
     /// Writes buffered output (registering for writability if the kernel
@@ -1442,6 +1461,63 @@ impl Session {
     /// `reclaim` before the stream closes: what is left does not matter.
     fn reclaim_quiet(&mut self) {
         let _ = self.reclaim();
+        if let Some(h) = self.src.take() {
+            h.source().reclaim(|| h.wake_owner());
+        }
+    }
+
+    /// Lends the read side (`pipe::direct`, direct reads) when the session
+    /// has nothing of its own to read: plain ZMTP 3 over tcp or ipc
+    /// between a request/reply-style socket and its peer, no heartbeats,
+    /// the decoder between frames with nothing buffered or held back.
+    fn lend_source(&mut self, reactor: &Reactor) {
+        if !matches!(
+            self.cfg.socket_type,
+            kind::REQ | kind::REP | kind::DEALER | kind::ROUTER | kind::PAIR
+        ) || self.phase != Phase::Active
+            || self.transform
+            || self.codec.is_some()
+            || self.peer_v2
+            || self.closing
+            || self.read_paused
+            || self.want_write
+            || self.zap_waiting
+            || self.large_in
+            || self.pending_in.is_some()
+            || self.cfg.heartbeat_ivl > 0
+            || self.ttl_at.is_some()
+            || self.ping_timeout_at.is_some()
+            || !self.decoder.at_frame_boundary()
+            || self.decoder.has_ready()
+            || self
+                .inbuf
+                .as_ref()
+                .is_some_and(|b| self.in_pos < b.filled().len())
+        {
+            return;
+        }
+        use std::os::fd::AsRawFd;
+        let fd = match &self.stream {
+            Some(Stream::Tcp(s)) => s.as_raw_fd(),
+            Some(Stream::Ipc(s)) => s.as_raw_fd(),
+            _ => return,
+        };
+        let Some(pipe) = self.pipe.as_ref() else {
+            return;
+        };
+        if pipe.conflates() {
+            return;
+        }
+        let h = self.src.get_or_insert_with(|| pipe.peer_sink());
+        h.source().lend(
+            crate::pipe::direct::Registration {
+                fd,
+                epoll: reactor.raw_fd(),
+                token: self.token,
+            },
+            self.metadata.clone(),
+            (self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64),
+        );
     }
 
     /// `pump_out`'s loop: batches from the pipe until it is empty or the
@@ -1692,6 +1768,19 @@ impl Session {
     /// Reads and processes input until the kernel has no more, the pipe is
     /// full, or the peer misbehaves (Err: drop the connection).
     fn read_input(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        if let Some(h) = &self.src {
+            // Lent: revoke it first. Held: the socket end reads now (an
+            // event that raced with its take), and gives the fd back.
+            if !h.source().unlend() {
+                return Ok(());
+            }
+        }
+        self.read_input_inner(reactor)?;
+        self.lend_source(reactor);
+        Ok(())
+    }
+
+    fn read_input_inner(&mut self, reactor: &Reactor) -> Result<(), ()> {
         // First whatever is buffered from before a pipe stall.
         if !self.process_buffered(reactor)? {
             return self.set_read_paused(reactor, true);

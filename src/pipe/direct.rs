@@ -224,3 +224,453 @@ pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Direct reads: the application thread, blocked in a receive, reading the
+// connection itself (issue 14).
+//
+// Each pipe's socket end has a [`Source`]: the read side of the connection,
+// which the session lends while it has nothing of its own to read.
+//
+// - The session lends it (`lend`) only for plain ZMTP over tcp/ipc with no
+//   heartbeats, its decoder between frames with nothing buffered, nothing
+//   held back by the mark, its read interest on and no write interest.
+// - The socket end takes it (`take`) only inside a blocking receive that
+//   found nothing queued, when its socket sent since its last receive (a
+//   reply is awaited) and has this one pipe. Taking disarms the fd in the
+//   I/O thread's epoll, so the same data wakes one thread, not two. It
+//   then polls the connection and its own mailbox's eventfd, peeks at what
+//   came, consumes whole messages of data frames only, and leaves everything
+//   else (a command, a partial message, EOF) in the kernel for the session.
+// - Giving back (`give_back`) arms the fd again with the interest the
+//   session wants now; level-triggered epoll reports whatever is left.
+// - The session revokes the lend (`unlend`) before it reads, and whenever
+//   it changes its interest (`set_interest`, applied by the holder on give
+//   back when it holds it). Before it closes or replaces the stream it
+//   waits for a holder to give it back (`reclaim`), waking the socket's
+//   mailbox so that the poll returns.
+//
+// Messages read this way go to the socket end's own queue, which is read
+// before the pipe: the pipe was empty when the source was taken and the
+// session writes nothing to it while the source is out, so order holds.
+// ---------------------------------------------------------------------------
+
+/// The largest peek: a message longer than this goes through the session.
+pub(crate) const READ_CAP: usize = 8 * 1024;
+
+/// The read side of one connection, lent by its session (see above).
+#[derive(Debug, Default)]
+pub(crate) struct Source {
+    /// Lent and not held: the socket end's lock-free first check.
+    open: AtomicBool,
+    inner: Mutex<SourceInner>,
+}
+
+#[derive(Debug, Default)]
+struct SourceInner {
+    lent: bool,
+    /// The socket end holds it: the fd is disarmed in the I/O thread's epoll.
+    held: bool,
+    fd: RawFd,
+    epoll: RawFd,
+    token: u64,
+    /// The session's interest in the fd, restored on give back.
+    read: bool,
+    write: bool,
+    metadata: Option<std::sync::Arc<crate::metadata::Metadata>>,
+    max: Option<u64>,
+}
+
+/// What the socket end needs while it holds the source.
+pub(crate) struct Lease {
+    pub fd: RawFd,
+    pub metadata: Option<std::sync::Arc<crate::metadata::Metadata>>,
+    pub max: Option<u64>,
+}
+
+/// Where the session's connection is registered.
+pub(crate) struct Registration {
+    pub fd: RawFd,
+    pub epoll: RawFd,
+    pub token: u64,
+}
+
+/// What the I/O thread's epoll watches the connection for.
+enum Interest {
+    Armed { read: bool, write: bool },
+    Disarmed,
+}
+
+fn epoll_ctl(epoll: RawFd, op: i32, fd: RawFd, token: u64, interest: Interest) -> bool {
+    let events = match interest {
+        Interest::Disarmed => libc::EPOLLONESHOT as u32,
+        Interest::Armed { read, write } => {
+            let mut events = 0u32;
+            if read {
+                events |= libc::EPOLLIN as u32;
+            }
+            if write {
+                events |= libc::EPOLLOUT as u32;
+            }
+            events
+        }
+    };
+    let mut ev = libc::epoll_event { events, u64: token };
+    // SAFETY: a valid event struct; `epoll` is the I/O thread's epoll fd,
+    // which lives as long as the session, which waits for the source before
+    // it goes (`reclaim`); a stale fd gives an error, not UB.
+    unsafe { libc::epoll_ctl(epoll, op, fd, &mut ev) == 0 }
+}
+
+impl Source {
+    /// Lent and not held (one relaxed load).
+    #[inline]
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Session: lends the read side (see the section doc for when). The
+    /// fd is registered for reading only.
+    pub(crate) fn lend(
+        &self,
+        reg: Registration,
+        metadata: Option<std::sync::Arc<crate::metadata::Metadata>>,
+        max: Option<u64>,
+    ) {
+        let mut s = self.inner.lock();
+        if s.held {
+            return;
+        }
+        s.lent = true;
+        s.fd = reg.fd;
+        s.epoll = reg.epoll;
+        s.token = reg.token;
+        s.read = true;
+        s.write = false;
+        s.metadata = metadata;
+        s.max = max;
+        self.open.store(true, Ordering::Release);
+    }
+
+    /// Session: revokes the lend before reading. False while the socket end
+    /// holds it: the session must not read (the holder reads, and gives it
+    /// back with the fd armed again).
+    pub(crate) fn unlend(&self) -> bool {
+        if !self.open.load(Ordering::Relaxed) {
+            // Not lent, or held: only the lock tells which.
+            let mut s = self.inner.lock();
+            s.lent = false;
+            return !s.held;
+        }
+        let mut s = self.inner.lock();
+        s.lent = false;
+        self.open.store(false, Ordering::Relaxed);
+        !s.held
+    }
+
+    /// Session: its interest in the fd changes. Revokes the lend; if the
+    /// socket end holds the source the change waits for its give back
+    /// (returns None: the session wakes the holder), else `apply` makes it
+    /// now, under the lock, so that a take cannot interleave (returns what
+    /// `apply` did).
+    pub(crate) fn set_interest(
+        &self,
+        read: bool,
+        write: bool,
+        apply: impl FnOnce() -> bool,
+    ) -> Option<bool> {
+        let mut s = self.inner.lock();
+        s.lent = false;
+        self.open.store(false, Ordering::Relaxed);
+        s.read = read;
+        s.write = write;
+        if s.held {
+            return None;
+        }
+        Some(apply())
+    }
+
+    /// Session: takes the read side back for good (the stream is about to
+    /// close or be replaced), waiting for a holder to give it back; `wake`
+    /// makes the holder's poll return.
+    pub(crate) fn reclaim(&self, wake: impl Fn()) {
+        {
+            let mut s = self.inner.lock();
+            s.lent = false;
+            self.open.store(false, Ordering::Relaxed);
+            s.metadata = None;
+            if !s.held {
+                return;
+            }
+        }
+        wake();
+        let mut spins = 0u32;
+        loop {
+            if !self.inner.lock().held {
+                return;
+            }
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else if spins < 128 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            spins = spins.saturating_add(1);
+        }
+    }
+
+    /// Socket end: takes the read side if it is lent, disarming the fd in
+    /// the I/O thread's epoll.
+    pub(super) fn take(&self) -> Option<Lease> {
+        let mut s = self.inner.lock();
+        if !s.lent || s.held || !s.read || s.write {
+            return None;
+        }
+        // Disarmed rather than removed (a modify is cheaper than a removal
+        // and an add): one-shot with no events, so an error or hang-up
+        // (which epoll reports regardless) wakes the I/O thread once, not
+        // in a loop, while this end reads.
+        if !epoll_ctl(
+            s.epoll,
+            libc::EPOLL_CTL_MOD,
+            s.fd,
+            s.token,
+            Interest::Disarmed,
+        ) {
+            return None;
+        }
+        s.held = true;
+        self.open.store(false, Ordering::Relaxed);
+        Some(Lease {
+            fd: s.fd,
+            metadata: s.metadata.clone(),
+            max: s.max,
+        })
+    }
+
+    /// Socket end: gives the read side back, the fd armed again with
+    /// the interest the session wants now.
+    pub(super) fn give_back(&self) {
+        let mut s = self.inner.lock();
+        if !s.held {
+            return;
+        }
+        let interest = Interest::Armed {
+            read: s.read,
+            write: s.write,
+        };
+        epoll_ctl(s.epoll, libc::EPOLL_CTL_MOD, s.fd, s.token, interest);
+        s.held = false;
+        self.open.store(s.lent, Ordering::Release);
+    }
+}
+
+/// What a direct read found.
+pub(crate) enum Read {
+    /// Messages are queued on the socket end (or the pipe had some).
+    Got,
+    /// Nothing for a direct read (not lent, a command, a partial or long
+    /// message, EOF): wait the usual way.
+    Nothing,
+    /// The wait timed out.
+    TimedOut,
+    /// A signal interrupted the wait.
+    Interrupted,
+}
+
+/// Polls `fd` and `wake_fd` (the socket's mailbox) for up to `timeout_ms`
+/// (-1: for ever). Some(true): the connection is readable; Some(false):
+/// the mailbox is (or the poll failed); None: timed out. Err on EINTR.
+pub(super) fn poll2(fd: RawFd, wake_fd: RawFd, timeout_ms: i32) -> Result<Option<bool>, ()> {
+    let mut pfd = [
+        libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    // SAFETY: two valid pollfds.
+    let rc = unsafe { libc::poll(pfd.as_mut_ptr(), 2, timeout_ms) };
+    if rc < 0 {
+        if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            return Err(());
+        }
+        return Ok(Some(false));
+    }
+    if rc == 0 {
+        return Ok(None);
+    }
+    if pfd[1].revents != 0 {
+        return Ok(Some(false));
+    }
+    Ok(Some(pfd[0].revents != 0))
+}
+
+/// One non-blocking `recv` into `buf` with `flags` (retried on EINTR): the
+/// byte count, 0 for EOF, None for nothing there or an error.
+pub(super) fn recv(fd: RawFd, buf: &mut [u8], flags: i32) -> Option<usize> {
+    loop {
+        // SAFETY: `fd` is the connection's socket, which its session keeps
+        // open while the source is held (it waits in `Source::reclaim`
+        // before it closes the stream); `buf` is writable for its length.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                flags | libc::MSG_DONTWAIT,
+            )
+        };
+        if n >= 0 {
+            return Some(n as usize);
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return None;
+        }
+    }
+}
+
+/// One frame header at the start of `buf`: (flags, header length, body
+/// size), or None if it is not all there.
+#[inline]
+pub(super) fn frame_header(buf: &[u8]) -> Option<(u8, usize, u64)> {
+    let flags = *buf.first()?;
+    if flags & crate::zmtp::frame::FLAG_LONG != 0 {
+        let size: [u8; 8] = buf.get(1..9)?.try_into().ok()?;
+        Some((flags, 9, u64::from_be_bytes(size)))
+    } else {
+        Some((flags, 2, u64::from(*buf.get(1)?)))
+    }
+}
+
+/// The length of the whole messages of data frames at the start of `buf`
+/// (0 if none): it stops at a command frame, a frame with reserved flags
+/// set, one over `max`, and one not all in `buf`.
+pub(super) fn whole_messages(buf: &[u8], max: Option<u64>) -> usize {
+    let mut pos = 0;
+    let mut end = 0;
+    while let Some((flags, header, size)) = frame_header(&buf[pos..]) {
+        if flags & !(crate::zmtp::frame::FLAG_MORE | crate::zmtp::frame::FLAG_LONG) != 0
+            || max.is_some_and(|m| size > m)
+            || size > (buf.len() - pos - header) as u64
+        {
+            break;
+        }
+        pos += header + size as usize;
+        if flags & crate::zmtp::frame::FLAG_MORE == 0 {
+            end = pos;
+        }
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(body: &[u8], more: bool, command: bool, out: &mut Vec<u8>) {
+        let mut h = [0u8; crate::zmtp::frame::MAX_HEADER];
+        let n = crate::zmtp::frame::encode_header(body.len(), more, command, &mut h);
+        out.extend_from_slice(&h[..n]);
+        out.extend_from_slice(body);
+    }
+
+    #[test]
+    fn whole_messages_stop_at_partial_frames_commands_and_the_size_limit() {
+        let mut b = Vec::new();
+        frame(b"a", false, false, &mut b);
+        let one = b.len();
+        frame(&[7u8; 300], true, false, &mut b);
+        frame(b"", false, false, &mut b);
+        let two = b.len();
+        // Every cut inside the second message leaves only the first.
+        for cut in one..two {
+            assert_eq!(whole_messages(&b[..cut], None), one, "cut at {cut}");
+        }
+        assert_eq!(whole_messages(&b, None), two);
+        assert_eq!(whole_messages(&b[..one - 1], None), 0);
+        // A frame over the limit stops it (the session reports it).
+        assert_eq!(whole_messages(&b, Some(299)), one);
+        assert_eq!(whole_messages(&b, Some(300)), two);
+        // A command (PING) and what follows stay for the session.
+        let mut c = b.clone();
+        frame(b"\x04PING\x00\x00", false, true, &mut c);
+        frame(b"z", false, false, &mut c);
+        assert_eq!(whole_messages(&c, None), two);
+        // Reserved flag bits too.
+        let mut r = b.clone();
+        r.extend_from_slice(&[0x08, 1, b'x']);
+        assert_eq!(whole_messages(&r, None), two);
+        // A long size that cannot be in the buffer, however large.
+        let mut l = b.clone();
+        l.push(crate::zmtp::frame::FLAG_LONG);
+        l.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(whole_messages(&l, None), two);
+        assert_eq!(whole_messages(&[], None), 0);
+    }
+
+    #[test]
+    fn a_taken_source_is_not_lent_again_until_given_back_and_reclaim_waits_for_it() {
+        // SAFETY: plain syscalls on fds this test owns.
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(epoll >= 0);
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        use std::os::fd::AsRawFd;
+        let fd = b.as_raw_fd();
+        assert!(epoll_ctl(
+            epoll,
+            libc::EPOLL_CTL_ADD,
+            fd,
+            9,
+            Interest::Armed {
+                read: true,
+                write: false
+            }
+        ));
+        let src = std::sync::Arc::new(Source::default());
+        assert!(src.take().is_none(), "not lent yet");
+        src.lend(
+            Registration {
+                fd,
+                epoll,
+                token: 9,
+            },
+            None,
+            None,
+        );
+        assert!(src.is_open());
+        let lease = src.take().expect("lent");
+        assert_eq!(lease.fd, fd);
+        assert!(!src.is_open() && src.take().is_none(), "held");
+        // Data arrives: the disarmed fd wakes nobody in the epoll.
+        use std::io::Write;
+        (&a).write_all(b"x").unwrap();
+        let mut ev = [libc::epoll_event { events: 0, u64: 0 }; 4];
+        // SAFETY: a valid buffer of 4 events.
+        let n = unsafe { libc::epoll_wait(epoll, ev.as_mut_ptr(), 4, 0) };
+        assert_eq!(n, 0);
+        // The session cannot read meanwhile, and wants it back.
+        assert!(!src.unlend());
+        let back = src.clone();
+        let giver = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            back.give_back();
+        });
+        src.reclaim(|| {});
+        giver.join().unwrap();
+        assert!(!src.is_open(), "reclaimed, not lent");
+        // Given back armed: the waiting byte is reported again.
+        // SAFETY: as above.
+        let n = unsafe { libc::epoll_wait(epoll, ev.as_mut_ptr(), 4, 1000) };
+        assert_eq!(n, 1);
+        assert_eq!({ ev[0].u64 }, 9);
+        // SAFETY: our own epoll fd.
+        unsafe { libc::close(epoll) };
+    }
+}

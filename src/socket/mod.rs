@@ -89,6 +89,9 @@ pub struct Socket {
     pub pattern_options: PatternOptions,
     /// The last received frame had MORE set.
     rcvmore: bool,
+    /// Sent since the last whole message received: a blocking receive
+    /// awaits a reply, and may read its connection itself (`pipe::direct`).
+    awaits_reply: bool,
     /// The context is shutting down: every call fails with ETERM.
     stopped: bool,
     last_endpoint: Vec<u8>,
@@ -129,6 +132,7 @@ impl Socket {
             options,
             pattern_options: PatternOptions::new(socket_type),
             rcvmore: false,
+            awaits_reply: false,
             stopped: false,
             last_endpoint: Vec::new(),
             connected: Vec::new(),
@@ -168,6 +172,15 @@ impl Socket {
 
     pub fn fd(&self) -> i32 {
         self.mailbox.fd()
+    }
+
+    /// ETERM once this socket has processed its context's termination (as
+    /// libzmq's `_ctx_terminated`: a call that processes commands saw it).
+    pub fn check_live(&self) -> Result<()> {
+        if self.stopped {
+            return Err(Error::Terminated);
+        }
+        Ok(())
     }
 
     /// `zmq_setsockopt` for every stored option: the generic table first,
@@ -459,7 +472,10 @@ impl Socket {
         let mut deadline = None;
         loop {
             match self.pattern.send_from(&mut self.pipes, msg) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.awaits_reply = true;
+                    return Ok(());
+                }
                 Err(Error::Again) if !nonblocking => {
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.sndtimeo));
                     self.wait(d)?;
@@ -490,16 +506,58 @@ impl Socket {
             match got {
                 Ok(()) => {
                     self.rcvmore = out.more();
+                    if !self.rcvmore {
+                        self.awaits_reply = false;
+                    }
                     return Ok(());
                 }
                 Err(Error::Again) if !nonblocking => {
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.rcvtimeo));
+                    if self.awaits_reply {
+                        match self.read_direct(d) {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(e) => return Err(Self::recv_failed(out, e)),
+                        }
+                    }
                     if let Err(e) = self.wait(d) {
                         return Err(Self::recv_failed(out, e));
                     }
                 }
                 Err(e) => return Err(Self::recv_failed(out, e)),
             }
+        }
+    }
+
+    /// Direct reads (`pipe::direct`): a blocking receive on a socket with
+    /// one pipe, awaiting a reply, reads the connection itself when its
+    /// session lent it, instead of waiting for the I/O thread to queue the
+    /// message and wake it. True when there may be something to read now;
+    /// false to wait the usual way.
+    #[inline(never)]
+    fn read_direct(&mut self, deadline: Option<Instant>) -> Result<bool> {
+        if self.pipes.len() != 1 || self.mailbox.safe().is_some() || self.mailbox.has_pending() {
+            return Ok(false);
+        }
+        let timeout_ms = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
+            }
+        };
+        let pipe = self.pipes.get_mut(0);
+        match pipe.read_direct(self.mailbox.fd(), timeout_ms) {
+            crate::pipe::direct::Read::Got => {
+                let id = pipe.id();
+                self.handle(Command::ActivateRead(id));
+                Ok(true)
+            }
+            crate::pipe::direct::Read::Nothing | crate::pipe::direct::Read::TimedOut => Ok(false),
+            crate::pipe::direct::Read::Interrupted => Err(Error::from_errno(libc::EINTR)),
         }
     }
 
