@@ -652,61 +652,75 @@ impl PipeEnd {
         };
         // What the session queued before it lent the source comes first.
         if self.inp.has_next_or_sleep() {
-            source.give_back();
+            source.give_back(b"");
             return direct::Read::Got;
         }
-        let outcome = match direct::poll2(lease.fd, wake_fd, timeout_ms) {
-            Err(()) => direct::Read::Interrupted,
-            Ok(None) => direct::Read::TimedOut,
-            Ok(Some(false)) => direct::Read::Nothing,
+        let (outcome, read, end) = match direct::poll2(lease.fd, wake_fd, timeout_ms) {
+            Err(()) => (direct::Read::Interrupted, 0, 0),
+            Ok(None) => (direct::Read::TimedOut, 0, 0),
+            Ok(Some(false)) => (direct::Read::Nothing, 0, 0),
             Ok(Some(true)) => self.read_whole_messages(&lease),
         };
-        self.shared.source[self.side].give_back();
+        // What was read past the last whole message goes back to the
+        // session, which is woken to take it (as after a full pipe).
+        let rest = &self.direct_rbuf[end..read];
+        self.shared.source[self.side].give_back(rest);
+        if !rest.is_empty() {
+            self.notify_peer(Command::ActivateWrite(self.shared.ids[self.peer()]));
+        }
         outcome
     }
 
-    /// Peeks at what the connection holds and consumes the whole messages
-    /// of data frames at its start, queueing them on `direct_in`.
-    fn read_whole_messages(&mut self, lease: &direct::Lease) -> direct::Read {
+    /// Reads what the connection holds and queues the whole messages of
+    /// data frames at its start on `direct_in`. Returns the outcome, the
+    /// bytes read and the end of the last whole message.
+    fn read_whole_messages(&mut self, lease: &direct::Lease) -> (direct::Read, usize, usize) {
         if self.direct_rbuf.len() < direct::READ_CAP {
             self.direct_rbuf.resize(direct::READ_CAP, 0);
         }
         let buf = &mut self.direct_rbuf[..];
-        let Some(n) = direct::recv(lease.fd, buf, libc::MSG_PEEK) else {
-            return direct::Read::Nothing;
+        // EOF or an error stay for the session to see (nothing is taken).
+        let got = match direct::recv(lease.fd, buf, 0) {
+            Some(n) if n > 0 => n,
+            _ => return (direct::Read::Nothing, 0, 0),
         };
-        let end = direct::whole_messages(&buf[..n], lease.max);
+        let end = direct::whole_messages(&buf[..got], lease.max);
         if end == 0 {
-            return direct::Read::Nothing;
+            return (direct::Read::Nothing, got, 0);
         }
-        // The same bytes again, consumed this time (they are in the
-        // kernel: nothing else reads the connection while it is held).
-        let mut got = 0;
-        while got < end {
-            match direct::recv(lease.fd, &mut buf[got..end], 0) {
-                Some(k) if k > 0 => got += k,
-                _ => break,
-            }
-        }
-        let mut pos = 0;
-        while let Some((flags, header, size)) = direct::frame_header(&buf[pos..got]) {
+        let (mut pos, mut msg_start) = (0, 0);
+        let (first, mut msg_first) = (self.direct_in.len(), self.direct_in.len());
+        while let Some((flags, header, size)) = direct::frame_header(&buf[pos..end]) {
             let body = pos + header;
-            let Some(next) = body.checked_add(size as usize).filter(|&e| e <= got) else {
+            let Some(next) = body.checked_add(size as usize).filter(|&e| e <= end) else {
                 break;
             };
             let Ok(mut m) = Msg::from_slice(&buf[body..next]) else {
-                break;
+                // No memory for it: this message and what follows go to
+                // the session instead.
+                self.direct_in.truncate(msg_first);
+                let outcome = if msg_first > first {
+                    direct::Read::Got
+                } else {
+                    direct::Read::Nothing
+                };
+                return (outcome, got, msg_start);
             };
-            if flags & crate::zmtp::frame::FLAG_MORE != 0 {
+            let more = flags & crate::zmtp::frame::FLAG_MORE != 0;
+            if more {
                 m.set_flags(crate::msg::flags::MORE);
             }
             m.set_metadata(lease.metadata.clone());
             self.direct_in.push_back(m);
             pos = next;
+            if !more {
+                msg_start = pos;
+                msg_first = self.direct_in.len();
+            }
         }
         // A reply came: the next send may go direct (`direct_begin`).
         self.direct_epoch = u64::MAX;
-        direct::Read::Got
+        (direct::Read::Got, got, end)
     }
 
     /// Counts the peer's direct sends since the last fold towards the next

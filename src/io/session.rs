@@ -1774,9 +1774,34 @@ impl Session {
             if !h.source().unlend() {
                 return Ok(());
             }
+            let rest = h.source().take_leftover();
+            if !rest.is_empty() {
+                self.take_back_input(&rest)?;
+            }
         }
         self.read_input_inner(reactor)?;
         self.lend_source(reactor);
+        Ok(())
+    }
+
+    /// Bytes the socket end read past its last whole message while it held
+    /// the read side: they come before anything still in the kernel.
+    fn take_back_input(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        let size = self.inbuf_size.max(READ_BUF);
+        let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos, size)?;
+        if buf.spare_mut().len() < bytes.len() {
+            // Too little room behind what is still unread: a new buffer
+            // with that, then these.
+            let rest = &buf.filled()[self.in_pos.min(buf.filled().len())..];
+            let mut fresh = SharedBuf::new(rest.len() + bytes.len() + size).map_err(|_| ())?;
+            fresh.spare_mut()[..rest.len()].copy_from_slice(rest);
+            fresh.advance(rest.len());
+            self.inbuf = Some(fresh);
+            self.in_pos = 0;
+        }
+        let buf = self.inbuf.as_mut().ok_or(())?;
+        buf.spare_mut()[..bytes.len()].copy_from_slice(bytes);
+        buf.advance(bytes.len());
         Ok(())
     }
 

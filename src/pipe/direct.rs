@@ -239,9 +239,11 @@ pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
 //   found nothing queued, when its socket sent since its last receive (a
 //   reply is awaited) and has this one pipe. Taking disarms the fd in the
 //   I/O thread's epoll, so the same data wakes one thread, not two. It
-//   then polls the connection and its own mailbox's eventfd, peeks at what
-//   came, consumes whole messages of data frames only, and leaves everything
-//   else (a command, a partial message, EOF) in the kernel for the session.
+//   then polls the connection and its own mailbox's eventfd, reads what
+//   came, keeps the whole messages of data frames at its start, and hands
+//   the rest (a command and what followed it, a partial message) back to
+//   the session with the source, waking it to take it as its next input;
+//   EOF and errors it leaves in the kernel for the session.
 // - Giving back (`give_back`) arms the fd again with the interest the
 //   session wants now; level-triggered epoll reports whatever is left.
 // - The session revokes the lend (`unlend`) before it reads, and whenever
@@ -255,7 +257,8 @@ pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
 // session writes nothing to it while the source is out, so order holds.
 // ---------------------------------------------------------------------------
 
-/// The largest peek: a message longer than this goes through the session.
+/// The largest direct read: a message longer than this goes through the
+/// session.
 pub(crate) const READ_CAP: usize = 8 * 1024;
 
 /// The read side of one connection, lent by its session (see above).
@@ -279,6 +282,10 @@ struct SourceInner {
     write: bool,
     metadata: Option<std::sync::Arc<crate::metadata::Metadata>>,
     max: Option<u64>,
+    /// Bytes the holder read past its last whole message (a partial
+    /// message, a command and what followed): the session's next input,
+    /// ahead of anything still in the kernel. Not lent again until taken.
+    leftover: Vec<u8>,
 }
 
 /// What the socket end needs while it holds the source.
@@ -390,6 +397,16 @@ impl Source {
         Some(apply())
     }
 
+    /// Session, once `unlend` said it may read: the bytes a holder read and
+    /// handed back, which come before anything in the kernel.
+    pub(crate) fn take_leftover(&self) -> Vec<u8> {
+        let mut s = self.inner.lock();
+        if s.leftover.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut s.leftover)
+    }
+
     /// Session: takes the read side back for good (the stream is about to
     /// close or be replaced), waiting for a holder to give it back; `wake`
     /// makes the holder's poll return.
@@ -399,6 +416,7 @@ impl Source {
             s.lent = false;
             self.open.store(false, Ordering::Relaxed);
             s.metadata = None;
+            s.leftover = Vec::new();
             if !s.held {
                 return;
             }
@@ -450,11 +468,17 @@ impl Source {
     }
 
     /// Socket end: gives the read side back, the fd armed again with
-    /// the interest the session wants now.
-    pub(super) fn give_back(&self) {
+    /// the interest the session wants now; `leftover` (bytes read past the
+    /// last whole message) goes to the session, which must then be woken
+    /// to take it.
+    pub(super) fn give_back(&self, leftover: &[u8]) {
         let mut s = self.inner.lock();
         if !s.held {
             return;
+        }
+        if !leftover.is_empty() {
+            s.leftover.extend_from_slice(leftover);
+            s.lent = false;
         }
         let interest = Interest::Armed {
             read: s.read,
@@ -660,7 +684,7 @@ mod tests {
         let back = src.clone();
         let giver = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
-            back.give_back();
+            back.give_back(b"");
         });
         src.reclaim(|| {});
         giver.join().unwrap();
