@@ -206,6 +206,10 @@ pub struct PipeEnd {
     /// itself, read before the queue; and the buffer they were read into.
     direct_in: VecDeque<Msg>,
     direct_rbuf: Vec<u8>,
+    /// No more direct reads on this pipe: its socket unbound or
+    /// disconnected an endpoint, whose sessions (maybe this one) are about
+    /// to close; what they did not read before that must not be read.
+    direct_read_off: bool,
 }
 
 impl std::fmt::Debug for PipeEnd {
@@ -283,6 +287,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         direct_ok: false,
         direct_in: VecDeque::new(),
         direct_rbuf: Vec::new(),
+        direct_read_off: false,
     };
     (end(0, w0, r0), end(1, w1, r1))
 }
@@ -644,7 +649,7 @@ impl PipeEnd {
     /// socket's mailbox).
     pub(crate) fn read_direct(&mut self, wake_fd: RawFd, timeout_ms: i32) -> direct::Read {
         let source = &self.shared.source[self.side];
-        if !source.is_open() {
+        if !source.is_open() || self.direct_read_off {
             return direct::Read::Nothing;
         }
         let Some(lease) = source.take() else {
@@ -669,6 +674,14 @@ impl PipeEnd {
             self.notify_peer(Command::ActivateWrite(self.shared.ids[self.peer()]));
         }
         outcome
+    }
+
+    /// The socket unbound or disconnected an endpoint: this pipe's
+    /// connection may be one it ends, which the I/O thread closes in its
+    /// own time; no direct read may take what arrives on it meanwhile
+    /// (libzmq's socket never sees it).
+    pub fn stop_direct_reads(&mut self) {
+        self.direct_read_off = true;
     }
 
     /// Reads what the connection holds and queues the whole messages of

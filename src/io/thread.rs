@@ -213,6 +213,16 @@ impl IoThread {
             if self.reactor.wait(timeout, &mut events).is_err() {
                 return;
             }
+            // Commands first: they stand for calls the sockets made before
+            // whatever the kernel reports in the same batch (a zmq_unbind
+            // then a peer's message: its session must be gone before the
+            // message is read, as libzmq's is). epoll's own order does not
+            // say which became ready first.
+            if let Some(i) = events.iter().position(|e| e.token == MAILBOX_TOKEN) {
+                if i > 0 {
+                    events[..=i].rotate_right(1);
+                }
+            }
             for ev in events.drain(..) {
                 if ev.token == MAILBOX_TOKEN {
                     self.mailbox.drain_edge_triggered(&mut commands);

@@ -1193,6 +1193,9 @@ impl Socket {
                     .iter()
                     .position(|(given, resolved)| (given == addr && !wildcard) || resolved == addr);
                 let (_, resolved) = self.bound.remove(i.ok_or(Error::Os(libc::ENOENT))?);
+                for p in self.pipes.iter_mut() {
+                    p.stop_direct_reads();
+                }
                 if let Some(io) = &self.io {
                     io.send(Command::Io(Box::new(IoRequest::Unbind {
                         socket: self.id,
@@ -1226,6 +1229,9 @@ impl Socket {
         // pipe until its connection is up, so dropping pipes is not enough.
         if let Some(at) = remote {
             self.remote.remove(at);
+            for p in self.pipes.iter_mut() {
+                p.stop_direct_reads();
+            }
             if let Some(io) = &self.io {
                 io.send(Command::Io(Box::new(IoRequest::Disconnect {
                     socket: self.id,
