@@ -78,6 +78,13 @@ impl<'a> Endpoint<'a> {
     }
 }
 
+std::thread_local! {
+    /// The socket on which this thread last sent a first message after a
+    /// receive (a request, or a reply: `Socket::read_direct`).
+    /// (Its mailbox's address: socket ids are per context.)
+    static LAST_REQUEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 pub struct Socket {
     id: SocketId,
     socket_type: i32,
@@ -473,7 +480,10 @@ impl Socket {
         loop {
             match self.pattern.send_from(&mut self.pipes, msg) {
                 Ok(()) => {
-                    self.awaits_reply = true;
+                    if !self.awaits_reply {
+                        self.awaits_reply = true;
+                        LAST_REQUEST.with(|w| w.set(Arc::as_ptr(&self.mailbox) as usize));
+                    }
                     return Ok(());
                 }
                 Err(Error::Again) if !nonblocking => {
@@ -536,7 +546,15 @@ impl Socket {
     /// false to wait the usual way.
     #[inline(never)]
     fn read_direct(&mut self, deadline: Option<Instant>) -> Result<bool> {
-        if self.pipes.len() != 1 || self.mailbox.safe().is_some() || self.mailbox.has_pending() {
+        // Only when this thread's last request went out on this socket: a
+        // thread that serves many sockets in turn (replies from many
+        // DEALERs) gets them in the I/O threads' batches, where a direct
+        // read would wake it, and switch, once per reply.
+        if LAST_REQUEST.with(|w| w.get()) != Arc::as_ptr(&self.mailbox) as usize
+            || self.pipes.len() != 1
+            || self.mailbox.safe().is_some()
+            || self.mailbox.has_pending()
+        {
             return Ok(false);
         }
         let timeout_ms = match deadline {
