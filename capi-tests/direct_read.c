@@ -6,7 +6,8 @@
  * byte and frame boundary kept across sizes that straddle one read,
  * bursts of replies, timeouts, a peer that goes and a new one that comes,
  * context shutdown, a peer's heartbeats answered while the receiver
- * waits, and the connection's metadata on what was read. */
+ * waits, the connection's metadata on what was read, and nothing read
+ * from a connection its socket unbound. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -445,6 +446,71 @@ TEST (a_message_read_while_waiting_carries_the_connections_metadata)
         zmq_msg_close (&m);
     }
     close_pair (&p);
+}
+
+/* After zmq_unbind returns, the connections accepted through that endpoint
+ * are gone for the socket: a message their peer sends afterwards is never
+ * received, however quickly it comes. The peer runs in a thread of its own
+ * (so its receive of the reply may read the connection directly) and sends
+ * the moment the unbind has returned. */
+typedef struct
+{
+    void *client;
+    int got_reply, unbound;
+    int rc;
+} late_t;
+
+static void *late_sender (void *arg)
+{
+    late_t *l = (late_t *) arg;
+    char buf[16];
+    if (zmq_send (l->client, "ping", 4, 0) != 4
+        || zmq_recv (l->client, buf, sizeof buf, 0) != 4) {
+        l->rc = -2;
+        __atomic_store_n (&l->got_reply, 1, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    __atomic_store_n (&l->got_reply, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n (&l->unbound, __ATOMIC_ACQUIRE))
+        ; /* spin: send as soon as the unbind returned */
+    l->rc = zmq_send (l->client, "late", 4, 0);
+    return NULL;
+}
+
+TEST (a_message_sent_after_an_unbind_is_not_received)
+{
+    for (int round = 0; round < 8; round++) {
+        void *ctx = zmq_ctx_new ();
+        void *server = zmq_socket (ctx, ZMQ_PAIR);
+        char ep[256];
+        bound_endpoint (server, "tcp://127.0.0.1:*", ep, sizeof ep);
+        late_t l = {zmq_socket (ctx, ZMQ_PAIR), 0, 0, 0};
+        set_int (l.client, ZMQ_RECONNECT_IVL, -1);
+        set_int (l.client, ZMQ_LINGER, 0);
+        set_int (l.client, ZMQ_RCVTIMEO, 5000);
+        set_int (l.client, ZMQ_SNDTIMEO, 250);
+        set_int (server, ZMQ_LINGER, 0);
+        set_int (server, ZMQ_RCVTIMEO, 5000);
+        CHECK_ZMQ (zmq_connect (l.client, ep));
+        pthread_t th;
+        CHECK_EQ_INT (pthread_create (&th, NULL, late_sender, &l), 0);
+        char buf[16];
+        CHECK_EQ_INT (zmq_recv (server, buf, sizeof buf, 0), 4);
+        CHECK_EQ_INT (zmq_send (server, "pong", 4, 0), 4);
+        while (!__atomic_load_n (&l.got_reply, __ATOMIC_ACQUIRE))
+            pause_us (100);
+        CHECK_ZMQ (zmq_unbind (server, ep));
+        __atomic_store_n (&l.unbound, 1, __ATOMIC_RELEASE);
+        set_int (server, ZMQ_RCVTIMEO, 250);
+        CHECK_ZMQ_FAILS (zmq_recv (server, buf, sizeof buf, 0), EAGAIN);
+        pthread_join (th, NULL);
+        /* Sent (into the dead connection's buffers) or refused: either
+         * way the server above saw nothing. */
+        CHECK (l.rc == 4 || l.rc == -1);
+        zmq_close (l.client);
+        zmq_close (server);
+        zmq_ctx_term (ctx);
+    }
 }
 
 TEST_MAIN ()
