@@ -99,6 +99,12 @@ pub enum Command {
     Io(Box<crate::io::thread::IoRequest>),
 }
 
+std::thread_local! {
+    /// The queue whose reader this thread last woke (`PipeEnd::flush`).
+    static WOKEN: std::cell::RefCell<Option<ypipe::SleepWatch<Msg>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Where an owner receives commands.
 pub type OwnerMailbox = Arc<Mailbox<Command>>;
 
@@ -409,6 +415,7 @@ impl PipeEnd {
             || msg.flags() & flags::SUBSCRIPTION != 0
             || !self.out.all_flushed()
             || !self.out.reader_asleep()
+            || self.woken_elsewhere()
         {
             return false;
         }
@@ -428,6 +435,29 @@ impl PipeEnd {
         }
         self.direct_seen = epoch;
         true
+    }
+
+    /// This thread last woke the reader of another pipe (a session, to
+    /// write what this thread queued for it) and that reader has not taken
+    /// it all yet. A direct write now could reach its peer before that
+    /// queued message reaches its own: a SUB's subscription to a new peer,
+    /// then a PAIR's message on the same thread that the peer forwards to
+    /// the SUB's publisher (pyzmq's monitored queue test). Through the
+    /// queue instead, the message follows it when both sessions share an
+    /// I/O thread, as every message does in libzmq.
+    #[cold]
+    fn woken_elsewhere(&self) -> bool {
+        WOKEN.with(|w| {
+            let mut w = w.borrow_mut();
+            match &*w {
+                Some(watch) if !watch.watches(&self.out) && !watch.reader_asleep() => true,
+                Some(_) => {
+                    *w = None;
+                    false
+                }
+                None => false,
+            }
+        })
     }
 
     /// Sends the complete messages in `direct_frames` on the lent
@@ -512,6 +542,10 @@ impl PipeEnd {
         }
         if self.out.flush() {
             self.notify_peer(Command::ActivateRead(self.shared.ids[self.peer()]));
+            // A reader woken here: this thread's direct writes on other
+            // pipes wait until it has taken what it was woken for.
+            let watch = self.out.watch();
+            WOKEN.with(|w| *w.borrow_mut() = Some(watch));
         }
     }
 

@@ -247,7 +247,30 @@ impl<T: Send> Writer<T> {
     }
 }
 
+/// A writer's view of whether its reader has taken everything published
+/// (`Writer::watch`), kept after the writer itself is out of reach.
+pub struct SleepWatch<T: Send>(Arc<Shared<T>>);
+
+impl<T: Send> SleepWatch<T> {
+    /// As [`Writer::reader_asleep`].
+    #[inline]
+    pub fn reader_asleep(&self) -> bool {
+        self.0.reader_asleep.load(Ordering::SeqCst)
+    }
+
+    /// Watches the queue `w` writes.
+    #[inline]
+    pub fn watches(&self, w: &Writer<T>) -> bool {
+        Arc::ptr_eq(&self.0, &w.shared)
+    }
+}
+
 impl<T: Send> Writer<T> {
+    /// A handle that tells whether the reader has taken everything.
+    pub fn watch(&self) -> SleepWatch<T> {
+        SleepWatch(self.shared.clone())
+    }
+
     /// Everything written so far has been published (no item, complete or
     /// not, waits for a `flush`).
     #[inline]
