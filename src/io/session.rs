@@ -1400,6 +1400,17 @@ impl Session {
         Ok(())
     }
 
+    /// The fd of a tcp or ipc connection (the ones whose sides are lent,
+    /// `pipe::direct`).
+    fn plain_stream_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match &self.stream {
+            Some(Stream::Tcp(s)) => Some(s.as_raw_fd()),
+            Some(Stream::Ipc(s)) => Some(s.as_raw_fd()),
+            _ => None,
+        }
+    }
+
     /// Lends the write side (`pipe::direct`) when the session has nothing
     /// to write and the connection is plain ZMTP over tcp or ipc.
     fn lend(&mut self) {
@@ -1413,11 +1424,8 @@ impl Session {
         {
             return;
         }
-        use std::os::fd::AsRawFd;
-        let fd = match &self.stream {
-            Some(Stream::Tcp(s)) => s.as_raw_fd(),
-            Some(Stream::Ipc(s)) => s.as_raw_fd(),
-            _ => return,
+        let Some(fd) = self.plain_stream_fd() else {
+            return;
         };
         let Some(pipe) = self.pipe.as_ref() else {
             return;
@@ -1496,11 +1504,8 @@ impl Session {
         {
             return;
         }
-        use std::os::fd::AsRawFd;
-        let fd = match &self.stream {
-            Some(Stream::Tcp(s)) => s.as_raw_fd(),
-            Some(Stream::Ipc(s)) => s.as_raw_fd(),
-            _ => return,
+        let Some(fd) = self.plain_stream_fd() else {
+            return;
         };
         let Some(pipe) = self.pipe.as_ref() else {
             return;

@@ -191,37 +191,40 @@ pub(super) enum Sent {
     Failed,
 }
 
-/// Sends `buf` on `fd` with one non-blocking `send` (retried on EINTR).
-pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
+/// Runs a syscall that returns a byte count until a signal does not
+/// interrupt it: the count, or the errno.
+fn no_eintr(mut call: impl FnMut() -> isize) -> Result<usize, i32> {
     loop {
-        // SAFETY: `fd` is the connection's socket, which its session keeps
-        // open while the sink is taken (it reclaims the sink, waiting for
-        // this send, before it closes or replaces the stream); `buf` is a
-        // live slice of `buf.len()` bytes.
-        let n = unsafe {
-            libc::send(
-                fd,
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-            )
-        };
-        if n > 0 {
-            let n = n as usize;
-            return if n >= buf.len() {
-                Sent::All
-            } else {
-                Sent::Part(n)
-            };
-        }
-        if n == 0 {
-            return Sent::WouldBlock;
+        let n = call();
+        if n >= 0 {
+            return Ok(n as usize);
         }
         match std::io::Error::last_os_error().raw_os_error() {
             Some(libc::EINTR) => continue,
-            Some(libc::EAGAIN) => return Sent::WouldBlock,
-            _ => return Sent::Failed,
+            e => return Err(e.unwrap_or(0)),
         }
+    }
+}
+
+/// Sends `buf` on `fd` with one non-blocking `send` (retried on EINTR).
+pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
+    // SAFETY: `fd` is the connection's socket, which its session keeps open
+    // while the sink is taken (it reclaims the sink, waiting for this send,
+    // before it closes or replaces the stream); `buf` is a live slice of
+    // `buf.len()` bytes.
+    let sent = no_eintr(|| unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        )
+    });
+    match sent {
+        Ok(0) | Err(libc::EAGAIN) => Sent::WouldBlock,
+        Ok(n) if n >= buf.len() => Sent::All,
+        Ok(n) => Sent::Part(n),
+        Err(_) => Sent::Failed,
     }
 }
 
@@ -539,25 +542,18 @@ pub(super) fn poll2(fd: RawFd, wake_fd: RawFd, timeout_ms: i32) -> Result<Option
 /// One non-blocking `recv` into `buf` with `flags` (retried on EINTR): the
 /// byte count, 0 for EOF, None for nothing there or an error.
 pub(super) fn recv(fd: RawFd, buf: &mut [u8], flags: i32) -> Option<usize> {
-    loop {
-        // SAFETY: `fd` is the connection's socket, which its session keeps
-        // open while the source is held (it waits in `Source::reclaim`
-        // before it closes the stream); `buf` is writable for its length.
-        let n = unsafe {
-            libc::recv(
-                fd,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                flags | libc::MSG_DONTWAIT,
-            )
-        };
-        if n >= 0 {
-            return Some(n as usize);
-        }
-        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return None;
-        }
-    }
+    // SAFETY: `fd` is the connection's socket, which its session keeps open
+    // while the source is held (it waits in `Source::reclaim` before it
+    // closes the stream); `buf` is writable for its length.
+    no_eintr(|| unsafe {
+        libc::recv(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags | libc::MSG_DONTWAIT,
+        )
+    })
+    .ok()
 }
 
 /// One frame header at the start of `buf`: (flags, header length, body
