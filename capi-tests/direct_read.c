@@ -238,17 +238,25 @@ static void close_pair (pair_t *p)
     zmq_ctx_term (p->ctx_b);
 }
 
+/* REQ/REP: one round trip (the connection is idle and lent), then a second
+ * request the replier has read, so the requester's next receive waits. */
+static void request_pending_after_one_round_trip (pair_t *p)
+{
+    char buf[16];
+    CHECK_EQ_INT (zmq_send (p->req, "one", 3, 0), 3);
+    CHECK_EQ_INT (zmq_recv (p->rep, buf, sizeof buf, 0), 3);
+    CHECK_EQ_INT (zmq_send (p->rep, "ONE", 3, 0), 3);
+    CHECK_EQ_INT (zmq_recv (p->req, buf, sizeof buf, 0), 3);
+    CHECK_EQ_INT (zmq_send (p->req, "two", 3, 0), 3);
+    CHECK_EQ_INT (zmq_recv (p->rep, buf, sizeof buf, 0), 3);
+}
+
 TEST (a_blocked_receive_times_out_then_gets_the_late_reply)
 {
     pair_t p;
     open_pair (&p, ZMQ_REQ, ZMQ_REP, "tcp://127.0.0.1:*");
     char buf[16];
-    CHECK_EQ_INT (zmq_send (p.req, "one", 3, 0), 3);
-    CHECK_EQ_INT (zmq_recv (p.rep, buf, sizeof buf, 0), 3);
-    CHECK_EQ_INT (zmq_send (p.rep, "ONE", 3, 0), 3);
-    CHECK_EQ_INT (zmq_recv (p.req, buf, sizeof buf, 0), 3);
-    CHECK_EQ_INT (zmq_send (p.req, "two", 3, 0), 3);
-    CHECK_EQ_INT (zmq_recv (p.rep, buf, sizeof buf, 0), 3);
+    request_pending_after_one_round_trip (&p);
     set_int (p.req, ZMQ_RCVTIMEO, 50);
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
@@ -350,13 +358,7 @@ TEST (context_shutdown_ends_a_blocked_receive_with_eterm)
     open_pair (&p, ZMQ_REQ, ZMQ_REP, "ipc://*");
     set_int (p.req, ZMQ_RCVTIMEO, -1);
     set_int (p.req, ZMQ_LINGER, 0);
-    char buf[16];
-    CHECK_EQ_INT (zmq_send (p.req, "one", 3, 0), 3);
-    CHECK_EQ_INT (zmq_recv (p.rep, buf, sizeof buf, 0), 3);
-    CHECK_EQ_INT (zmq_send (p.rep, "ONE", 3, 0), 3);
-    CHECK_EQ_INT (zmq_recv (p.req, buf, sizeof buf, 0), 3);
-    CHECK_EQ_INT (zmq_send (p.req, "two", 3, 0), 3);
-    CHECK_EQ_INT (zmq_recv (p.rep, buf, sizeof buf, 0), 3);
+    request_pending_after_one_round_trip (&p);
     blocked_t b = {p.req, 0, 0};
     pthread_t th;
     CHECK_EQ_INT (pthread_create (&th, NULL, blocked_recv, &b), 0);

@@ -366,12 +366,6 @@ impl Source {
     /// holds it: the session must not read (the holder reads, and gives it
     /// back with the fd armed again).
     pub(crate) fn unlend(&self) -> bool {
-        if !self.open.load(Ordering::Relaxed) {
-            // Not lent, or held: only the lock tells which.
-            let mut s = self.inner.lock();
-            s.lent = false;
-            return !s.held;
-        }
         let mut s = self.inner.lock();
         s.lent = false;
         self.open.store(false, Ordering::Relaxed);
