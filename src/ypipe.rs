@@ -428,6 +428,17 @@ impl<T: Send> Reader<T> {
         None
     }
 
+    /// Takes back an announced sleep, so flushes stop asking for a wake-up:
+    /// for a reader that will watch the queue itself for a while. False
+    /// when a flush already took the announcement (its wake-up is on the
+    /// way) or there was none.
+    pub fn cancel_sleep(&self) -> bool {
+        self.shared
+            .reader_asleep
+            .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
     /// This reader announced sleep (it found the queue empty) and no flush
     /// has woken it since.
     pub fn is_asleep(&self) -> bool {
