@@ -367,7 +367,7 @@ impl<V> Node<V> {
     #[inline]
     fn child(&self, byte: u8) -> Option<usize> {
         // Most nodes have a few children: a scan beats a search.
-        if self.children.len() <= 8 {
+        if self.children.len() <= 16 {
             return self
                 .children
                 .iter()
