@@ -157,6 +157,15 @@ struct Shared {
     direct_sent: [AtomicU64; 2],
 }
 
+/// How [`PipeEnd::watch_input`] waits for the writer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Watch {
+    /// Up to this many pauses (~24 ns each on EPYC).
+    Spin(u32),
+    /// One `sched_yield`.
+    Yield,
+}
+
 /// One end of a pipe.
 pub struct PipeEnd {
     id: PipeId,
@@ -710,17 +719,20 @@ impl PipeEnd {
         outcome
     }
 
-    /// Busy-polls an inproc pipe for up to `rounds` pauses (~24 ns each)
-    /// inside a blocking receive that found it empty, instead of sleeping
-    /// at once: the writer is another application thread, most likely a
-    /// message or two behind on the other CPU. Sleeping there costs each
-    /// side a syscall per message once the reader keeps up with the writer
-    /// (an ActivateRead per message), where a short watch costs a cache
-    /// line. The sleep announcement is taken back for the watch, so flushes
-    /// meanwhile send no wake-up, and made again after it. True when a
-    /// message is there (the caller re-activates the pipe); false to sleep
-    /// as usual (announced, or woken by a flush that came first).
-    pub(crate) fn spin_for_input(&mut self, rounds: u32) -> bool {
+    /// Watches an inproc pipe, inside a blocking receive that found it
+    /// empty, instead of sleeping at once: its writer is another
+    /// application thread. Sleeping there costs a wake-up per message once
+    /// the reader keeps up with the writer (an ActivateRead, a futex wake
+    /// and a context switch each). The sleep announcement is taken back
+    /// for the watch, so flushes meanwhile send no wake-up, and made again
+    /// after it. `how`: [`Watch::Spin`], with the writer most likely a
+    /// message or two behind on another CPU; [`Watch::Yield`], with both
+    /// threads on one CPU, where the writer gets the CPU and writes a batch
+    /// (until it blocks or its time slice ends) instead of one message per
+    /// wake-up. True when a message is there (the caller re-activates the
+    /// pipe); false to sleep as usual (announced, or woken by a flush that
+    /// came first).
+    pub(crate) fn watch_input(&mut self, how: Watch) -> bool {
         if self.peer_marks.is_none()
             || self.in_terminated
             || self.shared.slot[self.peer()].is_some()
@@ -728,10 +740,18 @@ impl PipeEnd {
         {
             return false;
         }
-        for _ in 0..rounds {
-            std::hint::spin_loop();
-            if self.inp.has_next() {
-                return true;
+        match how {
+            Watch::Spin(rounds) => {
+                for _ in 0..rounds {
+                    std::hint::spin_loop();
+                    if self.inp.has_next() {
+                        return true;
+                    }
+                }
+            }
+            Watch::Yield => {
+                // SAFETY: no arguments; it only gives up the CPU.
+                unsafe { libc::sched_yield() };
             }
         }
         self.inp.has_next_or_sleep()
@@ -1079,7 +1099,7 @@ mod tests {
             a
         });
         // Up to ~25 ms of watching: the write lands well within it.
-        assert!(b.spin_for_input(1_000_000));
+        assert!(b.watch_input(Watch::Spin(1_000_000)));
         let _a = writer.join().unwrap();
         assert_eq!(b.read().unwrap().data(), b"x");
         let mut cmds = VecDeque::new();
@@ -1088,16 +1108,84 @@ mod tests {
     }
 
     #[test]
+    fn a_yield_on_one_cpu_lets_the_writer_write_first() {
+        // Both threads on one CPU: the reader's yield hands it to the
+        // runnable writer, whose batch is there when the yield returns,
+        // with no ActivateRead sent.
+        let cpu = {
+            // SAFETY: a zeroed set is valid; filled for this thread.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            let n = std::mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: as above.
+            assert_eq!(unsafe { libc::sched_getaffinity(0, n, &mut set) }, 0);
+            (0..libc::CPU_SETSIZE as usize)
+                // SAFETY: the index is below CPU_SETSIZE.
+                .find(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+                .unwrap()
+        };
+        let pin = move || {
+            // SAFETY: a zeroed set with one CPU added; applied to this
+            // thread only.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu, &mut set);
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+            }
+        };
+        let (mut a, mut b) = pipe_pair([0, 0]);
+        b.peer_marks = Some((0, 0));
+        let mb = Arc::new(Mailbox::new().unwrap());
+        b.set_owner(mb.clone());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            pin();
+            ready_tx.send(()).unwrap();
+            for _ in 0..100 {
+                a.write(msg(b"x", false));
+                a.flush();
+            }
+            a
+        });
+        let reader = std::thread::spawn(move || {
+            pin();
+            ready_rx.recv().unwrap();
+            let mut got = 0;
+            for _ in 0..10_000 {
+                while b.read().is_some() {
+                    got += 1;
+                }
+                if got == 100 {
+                    break;
+                }
+                b.watch_input(Watch::Yield);
+            }
+            (b, got)
+        });
+        let _a = writer.join().unwrap();
+        let (_b, got) = reader.join().unwrap();
+        assert_eq!(got, 100);
+        let mut cmds = VecDeque::new();
+        mb.drain(&mut cmds);
+        // A reader caught between its announcement and the cancel gets at
+        // most the odd ActivateRead; one per message would mean no batches.
+        assert!(cmds.len() < 10, "{} wake-ups for 100 messages", cmds.len());
+    }
+
+    #[test]
     fn a_spin_that_finds_nothing_sleeps_announced() {
         let (mut a, mut b) = pipe_pair([0, 0]);
         let mb = Arc::new(Mailbox::new().unwrap());
         b.set_owner(mb.clone());
         assert!(b.read().is_none());
-        assert!(!b.spin_for_input(10), "a session's pipe is not watched");
-        b.peer_marks = Some((0, 0));
-        assert!(!b.spin_for_input(10));
         assert!(
-            !b.spin_for_input(10),
+            !b.watch_input(Watch::Spin(10)),
+            "a session's pipe is not watched"
+        );
+        b.peer_marks = Some((0, 0));
+        assert!(!b.watch_input(Watch::Spin(10)));
+        assert!(!b.watch_input(Watch::Yield));
+        assert!(
+            !b.watch_input(Watch::Spin(10)),
             "announced again after the first spin"
         );
         a.write(msg(b"y", false));

@@ -28,7 +28,7 @@ use crate::io::thread::IoRequest;
 use crate::io::transport::{self, Target};
 use crate::mailbox::Mailbox;
 use crate::msg::{flags, Msg};
-use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId};
+use crate::pipe::{conflating_pipe_pair, Command, OwnerMailbox, PipeEnd, PipeId, Watch};
 
 use monitor::{event, Endpoints, Monitor};
 use options::Options;
@@ -550,7 +550,7 @@ impl Socket {
                     return Ok(());
                 }
                 Err(Error::Again) if !nonblocking => {
-                    if self.awaits_reply && self.pipes.len() == 1 && self.spin_for_input() {
+                    if self.pipes.len() == 1 && self.watch_input() {
                         continue;
                     }
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.rcvtimeo));
@@ -570,17 +570,29 @@ impl Socket {
         }
     }
 
-    /// A blocking receive on a socket with one inproc pipe watches it for a
-    /// few microseconds before it sleeps (`PipeEnd::spin_for_input`), when
-    /// this thread may run on more than one CPU: pinned to one, the writer
-    /// cannot run while the reader spins. True when a message arrived.
+    /// A blocking receive on a socket with one inproc pipe watches it
+    /// before it sleeps (`PipeEnd::watch_input`). When this thread may run
+    /// on more than one CPU: a receive awaiting a reply spins a few
+    /// microseconds (the peer thread answers on another CPU). Pinned to one
+    /// CPU, spinning would keep the writer off it: any blocking receive
+    /// yields the CPU once instead, so the writer (a thread of this
+    /// process) writes a batch rather than waking this one per message.
+    /// True when a message arrived.
     #[inline(never)]
-    fn spin_for_input(&mut self) -> bool {
-        if !may_spin() || self.mailbox.has_pending() || self.mailbox.safe().is_some() {
+    fn watch_input(&mut self) -> bool {
+        if self.mailbox.has_pending() || self.mailbox.safe().is_some() {
             return false;
         }
+        let how = if may_spin() {
+            if !self.awaits_reply {
+                return false;
+            }
+            Watch::Spin(SPIN_ROUNDS)
+        } else {
+            Watch::Yield
+        };
         let pipe = self.pipes.get_mut(0);
-        if !pipe.spin_for_input(SPIN_ROUNDS) {
+        if !pipe.watch_input(how) {
             return false;
         }
         let id = pipe.id();
