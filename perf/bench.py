@@ -92,6 +92,8 @@ SCALE_CASES = {
                                  "msg/s", "higher"),
     "scale sub 10x10000 topics": (["topics-sub", "10", "10000"],
                                   "subscriptions/s", "higher"),
+    "scale unsub 10x10000 topics": (["topics-unsub", "10", "10000"],
+                                    "unsubscriptions/s", "higher"),
     "scale pub 10x10000 topics 64B": (["topics-pub", "10", "10000",
                                        "400000"], "msg/s", "higher"),
     "scale pub 10x10 topics 64B": (["topics-pub", "10", "10", "400000"],

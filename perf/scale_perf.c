@@ -12,6 +12,8 @@
  *   topics-sub SUBS TOPICS    SUBS SUBs subscribe TOPICS distinct topics
  *                             between them (TOPICS/SUBS each) to one PUB:
  *                             subscriptions per second until all are in
+ *   topics-unsub SUBS TOPICS  then they unsubscribe them all:
+ *                             unsubscriptions per second until all are in
  *   topics-pub SUBS TOPICS COUNT  then COUNT 64 B messages cycling over
  *                             the topics, each for one subscriber:
  *                             messages per second received
@@ -222,6 +224,43 @@ static void topic_name (char *buf, size_t cap, long t)
     snprintf (buf, cap, "topic-%06ld", t);
 }
 
+/* Every SUB subscribes to `topic` (a sync topic), and the PUB sends it
+ * until each SUB has one: (un)subscriptions travel in order, so then every
+ * one a SUB made before has reached the PUB. */
+static void await_topic (void *pub, void **socks, long subs,
+                         const char *topic)
+{
+    size_t len = strlen (topic);
+    long i, left = subs;
+    int *synced = calloc ((size_t) subs, sizeof *synced);
+    zmq_msg_t m;
+    if (!synced)
+        perf_fail_msg ("out of memory");
+    for (i = 0; i < subs; i++)
+        if (zmq_setsockopt (socks[i], ZMQ_SUBSCRIBE, topic, len) != 0)
+            perf_fail ("zmq_setsockopt(ZMQ_SUBSCRIBE)");
+    zmq_msg_init (&m);
+    uint64_t give_up = perf_now_us () + 30000000u;
+    while (left > 0) {
+        send_bytes (pub, topic, len, 0);
+        for (i = 0; i < subs; i++) {
+            while (zmq_msg_recv (&m, socks[i], ZMQ_DONTWAIT) >= 0)
+                if (!synced[i]) {
+                    synced[i] = 1;
+                    left--;
+                }
+        }
+        if (perf_now_us () > give_up)
+            perf_fail_msg ("subscriptions did not arrive within 30 s");
+        if (left > 0)
+            usleep (20);
+    }
+    zmq_msg_close (&m);
+    free (synced);
+}
+
+static void drop_topic (void **socks, long subs, const char *topic);
+
 /* SUBS SUBs with TOPICS topics between them; returns when every
  * subscription has reached the PUB (a "sync" topic, subscribed last by
  * each SUB, comes back to all of them). The subscribe rate is reported
@@ -232,8 +271,7 @@ static void **subscribe_all (void *pub, const char *ep, long subs,
     void **socks = calloc ((size_t) subs, sizeof *socks);
     char name[64];
     long i, t;
-    int *synced = calloc ((size_t) subs, sizeof *synced);
-    if (!socks || !synced)
+    if (!socks)
         perf_fail_msg ("out of memory");
     uint64_t start = perf_now_us ();
     for (i = 0; i < subs; i++) {
@@ -252,42 +290,33 @@ static void **subscribe_all (void *pub, const char *ep, long subs,
             != 0)
             perf_fail ("zmq_setsockopt(ZMQ_SUBSCRIBE)");
     }
-    for (i = 0; i < subs; i++)
-        if (zmq_setsockopt (socks[i], ZMQ_SUBSCRIBE, "sync", 4) != 0)
-            perf_fail ("zmq_setsockopt(ZMQ_SUBSCRIBE)");
-    long left = subs;
-    zmq_msg_t m;
-    zmq_msg_init (&m);
-    uint64_t give_up = perf_now_us () + 30000000u;
-    while (left > 0) {
-        send_bytes (pub, "sync", 4, 0);
-        for (i = 0; i < subs; i++) {
-            while (zmq_msg_recv (&m, socks[i], ZMQ_DONTWAIT) >= 0)
-                if (!synced[i]) {
-                    synced[i] = 1;
-                    left--;
-                }
-        }
-        if (perf_now_us () > give_up)
-            perf_fail_msg ("subscriptions did not arrive within 30 s");
-        if (left > 0)
-            usleep (20);
-    }
+    await_topic (pub, socks, subs, "sync");
     double secs = (double) (perf_now_us () - start) / 1e6;
     if (report)
         result ((double) topics / secs, "subscriptions/s");
-    /* Late syncs must not count as data. */
+    drop_topic (socks, subs, "sync");
+    return socks;
+}
+
+/* Every SUB stops taking `topic` (a sync topic) and drops what it got:
+ * late syncs must not count as data. */
+static void drop_topic (void **socks, long subs, const char *topic)
+{
+    zmq_msg_t m;
+    long i;
+    zmq_msg_init (&m);
     for (i = 0; i < subs; i++) {
-        if (zmq_setsockopt (socks[i], ZMQ_UNSUBSCRIBE, "sync", 4) != 0)
+        if (zmq_setsockopt (socks[i], ZMQ_UNSUBSCRIBE, topic, strlen (topic))
+            != 0)
             perf_fail ("zmq_setsockopt(ZMQ_UNSUBSCRIBE)");
         while (zmq_msg_recv (&m, socks[i], ZMQ_DONTWAIT) >= 0) {
         }
     }
     zmq_msg_close (&m);
-    free (synced);
-    return socks;
 }
 
+/* publish: 0 reports the subscribe rate, 1 the publish rate (COUNT
+ * messages), 2 the unsubscribe rate. */
 static void topics_mode (long subs, long topics, long count, int publish)
 {
     void *pub = new_socket (server_ctx, ZMQ_PUB);
@@ -295,8 +324,22 @@ static void topics_mode (long subs, long topics, long count, int publish)
     long i;
     set_int (pub, ZMQ_SNDHWM, 0, "zmq_setsockopt(ZMQ_SNDHWM)");
     bind_local (pub, "tcp", ep, sizeof ep);
-    void **socks = subscribe_all (pub, ep, subs, topics, !publish);
-    if (publish) {
+    void **socks = subscribe_all (pub, ep, subs, topics, publish == 0);
+    if (publish == 2) {
+        uint64_t start = perf_now_us ();
+        for (i = 0; i < topics; i++) {
+            topic_name (buf, sizeof buf, i);
+            if (zmq_setsockopt (socks[i % subs], ZMQ_UNSUBSCRIBE, buf,
+                                strlen (buf))
+                != 0)
+                perf_fail ("zmq_setsockopt(ZMQ_UNSUBSCRIBE)");
+        }
+        await_topic (pub, socks, subs, "done");
+        double secs = (double) (perf_now_us () - start) / 1e6;
+        result ((double) topics / secs, "unsubscriptions/s");
+        drop_topic (socks, subs, "done");
+    }
+    if (publish == 1) {
         uint64_t start = perf_now_us ();
         for (i = 0; i < count; i++) {
             memset (buf, '.', sizeof buf);
@@ -392,7 +435,8 @@ static void usage (void)
 {
     perf_fail_msg (
       "usage: scale_perf router-dealers N ROUNDS | push-pulls N COUNT |\n"
-      "       topics-sub SUBS TOPICS | topics-pub SUBS TOPICS COUNT |\n"
+      "       topics-sub SUBS TOPICS | topics-unsub SUBS TOPICS |\n"
+      "       topics-pub SUBS TOPICS COUNT |\n"
       "       connect-rate tcp|ipc N | first-message tcp|ipc N |\n"
       "       idle-conns N | backlog SIZE");
 }
@@ -426,6 +470,9 @@ int main (int argc, char *argv[])
     else if (strcmp (mode, "topics-sub") == 0 && argc == 4)
         topics_mode (perf_parse_count (argv[2], "SUBS", 1),
                      perf_parse_count (argv[3], "TOPICS", 1), 0, 0);
+    else if (strcmp (mode, "topics-unsub") == 0 && argc == 4)
+        topics_mode (perf_parse_count (argv[2], "SUBS", 1),
+                     perf_parse_count (argv[3], "TOPICS", 1), 0, 2);
     else if (strcmp (mode, "topics-pub") == 0 && argc == 5)
         topics_mode (perf_parse_count (argv[2], "SUBS", 1),
                      perf_parse_count (argv[3], "TOPICS", 1),
