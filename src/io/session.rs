@@ -281,7 +281,12 @@ pub(crate) const DIRECT_READ_MIN: usize = 8 * 1024;
 /// its body, so little of a large body is copied out of the buffer.
 const LARGE_STREAM_READ: usize = 4 * 1024;
 /// Encode at most this much before writing (a batch of small messages).
-const OUT_BATCH: usize = 64 * 1024;
+/// 256 KiB: pinned, tcp 64 B and 1 KiB streams made 3.5-4 % more messages
+/// a second than with 64 KiB (fewer, larger sends).
+const OUT_BATCH: usize = 256 * 1024;
+/// A connection's output buffer starts this small and grows (doubling) to
+/// what its batches need: an idle connection holds no OUT_BATCH.
+const OUT_FIRST: usize = 8 * 1024;
 /// Message bodies at least this large are not copied into the output
 /// buffer: the frame header goes there and the body is written from the
 /// message itself (writev).
@@ -460,7 +465,7 @@ impl Session {
             inbuf_size: READ_BUF_FIRST,
             in_pos: 0,
             pending_in: None,
-            out: Vec::with_capacity(OUT_BATCH),
+            out: Vec::with_capacity(OUT_FIRST),
             out_pos: 0,
             large_in: false,
             out_bodies: OutBodies::default(),
