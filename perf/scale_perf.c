@@ -261,6 +261,21 @@ static void await_topic (void *pub, void **socks, long subs,
 
 static void drop_topic (void **socks, long subs, const char *topic);
 
+/* Topics 0 .. TOPICS-1, round robin over the SUBs: `option` is
+ * ZMQ_SUBSCRIBE or ZMQ_UNSUBSCRIBE. */
+static void set_topics (void **socks, long subs, long topics, int option)
+{
+    char name[64];
+    long t;
+    for (t = 0; t < topics; t++) {
+        topic_name (name, sizeof name, t);
+        if (zmq_setsockopt (socks[t % subs], option, name, strlen (name))
+            != 0)
+            perf_fail ("zmq_setsockopt(ZMQ_(UN)SUBSCRIBE)");
+    }
+}
+
+
 /* SUBS SUBs with TOPICS topics between them; returns when every
  * subscription has reached the PUB (a "sync" topic, subscribed last by
  * each SUB, comes back to all of them). The subscribe rate is reported
@@ -269,8 +284,7 @@ static void **subscribe_all (void *pub, const char *ep, long subs,
                              long topics, int report)
 {
     void **socks = calloc ((size_t) subs, sizeof *socks);
-    char name[64];
-    long i, t;
+    long i;
     if (!socks)
         perf_fail_msg ("out of memory");
     uint64_t start = perf_now_us ();
@@ -283,13 +297,7 @@ static void **subscribe_all (void *pub, const char *ep, long subs,
         if (zmq_connect (socks[i], ep) != 0)
             perf_fail ("zmq_connect");
     }
-    for (t = 0; t < topics; t++) {
-        topic_name (name, sizeof name, t);
-        if (zmq_setsockopt (socks[t % subs], ZMQ_SUBSCRIBE, name,
-                            strlen (name))
-            != 0)
-            perf_fail ("zmq_setsockopt(ZMQ_SUBSCRIBE)");
-    }
+    set_topics (socks, subs, topics, ZMQ_SUBSCRIBE);
     await_topic (pub, socks, subs, "sync");
     double secs = (double) (perf_now_us () - start) / 1e6;
     if (report)
@@ -327,13 +335,7 @@ static void topics_mode (long subs, long topics, long count, int publish)
     void **socks = subscribe_all (pub, ep, subs, topics, publish == 0);
     if (publish == 2) {
         uint64_t start = perf_now_us ();
-        for (i = 0; i < topics; i++) {
-            topic_name (buf, sizeof buf, i);
-            if (zmq_setsockopt (socks[i % subs], ZMQ_UNSUBSCRIBE, buf,
-                                strlen (buf))
-                != 0)
-                perf_fail ("zmq_setsockopt(ZMQ_UNSUBSCRIBE)");
-        }
+        set_topics (socks, subs, topics, ZMQ_UNSUBSCRIBE);
         await_topic (pub, socks, subs, "done");
         double secs = (double) (perf_now_us () - start) / 1e6;
         result ((double) topics / secs, "unsubscriptions/s");
