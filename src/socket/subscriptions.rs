@@ -163,10 +163,12 @@ struct Trie<V = u32> {
 /// Where a trie keeps its nodes: chunks of doubling size (16, 32, 64 ...
 /// nodes), so the arena grows without moving what it holds: a Vec's
 /// doubling would copy the whole trie and fault in fresh pages each time,
-/// a third of the cost of subscribing ten thousand topics.
+/// a third of the cost of subscribing ten thousand topics. A chunk is
+/// reserved whole but filled slot by slot, so its pages are touched (and
+/// faulted in) only as nodes arrive, not all at once when it is made.
 #[derive(Debug, Clone)]
 struct Arena<T> {
-    chunks: Vec<Box<[T]>>,
+    chunks: Vec<Vec<T>>,
     len: usize,
 }
 
@@ -189,7 +191,7 @@ impl<T> Arena<T> {
     }
 }
 
-impl<T: Default> Arena<T> {
+impl<T> Arena<T> {
     fn with_root(root: T) -> Arena<T> {
         let mut arena = Arena {
             chunks: Vec::new(),
@@ -200,12 +202,13 @@ impl<T: Default> Arena<T> {
     }
 
     fn push(&mut self, value: T) {
-        let (k, off) = Arena::<T>::locate(self.len);
+        let (k, _) = Arena::<T>::locate(self.len);
         if k == self.chunks.len() {
-            let size = ARENA_FIRST << k;
-            self.chunks.push((0..size).map(|_| T::default()).collect());
+            self.chunks.push(Vec::with_capacity(ARENA_FIRST << k));
         }
-        self.chunks[k][off] = value;
+        // Never past the reserved size: `locate` moves on to the next
+        // chunk exactly when this one is full.
+        self.chunks[k].push(value);
         self.len += 1;
     }
 }
@@ -349,48 +352,196 @@ impl Label {
 }
 
 /// One cache line per node: a walk costs a miss for the node and one for
-/// its child list, so the label (16 bytes), the value (at most 16), the
-/// parent and the child list's header share the line.
+/// its child table, so the label (16 bytes), the value (at most 16), the
+/// parent and the child table's header share the line.
+///
+/// The children are found by the first byte of their label. Where those
+/// bytes are dense enough ([`dense_ok`]) the table is indexed by the byte
+/// itself (`kids[byte - kids_min]`, 0 for none: the root is nobody's
+/// child), one load without a search or a mispredicted branch, as
+/// libzmq's trie does; otherwise it holds sorted (byte, child) pairs, so a
+/// node with a few far-apart children (`a...` and `z...`) stays small.
 #[derive(Debug, Clone, Default)]
 #[repr(align(64))]
 struct Node<V> {
     label: Label,
     /// For the topic that ends here: references, or pipes.
     value: V,
-    parent: usize,
-    /// (first byte of the child's label, child), sorted by the byte; u32
-    /// indexes keep an entry at 8 bytes.
-    children: Vec<(u8, u32)>,
+    /// Dense: child per byte from `kids_min`; sparse: `byte, child` pairs
+    /// sorted by the byte. u32 indexes keep the table small.
+    kids: Vec<u32>,
+    parent: u32,
+    /// How many children.
+    kids_count: u16,
+    kids_min: u8,
+    kids_dense: bool,
+}
+
+/// A table indexed by byte is used while its span (last byte - first + 1)
+/// is at most 16, or at most four slots per child; a sparse node turns
+/// dense again on the same rule, a dense one sparse only past twice that
+/// (8 slots a child), so a node at the edge does not flip on every change.
+/// A dense table is thus at most 4 (or 8) u32s per child, 1 KiB at worst.
+const DENSE_SPAN: usize = 16;
+
+fn dense_ok(span: usize, count: usize) -> bool {
+    span <= DENSE_SPAN || span <= 4 * count
 }
 
 impl<V> Node<V> {
     #[inline]
     fn child(&self, byte: u8) -> Option<usize> {
-        // Most nodes have a few children: a scan beats a search.
-        if self.children.len() <= 16 {
-            return self
-                .children
-                .iter()
-                .find(|&&(b, _)| b == byte)
-                .map(|&(_, i)| i as usize);
+        if self.kids_dense {
+            // Below `kids_min` wraps past the table's end (its span is at
+            // most 256 - kids_min).
+            return match self.kids.get(byte.wrapping_sub(self.kids_min) as usize) {
+                Some(&c) if c != 0 => Some(c as usize),
+                _ => None,
+            };
         }
-        self.children
-            .binary_search_by_key(&byte, |&(b, _)| b)
-            .ok()
-            .map(|i| self.children[i].1 as usize)
+        self.kids
+            .chunks_exact(2)
+            .find(|p| p[0] == byte as u32)
+            .map(|p| p[1] as usize)
+    }
+
+    /// The children as (byte, child), in byte order.
+    fn kid_list(&self) -> impl Iterator<Item = (u8, usize)> + '_ {
+        let (dense, min) = (self.kids_dense, self.kids_min);
+        let step = if dense { 1 } else { 2 };
+        self.kids
+            .chunks_exact(step)
+            .enumerate()
+            .filter_map(move |(i, p)| {
+                if dense {
+                    (p[0] != 0).then(|| (min.wrapping_add(i as u8), p[0] as usize))
+                } else {
+                    Some((p[0] as u8, p[1] as usize))
+                }
+            })
+    }
+
+    /// The only child, if there is exactly one.
+    fn only_child(&self) -> Option<usize> {
+        if self.kids_count != 1 {
+            return None;
+        }
+        self.kid_list().next().map(|(_, c)| c)
     }
 
     fn set_child(&mut self, byte: u8, index: usize) {
-        match self.children.binary_search_by_key(&byte, |&(b, _)| b) {
-            Ok(i) => self.children[i].1 = index as u32,
-            Err(i) => self.children.insert(i, (byte, index as u32)),
+        let index = index as u32;
+        if self.kids_count == 0 {
+            self.kids.clear();
+            self.kids.push(index);
+            self.kids_min = byte;
+            self.kids_dense = true;
+            self.kids_count = 1;
+            return;
         }
+        if self.kids_dense {
+            let (min, b) = (self.kids_min as usize, byte as usize);
+            let max = min + self.kids.len() - 1;
+            if (min..=max).contains(&b) {
+                let slot = &mut self.kids[b - min];
+                self.kids_count += (*slot == 0) as u16;
+                *slot = index;
+                return;
+            }
+            let (lo, hi) = (min.min(b), max.max(b));
+            if dense_ok(hi - lo + 1, self.kids_count as usize + 1) {
+                if b < min {
+                    self.kids.splice(0..0, std::iter::repeat(0).take(min - b));
+                    self.kids_min = byte;
+                } else {
+                    self.kids.resize(b - min + 1, 0);
+                }
+                self.kids[b - lo] = index;
+                self.kids_count += 1;
+                return;
+            }
+            self.make_sparse();
+        }
+        let pairs = self.kids.len() / 2;
+        let at = (0..pairs)
+            .find(|&k| self.kids[2 * k] >= byte as u32)
+            .unwrap_or(pairs);
+        if at < pairs && self.kids[2 * at] == byte as u32 {
+            self.kids[2 * at + 1] = index;
+            return;
+        }
+        self.kids.splice(2 * at..2 * at, [byte as u32, index]);
+        self.kids_count += 1;
+        self.rebalance();
     }
 
     fn unset_child(&mut self, byte: u8) {
-        if let Ok(i) = self.children.binary_search_by_key(&byte, |&(b, _)| b) {
-            self.children.remove(i);
+        if self.kids_dense {
+            let i = byte.wrapping_sub(self.kids_min) as usize;
+            match self.kids.get_mut(i) {
+                Some(slot) if *slot != 0 => *slot = 0,
+                _ => return,
+            }
+            self.kids_count -= 1;
+            if self.kids_count == 0 {
+                self.kids = Vec::new();
+                return;
+            }
+            while self.kids.last() == Some(&0) {
+                self.kids.pop();
+            }
+            let lead = self.kids.iter().take_while(|&&c| c == 0).count();
+            if lead > 0 {
+                self.kids.drain(..lead);
+                self.kids_min = self.kids_min.wrapping_add(lead as u8);
+            }
+        } else {
+            let Some(at) = self.kids.chunks_exact(2).position(|p| p[0] == byte as u32) else {
+                return;
+            };
+            self.kids.drain(2 * at..2 * at + 2);
+            self.kids_count -= 1;
         }
+        self.rebalance();
+    }
+
+    /// Applies the density rule after a change (see [`DENSE_SPAN`]).
+    fn rebalance(&mut self) {
+        let count = self.kids_count as usize;
+        if count == 0 {
+            return;
+        }
+        if self.kids_dense {
+            let span = self.kids.len();
+            if span > DENSE_SPAN && span > 8 * count {
+                self.make_sparse();
+            }
+        } else {
+            let n = self.kids.len();
+            let span = (self.kids[n - 2] - self.kids[0]) as usize + 1;
+            if dense_ok(span, count) {
+                let min = self.kids[0];
+                let mut table = vec![0u32; span];
+                for p in self.kids.chunks_exact(2) {
+                    table[(p[0] - min) as usize] = p[1];
+                }
+                self.kids = table;
+                self.kids_min = min as u8;
+                self.kids_dense = true;
+            }
+        }
+        if self.kids.capacity() > 2 * self.kids.len() + 8 {
+            self.kids.shrink_to_fit();
+        }
+    }
+
+    fn make_sparse(&mut self) {
+        let pairs: Vec<u32> = self
+            .kid_list()
+            .flat_map(|(b, c)| [b as u32, c as u32])
+            .collect();
+        self.kids = pairs;
+        self.kids_dense = false;
     }
 }
 
@@ -440,9 +591,8 @@ impl<V: Value> Trie<V> {
             let Some(child) = self.nodes[node].child(first) else {
                 let leaf = self.alloc(Node {
                     label: Label::new(rest),
-                    value: V::default(),
-                    parent: node,
-                    children: Vec::new(),
+                    parent: node as u32,
+                    ..Node::default()
                 });
                 self.nodes[node].set_child(first, leaf);
                 return leaf;
@@ -453,13 +603,14 @@ impl<V: Value> Trie<V> {
                 // Split the edge: node -> mid (label[..k]) -> child.
                 let (head, tail) = (Label::new(&label[..k]), Label::new(&label[k..]));
                 self.nodes[child].label = tail;
-                let mid = self.alloc(Node {
+                let mut mid = Node {
                     label: head,
-                    value: V::default(),
-                    parent: node,
-                    children: vec![(self.nodes[child].label.as_slice()[0], child as u32)],
-                });
-                self.nodes[child].parent = mid;
+                    parent: node as u32,
+                    ..Node::default()
+                };
+                mid.set_child(self.nodes[child].label.as_slice()[0], child);
+                let mid = self.alloc(mid);
+                self.nodes[child].parent = mid as u32;
                 self.nodes[node].set_child(first, mid);
                 node = mid;
             } else {
@@ -496,23 +647,28 @@ impl<V: Value> Trie<V> {
     /// Prunes and merges around node `i`, whose value is unset (the topic
     /// count already says so).
     fn prune(&mut self, mut i: usize) {
-        while i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].children.is_empty() {
-            let parent = self.nodes[i].parent;
+        while i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].kids_count == 0 {
+            let parent = self.nodes[i].parent as usize;
             let first = self.nodes[i].label.as_slice()[0];
             self.nodes[parent].unset_child(first);
             self.release(i);
             i = parent;
         }
-        if i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].children.len() == 1 {
-            let child = self.nodes[i].children[0].1 as usize;
+        if i == 0 || self.nodes[i].value.is_set() {
+            return;
+        }
+        if let Some(child) = self.nodes[i].only_child() {
             let moved = std::mem::take(&mut self.nodes[child]);
             let node = &mut self.nodes[i];
             node.label = Label::new(&[node.label.as_slice(), moved.label.as_slice()].concat());
             node.value = moved.value;
-            node.children = moved.children;
-            for k in 0..self.nodes[i].children.len() {
-                let grandchild = self.nodes[i].children[k].1 as usize;
-                self.nodes[grandchild].parent = i;
+            node.kids = moved.kids;
+            node.kids_count = moved.kids_count;
+            node.kids_min = moved.kids_min;
+            node.kids_dense = moved.kids_dense;
+            let grandchildren: Vec<usize> = self.nodes[i].kid_list().map(|(_, c)| c).collect();
+            for grandchild in grandchildren {
+                self.nodes[grandchild].parent = i as u32;
             }
             self.free.push(child);
         }
@@ -552,9 +708,9 @@ impl<V: Value> Trie<V> {
             if self.nodes[i].value.is_set() {
                 out.push(path.clone());
             }
-            for &(_, c) in self.nodes[i].children.iter().rev() {
-                stack.push((c as usize, path.len()));
-            }
+            let at = stack.len();
+            stack.extend(self.nodes[i].kid_list().map(|(_, c)| (c, path.len())));
+            stack[at..].reverse();
         }
         out
     }
@@ -698,9 +854,9 @@ impl<K: Copy + Eq> TopicIndex<K> {
             if node.value.remove(key) {
                 found.push((path.clone(), !node.value.is_set()));
             }
-            for &(_, c) in node.children.iter().rev() {
-                stack.push((c as usize, path.len()));
-            }
+            let at = stack.len();
+            stack.extend(node.kid_list().map(|(_, c)| (c, path.len())));
+            stack[at..].reverse();
         }
         // Pruned once the walk is over: pruning moves nodes.
         self.trie.topics -= found.iter().filter(|(_, last)| *last).count();
@@ -874,7 +1030,15 @@ mod tests {
     /// The same operations on a set and on a plain model (a map).
     #[test]
     fn the_trie_agrees_with_a_model() {
+        // Three letters: every child table dense.
+        trie_model(b"abc");
+        // Far-apart bytes: tables turn sparse and back, grow at both ends.
+        trie_model(&[0x00, 0x01, b'a', b'q', b'z', 0x7f, 0x80, 0xfe, 0xff]);
+    }
+
+    fn trie_model(alphabet: &[u8]) {
         use std::collections::BTreeMap;
+        let pick = |r: u64| alphabet[(r % alphabet.len() as u64) as usize];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -889,7 +1053,7 @@ mod tests {
             let mut model: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
             for _ in 0..ops {
                 let len = (next() % 6) as usize;
-                let topic: Vec<u8> = (0..len).map(|_| b"abc"[(next() % 3) as usize]).collect();
+                let topic: Vec<u8> = (0..len).map(|_| pick(next())).collect();
                 match next() % 4 {
                     0 | 1 => {
                         let new = !model.contains_key(&topic);
@@ -911,9 +1075,7 @@ mod tests {
                         assert_eq!(s.remove_all(&topic), there, "round {round}");
                     }
                 }
-                let probe: Vec<u8> = (0..(next() % 8))
-                    .map(|_| b"abc"[(next() % 3) as usize])
-                    .collect();
+                let probe: Vec<u8> = (0..(next() % 8)).map(|_| pick(next())).collect();
                 let want = model.keys().any(|t| probe.starts_with(t));
                 assert_eq!(s.matches(&probe), want, "round {round} {probe:?}");
                 assert_eq!(s.len(), model.len());
@@ -953,6 +1115,44 @@ mod tests {
             s.add(&long[..n]);
         }
         drop(s);
+    }
+
+    #[test]
+    fn child_tables_stay_within_the_density_rule() {
+        // The root's children, by first byte: a table only while dense.
+        let root = |s: &Subscriptions| match &s.repr {
+            Repr::Trie(t) => {
+                let n = &t.nodes[0];
+                (n.kids_dense, n.kids.len(), n.kids_count)
+            }
+            Repr::Flat(_) => panic!("still flat"),
+        };
+        let mut s = Subscriptions::default();
+        // Past the flat list, all under one prefix byte except two.
+        for i in 0..20 {
+            s.add(format!("m{i}").as_bytes());
+        }
+        s.add(b"\x00");
+        s.add(b"\xff");
+        // 'm', 0x00, 0xff: a span of 256 for 3 children is sparse.
+        assert_eq!(root(&s), (false, 6, 3));
+        assert!(s.matches(b"\x00x") && s.matches(b"\xff") && s.matches(b"m1x"));
+        assert!(!s.matches(b"\x01") && !s.matches(b"n"));
+        // Every byte: dense, one slot each.
+        for b in 0..=255u8 {
+            s.add(&[b, b'!']);
+        }
+        assert_eq!(root(&s), (true, 256, 256));
+        assert!((0..=255u8).all(|b| s.matches(&[b, b'!'])));
+        // Back to three: sparse again; then to one: a one-slot table.
+        for b in 0..=255u8 {
+            s.remove(&[b, b'!']);
+        }
+        assert_eq!(root(&s), (false, 6, 3));
+        s.remove(b"\x00");
+        s.remove(b"\xff");
+        assert_eq!(root(&s), (true, 1, 1));
+        assert!(s.matches(b"m19") && !s.matches(b"\xff"));
     }
 
     #[test]
