@@ -1144,10 +1144,9 @@ impl Subscriber {
         } else {
             self.subs.remove(topic) || self.verbose_unsubs
         };
-        if forward {
-            if let Ok(m) = subscriptions::message(on, topic) {
-                send_to_all(pipes, m);
-            }
+        let mut m = Msg::new();
+        if forward && subscriptions::fill_message(&mut m, on, topic).is_ok() {
+            send_to_all(pipes, &mut m);
         }
     }
 
@@ -1167,7 +1166,7 @@ impl Subscriber {
         }
         // Anything else is passed upstream as is.
         self.out_more = msg.more();
-        send_to_all(pipes, msg);
+        send_to_all(pipes, &mut { msg });
         Ok(())
     }
 
@@ -1240,22 +1239,19 @@ impl Subscriber {
 
 /// Sends a message to every pipe that can take it (subscriptions and
 /// XSUB's upstream traffic).
-fn send_to_all(pipes: &mut PipeSet, msg: Msg) {
+fn send_to_all(pipes: &mut PipeSet, msg: &mut Msg) {
     let more = msg.more();
-    let mut msg = Some(msg);
     let n = pipes.len();
     for i in 0..n {
         let pipe = pipes.get_mut(i);
         if pipe.peer_closed() || !pipe.check_write() {
             continue;
         }
-        let frame = if i + 1 == n {
-            msg.take()
+        if i + 1 == n {
+            pipe.write_from(msg);
         } else {
-            msg.as_mut().map(Msg::share)
-        };
-        let Some(frame) = frame else { break };
-        pipe.write(frame);
+            pipe.write(msg.share());
+        }
         if !more {
             pipe.flush();
         }

@@ -907,14 +907,25 @@ pub fn parse(msg: &[u8]) -> Option<(bool, &[u8])> {
 }
 
 /// A subscription message, flagged so the engine can send it as a command.
-/// Written straight into the message: no allocation for a short topic.
 pub fn message(subscribe: bool, topic: &[u8]) -> crate::error::Result<crate::msg::Msg> {
-    let mut m = crate::msg::Msg::with_size(topic.len() + 1)?;
+    let mut m = crate::msg::Msg::new();
+    fill_message(&mut m, subscribe, topic)?;
+    Ok(m)
+}
+
+/// [`message`] written over `m` (dropping what it held) in place: no
+/// 64-byte message is built and then copied out, and no allocation for a
+/// short topic.
+pub fn fill_message(
+    m: &mut crate::msg::Msg,
+    subscribe: bool,
+    topic: &[u8],
+) -> crate::error::Result<()> {
+    m.reset_with_size(topic.len() + 1, crate::msg::flags::SUBSCRIPTION)?;
     let data = m.data_mut();
     data[0] = subscribe as u8;
     data[1..].copy_from_slice(topic);
-    m.set_flags(crate::msg::flags::SUBSCRIPTION);
-    Ok(m)
+    Ok(())
 }
 
 pub fn encode(subscribe: bool, topic: &[u8]) -> Vec<u8> {
