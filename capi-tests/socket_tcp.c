@@ -479,6 +479,62 @@ TEST (peer_properties_reach_received_messages_through_msg_gets)
     CHECK_ZMQ (zmq_msg_close (&msg));
 }
 
+/* Messages over 33 bytes are slices of the connection's receive buffer and
+ * take their properties from it: every size reports them, from either of
+ * two connections, and a message kept past its connection's end still
+ * does. */
+TEST (large_and_small_messages_report_their_own_connections_properties)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
+    char ep[128];
+    endpoint_of (pull, ep, sizeof ep);
+    const char *colors[2] = {"X-color:blue", "X-color:red"};
+    void *push[2];
+    char big[100];
+    memset (big, 'b', sizeof big);
+    for (int c = 0; c < 2; c++) {
+        push[c] = make (ZMQ_PUSH);
+        CHECK_ZMQ (zmq_setsockopt (push[c], 95, colors[c], strlen (colors[c])));
+        CHECK_ZMQ (zmq_connect (push[c], ep));
+    }
+    /* A burst per connection, sent before any receive, so the connection's
+     * session decodes it from one buffer. */
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 32; i++) {
+            big[0] = (char) ('0' + c);
+            CHECK_EQ_INT (zmq_send (push[c], big, sizeof big, 0), (int) sizeof big);
+            CHECK_EQ_INT (zmq_send (push[c], c ? "r" : "b", 1, 0), 1);
+        }
+    zmq_msg_t kept[128];
+    int seen[2] = {0, 0};
+    for (int i = 0; i < 128; i++) {
+        CHECK_ZMQ (zmq_msg_init (&kept[i]));
+        const int n = zmq_msg_recv (&kept[i], pull, 0);
+        CHECK (n == 1 || n == (int) sizeof big);
+        const char *data = (const char *) zmq_msg_data (&kept[i]);
+        const int c = n == 1 ? (data[0] == 'r') : (data[0] == '1');
+        seen[c]++;
+        CHECK_EQ_STR (zmq_msg_gets (&kept[i], "Socket-Type"), "PUSH");
+        CHECK_EQ_STR (zmq_msg_gets (&kept[i], "Peer-Address"), "127.0.0.1");
+        CHECK_EQ_STR (zmq_msg_gets (&kept[i], "X-color"), c ? "red" : "blue");
+        CHECK (zmq_msg_get (&kept[i], ZMQ_SRCFD) >= 0);
+    }
+    CHECK_EQ_INT (seen[0], 64);
+    CHECK_EQ_INT (seen[1], 64);
+    /* The connections go; the messages keep what they report. */
+    for (int c = 0; c < 2; c++)
+        CHECK_ZMQ (zmq_close (push[c]));
+    CHECK_ZMQ (zmq_close (pull));
+    for (int i = 0; i < 128; i++) {
+        const int n = (int) zmq_msg_size (&kept[i]);
+        const char *data = (const char *) zmq_msg_data (&kept[i]);
+        const int c = n == 1 ? (data[0] == 'r') : (data[0] == '1');
+        CHECK_EQ_STR (zmq_msg_gets (&kept[i], "X-color"), c ? "red" : "blue");
+        CHECK_ZMQ (zmq_msg_close (&kept[i]));
+    }
+}
+
 TEST (ipv6_endpoints_work_with_zmq_ipv6_and_are_refused_without)
 {
     void *pull = make (ZMQ_PULL);
