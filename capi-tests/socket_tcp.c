@@ -479,10 +479,10 @@ TEST (peer_properties_reach_received_messages_through_msg_gets)
     CHECK_ZMQ (zmq_msg_close (&msg));
 }
 
-/* Messages over 33 bytes are slices of the connection's receive buffer and
- * take their properties from it: every size reports them, from either of
- * two connections, and a message kept past its connection's end still
- * does. */
+/* Messages over 33 bytes are slices of the connection's receive buffer,
+ * smaller ones are copies: every size reports its own connection's
+ * properties, from either of two connections, and a message kept past its
+ * connection's end still does. */
 TEST (large_and_small_messages_report_their_own_connections_properties)
 {
     void *pull = make (ZMQ_PULL);

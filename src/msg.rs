@@ -78,13 +78,6 @@ pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
 enum Release {
     /// Header and payload were allocated together with this layout.
     Together(Layout),
-    /// A [`SharedBuf`], allocated together, tagged with the metadata of the
-    /// connection it reads from: messages sliced from it report that
-    /// metadata without a reference (two atomic operations) of their own.
-    Buffer {
-        layout: Layout,
-        meta: Option<Arc<Metadata>>,
-    },
     /// A caller's buffer, released by calling its free function.
     User {
         ffn: FreeFn,
@@ -140,9 +133,7 @@ impl Owner {
         let owner = unsafe { ptr::read(this.as_ptr()) };
         match owner.release {
             // SAFETY: allocated in `alloc_together` with exactly this layout.
-            Release::Together(layout) | Release::Buffer { layout, .. } => {
-                // A buffer's metadata reference went with `owner`'s fields
-                // (dropped at the end of this match).
+            Release::Together(layout) => {
                 let p = this.as_ptr().cast::<u8>();
                 if !pool::give(p, layout) {
                     // SAFETY: allocated by `alloc_together` with this layout.
@@ -226,16 +217,8 @@ impl SharedBuf {
     /// an initialised slice for its whole life).
     pub fn new(cap: usize) -> Result<SharedBuf> {
         let (owner, base) = Owner::alloc_together(cap)?;
-        // SAFETY: `base` points to `cap` freshly allocated bytes; nobody else
-        // has `owner` yet, so its release may be rewritten (the old value,
-        // a Layout, needs no drop).
-        unsafe {
-            ptr::write_bytes(base, 0, cap);
-            let release = &mut (*owner.as_ptr()).release;
-            if let Release::Together(layout) = *release {
-                ptr::write(release, Release::Buffer { layout, meta: None });
-            }
-        }
+        // SAFETY: `base` points to `cap` freshly allocated bytes.
+        unsafe { ptr::write_bytes(base, 0, cap) };
         Ok(SharedBuf {
             owner,
             base,
@@ -273,50 +256,6 @@ impl SharedBuf {
         // SAFETY: bytes `len..cap` are initialised and referenced by no
         // message (messages only cover filled bytes).
         unsafe { std::slice::from_raw_parts_mut(self.base.add(self.len), self.cap - self.len) }
-    }
-
-    /// Tags the buffer with `meta`, the metadata of the connection it reads
-    /// from, so the messages sliced from it report it (see
-    /// [`Msg::metadata`]) and need no reference of their own. Only while no
-    /// message references the buffer: returns whether the buffer carries
-    /// `meta` now.
-    pub fn tag_metadata(&mut self, meta: &Arc<Metadata>) -> bool {
-        if self.has_metadata(meta) {
-            return true;
-        }
-        if !self.is_unique() {
-            return false;
-        }
-        // SAFETY: no message references the owner (is_unique, whose Acquire
-        // load ordered their last reads before this), and `&mut self` keeps
-        // new ones from being sliced meanwhile: nobody reads `release`.
-        match unsafe { &mut (*self.owner.as_ptr()).release } {
-            Release::Buffer { meta: tag, .. } => {
-                *tag = Some(Arc::clone(meta));
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The buffer is tagged with `meta` (the same allocation).
-    #[inline]
-    pub fn has_metadata(&self, meta: &Arc<Metadata>) -> bool {
-        // SAFETY: we hold a reference, so the owner is alive; `release` is
-        // only written through `&mut self` (tag_metadata).
-        match unsafe { &self.owner.as_ref().release } {
-            Release::Buffer {
-                meta: Some(tag), ..
-            } => Arc::ptr_eq(tag, meta),
-            _ => false,
-        }
-    }
-
-    /// `msg`'s payload lies in this buffer (it was sliced from it).
-    #[inline]
-    pub fn holds(&self, msg: &Msg) -> bool {
-        msg.heap()
-            .is_some_and(|h| ptr::eq(h.owner, self.owner.as_ptr()))
     }
 
     /// Marks `n` more bytes of the spare tail as filled.
@@ -811,21 +750,8 @@ impl Msg {
         mem::take(self)
     }
 
-    /// The connection properties: the message's own, else those its
-    /// shared receive buffer was tagged with ([`SharedBuf::tag_metadata`]).
-    #[inline]
     pub fn metadata(&self) -> Option<&Arc<Metadata>> {
-        if self.meta.is_some() {
-            return self.meta.as_ref();
-        }
-        let owner = NonNull::new(self.heap()?.owner as *mut Owner)?;
-        // SAFETY: this message holds a reference to `owner`, alive as long
-        // as `self` is borrowed; a buffer's `release` is only written while
-        // no message references it.
-        match unsafe { &owner.as_ref().release } {
-            Release::Buffer { meta, .. } => meta.as_ref(),
-            _ => None,
-        }
+        self.meta.as_ref()
     }
 
     pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
@@ -834,7 +760,7 @@ impl Msg {
 
     /// Looks up a connection property (`zmq_msg_gets`).
     pub fn property(&self, name: &[u8]) -> Option<&CStr> {
-        self.metadata()?.get(name)
+        self.meta.as_deref()?.get(name)
     }
 
     pub fn routing_id(&self) -> u32 {

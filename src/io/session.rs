@@ -1985,12 +1985,7 @@ impl Session {
                     let mut pong: Vec<Vec<u8>> = Vec::new();
                     let mut peer_ttl_ds = 0u16;
                     let mut box_error: Option<ProtocolError> = None;
-                    let tagged = match (self.inbuf.as_mut(), self.metadata.as_ref()) {
-                        (Some(buf), Some(meta)) => buf.tag_metadata(meta),
-                        _ => false,
-                    };
                     let used = {
-                        let shared = self.inbuf.as_ref();
                         let phase = &mut self.phase;
                         let pipe_slot = &mut self.pipe;
                         let pending = &mut self.pending_in;
@@ -2021,11 +2016,7 @@ impl Session {
                             }
                             // Data goes from the decoder to the pipe by
                             // reference: moved once, into the queue slot.
-                            // A slice of a tagged buffer reports the
-                            // buffer's metadata: no reference per message.
-                            if !(tagged && shared.is_some_and(|b| b.holds(msg))) {
-                                msg.set_metadata(metadata.clone());
-                            }
+                            msg.set_metadata(metadata.clone());
                             let Some(pipe) = pipe_slot.as_mut() else {
                                 return true;
                             };
