@@ -4,6 +4,7 @@
 //!
 //! Owns: the epoll fd. Knows nothing of what the tokens stand for.
 
+use std::cell::{Cell, RefCell};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
@@ -24,6 +25,11 @@ pub struct Event {
 pub struct Reactor {
     epoll: OwnedFd,
     events: Vec<libc::epoll_event>,
+    /// The I/O thread serves more than one connection: one with a long
+    /// backlog writes a batch per turn ([`Reactor::want_turn`]).
+    crowded: Cell<bool>,
+    /// Tokens that asked for another turn, in order.
+    turns: RefCell<Vec<Token>>,
 }
 
 fn interest(read: bool, write: bool) -> u32 {
@@ -49,7 +55,35 @@ impl Reactor {
         Ok(Reactor {
             epoll,
             events: Vec::with_capacity(256),
+            crowded: Cell::new(false),
+            turns: RefCell::new(Vec::new()),
         })
+    }
+
+    /// Says whether the I/O thread serves more than one connection.
+    pub fn set_crowded(&self, crowded: bool) {
+        self.crowded.set(crowded);
+    }
+
+    /// A handler that did one batch of work and has more asks to go on
+    /// after everything else ready now (false: it may go on at once, the
+    /// thread has nothing else to serve).
+    pub fn want_turn(&self, token: Token) -> bool {
+        if !self.crowded.get() {
+            return false;
+        }
+        self.turns.borrow_mut().push(token);
+        true
+    }
+
+    /// Moves the tokens that asked for a turn into `out`.
+    pub fn take_turns(&self, out: &mut Vec<Token>) {
+        out.append(&mut self.turns.borrow_mut());
+    }
+
+    /// Some handler waits for a turn: the next wait must not block.
+    pub fn turns_pending(&self) -> bool {
+        !self.turns.borrow().is_empty()
     }
 
     fn ctl(&self, op: i32, fd: RawFd, token: Token, read: bool, write: bool) -> Result<()> {

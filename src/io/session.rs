@@ -1576,11 +1576,23 @@ impl Session {
             }
             self.flush_out_once(reactor)?;
             // Stop when the kernel is full (write interest is set) or the
-            // pipe ran dry (it will send ActivateRead); else take more.
-            if !self.out_drained() || pipe_empty {
+            // pipe ran dry (it will send ActivateRead); else take more,
+            // but after the I/O thread's other connections had a turn (as
+            // libzmq's engines write a batch per poll): a PUB's connections
+            // then send each message close together (its payload still in
+            // cache), not one connection a long backlog after another.
+            if !self.out_drained() || pipe_empty || reactor.want_turn(self.token) {
                 return Ok(());
             }
         }
+    }
+
+    /// Writes the next batch after `Reactor::want_turn`.
+    pub fn resume_out(&mut self, reactor: &Reactor) -> Next {
+        if self.phase == Phase::Active && self.pump_out(reactor).is_err() {
+            return self.disconnected(reactor);
+        }
+        self.after_io(reactor)
     }
 
     /// Queues one outbound message: small ones are encoded into `out`,

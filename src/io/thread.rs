@@ -200,16 +200,22 @@ impl IoThread {
     fn run(&mut self) {
         let mut events: Vec<Event> = Vec::with_capacity(256);
         let mut commands = VecDeque::new();
+        let mut turns = Vec::new();
         let mut seq = 0u64;
         loop {
             if self.stopping && self.sessions.is_empty() {
                 return;
             }
-            let timeout = self
-                .timers
-                .keys()
-                .next()
-                .map(|(t, _)| t.saturating_duration_since(Instant::now()));
+            // A connection waiting for its next turn: only look for other
+            // work.
+            let timeout = if self.reactor.turns_pending() {
+                Some(std::time::Duration::ZERO)
+            } else {
+                self.timers
+                    .keys()
+                    .next()
+                    .map(|(t, _)| t.saturating_duration_since(Instant::now()))
+            };
             if self.reactor.wait(timeout, &mut events).is_err() {
                 return;
             }
@@ -257,6 +263,13 @@ impl IoThread {
                     self.apply(token, next, &mut seq);
                 }
             }
+            self.reactor.take_turns(&mut turns);
+            for token in turns.drain(..) {
+                if let Some(entry) = self.sessions.get_mut(&token) {
+                    let next = entry.session.resume_out(&self.reactor);
+                    self.apply(token, next, &mut seq);
+                }
+            }
         }
     }
 
@@ -278,6 +291,7 @@ impl IoThread {
             }
             Next::Close => {
                 if let Some(entry) = self.sessions.remove(&token) {
+                    self.reactor.set_crowded(self.sessions.len() > 1);
                     if let Some(id) = entry.session.pipe_id() {
                         self.pipes.remove(&id);
                     }
@@ -353,6 +367,7 @@ impl IoThread {
             let mut session =
                 Session::accepted(cfg, self.mailbox.clone(), t, stream, peer, endpoint);
             let next = session.start(&self.reactor);
+            self.reactor.set_crowded(!self.sessions.is_empty());
             self.sessions.insert(
                 t,
                 SessionEntry {
@@ -423,6 +438,7 @@ impl IoThread {
                     endpoint.clone(),
                 );
                 let next = session.start(&self.reactor);
+                self.reactor.set_crowded(!self.sessions.is_empty());
                 self.sessions.insert(
                     t,
                     SessionEntry {
