@@ -200,4 +200,17 @@ macro_rules! smoke_tests {
     };
 }
 
-smoke_tests!(greeting, frame, command, null, plain, curve, z85, endpoint, ws, socks, session);
+smoke_tests!(
+    greeting,
+    frame,
+    command,
+    null,
+    plain,
+    curve,
+    z85,
+    endpoint,
+    ws,
+    socks,
+    session,
+    subscriptions
+);

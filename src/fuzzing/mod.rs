@@ -11,10 +11,12 @@
 mod codec;
 mod handshake;
 mod session;
+mod subscriptions;
 
 pub use codec::{command, endpoint, frame, greeting, socks, ws, z85};
 pub use handshake::{curve, null, plain};
 pub use session::session;
+pub use subscriptions::subscriptions;
 
 /// A fuzz target: arbitrary bytes in, a panic only for a bug.
 pub type Target = fn(&[u8]);
@@ -32,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ws", ws),
     ("socks", socks),
     ("session", session),
+    ("subscriptions", subscriptions),
 ];
 
 /// The structured part of an input: selector bytes read from the front
