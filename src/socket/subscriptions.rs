@@ -658,19 +658,19 @@ impl<V: Value> Trie<V> {
             return;
         }
         if let Some(child) = self.nodes[i].only_child() {
-            let moved = std::mem::take(&mut self.nodes[child]);
-            let node = &mut self.nodes[i];
-            node.label = Label::new(&[node.label.as_slice(), moved.label.as_slice()].concat());
-            node.value = moved.value;
-            node.kids = moved.kids;
-            node.kids_count = moved.kids_count;
-            node.kids_min = moved.kids_min;
-            node.kids_dense = moved.kids_dense;
-            let grandchildren: Vec<usize> = self.nodes[i].kid_list().map(|(_, c)| c).collect();
-            for grandchild in grandchildren {
-                self.nodes[grandchild].parent = i as u32;
-            }
-            self.free.push(child);
+            // The child takes `i`'s place, `i`'s label in front of its own:
+            // no value moves, no grandchild needs a new parent.
+            let parent = self.nodes[i].parent as usize;
+            let first = self.nodes[i].label.as_slice()[0];
+            let label = [
+                self.nodes[i].label.as_slice(),
+                self.nodes[child].label.as_slice(),
+            ]
+            .concat();
+            self.nodes[child].label = Label::new(&label);
+            self.nodes[child].parent = parent as u32;
+            self.nodes[parent].set_child(first, child);
+            self.release(i);
         }
     }
 
@@ -858,7 +858,7 @@ impl<K: Copy + Eq> TopicIndex<K> {
             stack.extend(node.kid_list().map(|(_, c)| (c, path.len())));
             stack[at..].reverse();
         }
-        // Pruned once the walk is over: pruning moves nodes.
+        // Pruned once the walk is over: pruning frees nodes.
         self.trie.topics -= found.iter().filter(|(_, last)| *last).count();
         for (topic, last) in &found {
             if *last {
