@@ -273,6 +273,17 @@ impl IoThread {
         }
     }
 
+    fn add_session(&mut self, token: Token, entry: SessionEntry) {
+        self.sessions.insert(token, entry);
+        self.sessions_changed();
+    }
+
+    /// A session came or went: the reactor knows whether a session with
+    /// more to write must take turns (`Reactor::want_turn`).
+    fn sessions_changed(&self) {
+        self.reactor.set_crowded(self.sessions.len() > 1);
+    }
+
     fn apply(&mut self, token: Token, next: Next, seq: &mut u64) {
         // Keep the pipe routing table current (sessions create pipes).
         if let Some(entry) = self.sessions.get(&token) {
@@ -291,7 +302,7 @@ impl IoThread {
             }
             Next::Close => {
                 if let Some(entry) = self.sessions.remove(&token) {
-                    self.reactor.set_crowded(self.sessions.len() > 1);
+                    self.sessions_changed();
                     if let Some(id) = entry.session.pipe_id() {
                         self.pipes.remove(&id);
                     }
@@ -367,8 +378,7 @@ impl IoThread {
             let mut session =
                 Session::accepted(cfg, self.mailbox.clone(), t, stream, peer, endpoint);
             let next = session.start(&self.reactor);
-            self.reactor.set_crowded(!self.sessions.is_empty());
-            self.sessions.insert(
+            self.add_session(
                 t,
                 SessionEntry {
                     socket,
@@ -438,8 +448,7 @@ impl IoThread {
                     endpoint.clone(),
                 );
                 let next = session.start(&self.reactor);
-                self.reactor.set_crowded(!self.sessions.is_empty());
-                self.sessions.insert(
+                self.add_session(
                     t,
                     SessionEntry {
                         socket,
