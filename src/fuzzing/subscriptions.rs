@@ -22,7 +22,7 @@ pub fn subscriptions(data: &[u8]) {
     let mut index_model: BTreeMap<Vec<u8>, BTreeSet<u8>> = BTreeMap::new();
     let mut set = Subscriptions::default();
     let mut set_model: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
-    for _ in 0..MAX_STEPS {
+    for step in 0..MAX_STEPS {
         if input.is_empty() {
             break;
         }
@@ -120,7 +120,13 @@ pub fn subscriptions(data: &[u8]) {
         }
         assert_eq!(index.len(), index_model.len());
         assert_eq!(set.len(), set_model.len());
+        if step % 64 == 0 {
+            assert_eq!(index.check(), Ok(()));
+            assert_eq!(set.check(), Ok(()));
+        }
     }
+    assert_eq!(index.check(), Ok(()));
+    assert_eq!(set.check(), Ok(()));
     let mut topics = set.topics();
     topics.sort();
     assert_eq!(topics, set_model.keys().cloned().collect::<Vec<_>>());

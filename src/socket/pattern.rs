@@ -207,6 +207,10 @@ pub struct Subscriber {
     pub verbose_unsubs: bool,
 }
 
+/// One per socket, held in place: the largest variant's size (a
+/// publisher's topic index) costs nothing per message, a box would cost a
+/// pointer chase on every send.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Pattern {
     Pair {

@@ -135,6 +135,14 @@ impl Subscriptions {
         self.len() == 0
     }
 
+    /// Checks the trie's structure (tests and fuzzing; see `Trie::check`).
+    pub fn check(&self) -> Result<(), String> {
+        match &self.repr {
+            Repr::Flat(_) => Ok(()),
+            Repr::Trie(t) => t.check(),
+        }
+    }
+
     /// The number of distinct topics.
     pub fn len(&self) -> usize {
         match &self.repr {
@@ -151,13 +159,22 @@ impl Subscriptions {
 /// Generic over what a topic carries: a reference count for a socket's
 /// own set ([`Subscriptions`]), the subscribed pipes for a publisher's
 /// index ([`TopicIndex`]).
+///
+/// A node is half a cache line ([`Node`]): its child table and a label
+/// longer than 7 bytes live beside the nodes, in `tables` and `longs`.
 #[derive(Debug, Clone)]
 struct Trie<V = u32> {
     nodes: Arena<Node<V>>,
     /// Arena slots to reuse.
     free: Vec<usize>,
+    /// Every node's child table.
+    tables: Tables,
+    /// Labels too long for a node.
+    longs: Longs,
     /// Topics whose value is set.
     topics: usize,
+    /// Scratch: the nodes from the root to the one being removed.
+    path: Vec<u32>,
 }
 
 /// Where a trie keeps its nodes: chunks of doubling size (16, 32, 64 ...
@@ -242,59 +259,114 @@ impl Value for u32 {
     }
 }
 
-impl<K> Value for Keys<K> {
+impl Value for Keys {
     fn is_set(&self) -> bool {
-        !matches!(self, Keys::None)
+        self.0 != 0
     }
 }
 
-/// The keys (pipes) subscribed to one topic of a [`TopicIndex`]: most
-/// topics have one subscriber, kept inline (no allocation per topic).
-#[derive(Debug, Clone, Default)]
-enum Keys<K> {
-    #[default]
+/// The keys (pipes) subscribed to one topic of a [`TopicIndex`], in 8
+/// bytes (see `Node`): 0 for none; `key << 1 | 1` for one key, as most
+/// topics have (no allocation per topic); `(i + 1) << 1` for several,
+/// listed in the index's [`KeyLists`] at `i` (so is a single key too large
+/// to shift).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Keys(u64);
+
+/// What a [`Keys`] holds.
+enum KeysRef<'a> {
     None,
-    One(K),
-    /// Boxed (a thin pointer): the value stays 16 bytes (see `Node`).
-    #[allow(clippy::box_collection)]
-    Many(Box<Vec<K>>),
+    One(u64),
+    Many(&'a [u64]),
 }
 
-impl<K: Copy + Eq> Keys<K> {
+/// The key lists of the topics with more than one key, with the slots
+/// freed for reuse.
+#[derive(Debug, Clone, Default)]
+struct KeyLists {
+    lists: Vec<Vec<u64>>,
+    free: Vec<u32>,
+}
+
+impl KeyLists {
+    fn alloc(&mut self, list: Vec<u64>) -> Keys {
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.lists[i as usize] = list;
+                i as usize
+            }
+            None => {
+                self.lists.push(list);
+                self.lists.len() - 1
+            }
+        };
+        Keys(((i as u64) + 1) << 1)
+    }
+
+    fn release(&mut self, i: usize) {
+        self.lists[i] = Vec::new();
+        self.free.push(i as u32);
+    }
+}
+
+impl Keys {
+    fn one(key: u64) -> Option<Keys> {
+        (key <= u64::MAX >> 1).then_some(Keys(key << 1 | 1))
+    }
+
+    /// The list's slot, for several keys.
+    fn list_index(self) -> Option<usize> {
+        (self.0 != 0 && self.0 & 1 == 0).then(|| (self.0 >> 1) as usize - 1)
+    }
+
     #[inline]
-    fn as_slice(&self) -> &[K] {
-        match self {
-            Keys::None => &[],
-            Keys::One(k) => std::slice::from_ref(k),
-            Keys::Many(v) => v,
+    fn get(self, lists: &KeyLists) -> KeysRef<'_> {
+        if self.0 & 1 == 1 {
+            return KeysRef::One(self.0 >> 1);
+        }
+        match self.list_index() {
+            Some(i) => KeysRef::Many(lists.lists.get(i).map_or(&[], |v| v)),
+            None => KeysRef::None,
         }
     }
 
     /// Adds `key` unless present; true if it was added.
-    fn insert(&mut self, key: K) -> bool {
-        match self {
-            Keys::None => *self = Keys::One(key),
-            Keys::One(k) if *k == key => return false,
-            Keys::One(k) => *self = Keys::Many(Box::new(vec![*k, key])),
-            Keys::Many(v) if v.contains(&key) => return false,
-            Keys::Many(v) => v.push(key),
+    fn insert(&mut self, lists: &mut KeyLists, key: u64) -> bool {
+        match self.get(lists) {
+            KeysRef::None => *self = Keys::one(key).unwrap_or_else(|| lists.alloc(vec![key])),
+            KeysRef::One(k) if k == key => return false,
+            KeysRef::One(k) => *self = lists.alloc(vec![k, key]),
+            KeysRef::Many(v) if v.contains(&key) => return false,
+            KeysRef::Many(_) => {
+                if let Some(i) = self.list_index() {
+                    lists.lists[i].push(key);
+                }
+            }
         }
         true
     }
 
     /// Removes `key`; true if it was there.
-    fn remove(&mut self, key: K) -> bool {
-        match self {
-            Keys::One(k) if *k == key => *self = Keys::None,
-            Keys::Many(v) => {
+    fn remove(&mut self, lists: &mut KeyLists, key: u64) -> bool {
+        match self.get(lists) {
+            KeysRef::One(k) if k == key => *self = Keys(0),
+            KeysRef::Many(_) => {
+                let Some(i) = self.list_index() else {
+                    return false;
+                };
+                let v = &mut lists.lists[i];
                 let Some(at) = v.iter().position(|k| *k == key) else {
                     return false;
                 };
                 v.swap_remove(at);
-                match v.len() {
-                    0 => *self = Keys::None,
-                    1 => *self = Keys::One(v[0]),
-                    _ => {}
+                let one = match v[..] {
+                    [] => Some(Keys(0)),
+                    [k] => Keys::one(k),
+                    _ => None,
+                };
+                if let Some(keys) = one {
+                    lists.release(i);
+                    *self = keys;
                 }
             }
             _ => return false,
@@ -303,79 +375,128 @@ impl<K: Copy + Eq> Keys<K> {
     }
 }
 
-/// A node's label: up to 14 bytes kept in the node itself (matching reads
-/// it without a second cache miss), longer ones on the heap.
-#[derive(Debug, Clone)]
-enum Label {
-    Inline {
-        len: u8,
-        bytes: [u8; LABEL_INLINE],
-    },
-    /// A thin pointer: the label stays 16 bytes.
-    #[allow(clippy::box_collection)]
-    Heap(Box<Vec<u8>>),
-}
+/// A node's label, 16 bytes: up to 15 bytes kept in the node itself
+/// (matching reads it without a second cache miss), a longer one in the
+/// trie's [`Longs`]. Byte 0 is the length, or [`LONG`] and bytes 12..16
+/// the index of the long label.
+#[derive(Debug, Clone, Copy, Default)]
+struct Label([u8; 16]);
 
-/// Label bytes kept in the node (see `Node`'s size).
-const LABEL_INLINE: usize = 14;
-
-impl Default for Label {
-    fn default() -> Label {
-        Label::Inline {
-            len: 0,
-            bytes: [0; LABEL_INLINE],
-        }
-    }
-}
+/// Label bytes kept in the node.
+const LABEL_INLINE: usize = 15;
+/// Byte 0 of a label kept in [`Longs`].
+const LONG: u8 = 0xff;
 
 impl Label {
-    fn new(bytes: &[u8]) -> Label {
-        if bytes.len() <= LABEL_INLINE {
-            let mut inline = [0u8; LABEL_INLINE];
-            inline[..bytes.len()].copy_from_slice(bytes);
-            Label::Inline {
-                len: bytes.len() as u8,
-                bytes: inline,
-            }
-        } else {
-            Label::Heap(Box::new(bytes.to_vec()))
+    fn long_index(&self) -> Option<usize> {
+        (self.0[0] == LONG)
+            .then(|| u32::from_le_bytes([self.0[12], self.0[13], self.0[14], self.0[15]]) as usize)
+    }
+}
+
+/// The labels longer than [`LABEL_INLINE`], by index, with the slots
+/// freed for reuse.
+#[derive(Debug, Clone, Default)]
+struct Longs {
+    items: Vec<Box<[u8]>>,
+    free: Vec<u32>,
+}
+
+impl Longs {
+    #[inline]
+    fn bytes<'a>(&'a self, label: &'a Label) -> &'a [u8] {
+        let n = label.0[0] as usize;
+        if n <= LABEL_INLINE {
+            return &label.0[1..1 + n];
+        }
+        match label.long_index() {
+            Some(i) => self.items.get(i).map_or(&[], |b| b),
+            None => &[],
         }
     }
 
-    #[inline]
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Label::Inline { len, bytes } => &bytes[..*len as usize],
-            Label::Heap(b) => b,
+    fn make(&mut self, bytes: &[u8]) -> Label {
+        if bytes.len() <= LABEL_INLINE {
+            // Assembled in a register: bytes copied into a stack array and
+            // then read back as words would stall on store forwarding.
+            let mut v = bytes.len() as u128;
+            for (k, &b) in bytes.iter().enumerate() {
+                v |= (b as u128) << (8 * (k + 1));
+            }
+            return Label(v.to_le_bytes());
+        }
+        let mut l = [0u8; 16];
+        let boxed: Box<[u8]> = bytes.into();
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.items[i as usize] = boxed;
+                i
+            }
+            None => {
+                self.items.push(boxed);
+                (self.items.len() - 1) as u32
+            }
+        };
+        l[0] = LONG;
+        l[12..16].copy_from_slice(&i.to_le_bytes());
+        Label(l)
+    }
+
+    /// The bytes of `label`, which is no longer used (its slot is freed).
+    fn take(&mut self, label: Label) -> Vec<u8> {
+        match label.long_index() {
+            Some(i) => {
+                self.free.push(i as u32);
+                std::mem::take(&mut self.items[i]).into_vec()
+            }
+            None => self.bytes(&label).to_vec(),
+        }
+    }
+
+    fn release(&mut self, label: Label) {
+        if let Some(i) = label.long_index() {
+            self.items[i] = Box::default();
+            self.free.push(i as u32);
         }
     }
 }
 
-/// One cache line per node: a walk costs a miss for the node and one for
-/// its child table, so the label (16 bytes), the value (at most 16), the
-/// parent and the child table's header share the line.
-///
-/// The children are found by the first byte of their label. Where those
-/// bytes are dense enough ([`dense_ok`]) the table is indexed by the byte
-/// itself (`kids[byte - kids_min]`, 0 for none: the root is nobody's
-/// child), one load without a search or a mispredicted branch, as
-/// libzmq's trie does; otherwise it holds sorted (byte, child) pairs, so a
-/// node with a few far-apart children (`a...` and `z...`) stays small.
+/// Half a cache line per node (32 bytes): matching reads a node, then its
+/// child table, so the label and the value share the node with the
+/// table's header. Two nodes to a line keeps a large trie's working set
+/// small: ten thousand topics' nodes fit in a third of a megabyte.
 #[derive(Debug, Clone, Default)]
-#[repr(align(64))]
+#[repr(align(32))]
 struct Node<V> {
     label: Label,
     /// For the topic that ends here: references, or pipes.
     value: V,
-    /// Dense: child per byte from `kids_min`; sparse: `byte, child` pairs
-    /// sorted by the byte. u32 indexes keep the table small.
-    kids: Vec<u32>,
-    parent: u32,
-    /// How many children.
-    kids_count: u16,
-    kids_min: u8,
-    kids_dense: bool,
+    kids: Kids,
 }
+
+/// A node's children, found by the first byte of their label. Where those
+/// bytes are dense enough ([`dense_ok`]) the table is indexed by the byte
+/// itself (`table[byte - min]`, 0 for none: the root is nobody's child),
+/// one load without a search or a mispredicted branch, as libzmq's trie
+/// does; otherwise it holds sorted (byte, child) pairs, so a node with a
+/// few far-apart children (`a...` and `z...`) stays small. The table is a
+/// block of the trie's [`Tables`], of 2^class u32s; a dense table's slots
+/// past its last child are 0.
+#[derive(Debug, Clone, Copy, Default)]
+struct Kids {
+    /// Where the table starts in [`Tables`] (no table while `count` is 0).
+    at: u32,
+    count: u16,
+    /// Dense: the byte of slot 0.
+    min: u8,
+    /// [`DENSE`], and the table's size class (the low four bits).
+    flags: u8,
+}
+
+const DENSE: u8 = 0x80;
+/// A node's first table: four slots.
+const FIRST_CLASS: u8 = 2;
+const CLASS: u8 = 0x0f;
 
 /// A table indexed by byte is used while its span (last byte - first + 1)
 /// is at most 16, or at most four slots per child; a sparse node turns
@@ -388,28 +509,90 @@ fn dense_ok(span: usize, count: usize) -> bool {
     span <= DENSE_SPAN || span <= 4 * count
 }
 
-impl<V> Node<V> {
+/// The smallest size class that holds `n` slots.
+fn class_for(n: usize) -> u8 {
+    n.max(1).next_power_of_two().trailing_zeros() as u8
+}
+
+/// Every child table of a trie: blocks of 2^class u32s in one vector
+/// (classes 0 to 8: a table never needs more than 256 slots), with a free
+/// list per class. One allocation for all of them, and a trie's tables
+/// sit together rather than among everything else on the heap.
+#[derive(Debug, Clone, Default)]
+struct Tables {
+    data: Vec<u32>,
+    /// By class, made as classes are first freed.
+    free: Vec<Vec<u32>>,
+}
+
+impl Tables {
+    /// A zeroed block of class `class`.
+    fn alloc(&mut self, class: u8) -> u32 {
+        let size = 1usize << class;
+        if let Some(at) = self.free.get_mut(class as usize).and_then(|f| f.pop()) {
+            self.data[at as usize..at as usize + size].fill(0);
+            return at;
+        }
+        let at = self.data.len();
+        self.data.resize(at + size, 0);
+        at as u32
+    }
+
+    fn release(&mut self, at: u32, class: u8) {
+        let class = class as usize;
+        if self.free.len() <= class {
+            self.free.resize_with(class + 1, Vec::new);
+        }
+        self.free[class].push(at);
+    }
+}
+
+impl Kids {
+    fn is_dense(&self) -> bool {
+        self.flags & DENSE != 0
+    }
+
+    fn class(&self) -> u8 {
+        self.flags & CLASS
+    }
+
+    /// The table's slots (empty without children).
     #[inline]
-    fn child(&self, byte: u8) -> Option<usize> {
-        if self.kids_dense {
-            // Below `kids_min` wraps past the table's end (its span is at
-            // most 256 - kids_min).
-            return match self.kids.get(byte.wrapping_sub(self.kids_min) as usize) {
+    fn table<'a>(&self, tables: &'a Tables) -> &'a [u32] {
+        let len = match (self.count, self.is_dense()) {
+            (0, _) => 0,
+            (_, true) => 1usize << self.class(),
+            (n, false) => 2 * n as usize,
+        };
+        let at = self.at as usize;
+        tables.data.get(at..at + len).unwrap_or(&[])
+    }
+
+    #[inline]
+    fn get(&self, tables: &Tables, byte: u8) -> Option<usize> {
+        if self.is_dense() {
+            // Below `min` wraps past the table's end (its span is at most
+            // 256 - min, its size at most 256).
+            let i = byte.wrapping_sub(self.min) as usize;
+            if i >> self.class() != 0 {
+                return None;
+            }
+            return match tables.data.get(self.at as usize + i) {
                 Some(&c) if c != 0 => Some(c as usize),
                 _ => None,
             };
         }
-        self.kids
+        self.table(tables)
             .chunks_exact(2)
             .find(|p| p[0] == byte as u32)
             .map(|p| p[1] as usize)
     }
 
     /// The children as (byte, child), in byte order.
-    fn kid_list(&self) -> impl Iterator<Item = (u8, usize)> + '_ {
-        let (dense, min) = (self.kids_dense, self.kids_min);
+    fn list<'a>(&self, tables: &'a Tables) -> impl Iterator<Item = (u8, usize)> + 'a {
+        let (dense, min) = (self.is_dense(), self.min);
         let step = if dense { 1 } else { 2 };
-        self.kids
+        self.table(tables)
             .chunks_exact(step)
             .enumerate()
             .filter_map(move |(i, p)| {
@@ -422,126 +605,211 @@ impl<V> Node<V> {
     }
 
     /// The only child, if there is exactly one.
-    fn only_child(&self) -> Option<usize> {
-        if self.kids_count != 1 {
+    fn only_child(&self, tables: &Tables) -> Option<usize> {
+        if self.count != 1 {
             return None;
         }
-        self.kid_list().next().map(|(_, c)| c)
+        self.list(tables).next().map(|(_, c)| c)
     }
 
-    fn set_child(&mut self, byte: u8, index: usize) {
-        let index = index as u32;
-        if self.kids_count == 0 {
-            self.kids.clear();
-            self.kids.push(index);
-            self.kids_min = byte;
-            self.kids_dense = true;
-            self.kids_count = 1;
+    /// Sets the child for `byte` (adding or replacing it).
+    fn set(&mut self, tables: &mut Tables, byte: u8, child: usize) {
+        let child = child as u32;
+        let count = self.count as usize;
+        if count == 0 {
+            // Room for a few more: a node rarely keeps one child.
+            self.at = tables.alloc(FIRST_CLASS);
+            tables.data[self.at as usize] = child;
+            (self.count, self.min, self.flags) = (1, byte, DENSE | FIRST_CLASS);
             return;
         }
-        if self.kids_dense {
-            let (min, b) = (self.kids_min as usize, byte as usize);
-            let max = min + self.kids.len() - 1;
-            if (min..=max).contains(&b) {
-                let slot = &mut self.kids[b - min];
-                self.kids_count += (*slot == 0) as u16;
-                *slot = index;
+        let at = self.at as usize;
+        let size = 1usize << self.class();
+        if self.is_dense() {
+            let (min, b) = (self.min as usize, byte as usize);
+            if b >= min && b - min < size {
+                // Within the table (past its last child at most doubles
+                // the span). Not below `min`: a table can be larger than
+                // the bytes from `min` to 255.
+                let slot = &mut tables.data[at + b - min];
+                self.count += (*slot == 0) as u16;
+                *slot = child;
                 return;
             }
-            let (lo, hi) = (min.min(b), max.max(b));
-            if dense_ok(hi - lo + 1, self.kids_count as usize + 1) {
-                if b < min {
-                    self.kids.splice(0..0, std::iter::repeat(0).take(min - b));
-                    self.kids_min = byte;
-                } else {
-                    self.kids.resize(b - min + 1, 0);
-                }
-                self.kids[b - lo] = index;
-                self.kids_count += 1;
+            let last = min + self.last_slot(tables);
+            let (lo, hi) = (min.min(b), last.max(b));
+            if dense_ok(hi - lo + 1, count + 1) {
+                // Grow (or shift) the table to span lo..=hi.
+                let class = class_for(hi - lo + 1);
+                let to = tables.alloc(class) as usize;
+                let shift = min - lo;
+                tables
+                    .data
+                    .copy_within(at..at + (last - min + 1), to + shift);
+                tables.release(self.at, self.class());
+                tables.data[to + b - lo] = child;
+                self.at = to as u32;
+                (self.count, self.min, self.flags) = (count as u16 + 1, lo as u8, DENSE | class);
                 return;
-            }
-            self.make_sparse();
-        }
-        let pairs = self.kids.len() / 2;
-        let at = (0..pairs)
-            .find(|&k| self.kids[2 * k] >= byte as u32)
-            .unwrap_or(pairs);
-        if at < pairs && self.kids[2 * at] == byte as u32 {
-            self.kids[2 * at + 1] = index;
-            return;
-        }
-        self.kids.splice(2 * at..2 * at, [byte as u32, index]);
-        self.kids_count += 1;
-        self.rebalance();
-    }
-
-    fn unset_child(&mut self, byte: u8) {
-        if self.kids_dense {
-            let i = byte.wrapping_sub(self.kids_min) as usize;
-            match self.kids.get_mut(i) {
-                Some(slot) if *slot != 0 => *slot = 0,
-                _ => return,
-            }
-            self.kids_count -= 1;
-            if self.kids_count == 0 {
-                self.kids = Vec::new();
-                return;
-            }
-            while self.kids.last() == Some(&0) {
-                self.kids.pop();
-            }
-            let lead = self.kids.iter().take_while(|&&c| c == 0).count();
-            if lead > 0 {
-                self.kids.drain(..lead);
-                self.kids_min = self.kids_min.wrapping_add(lead as u8);
             }
         } else {
-            let Some(at) = self.kids.chunks_exact(2).position(|p| p[0] == byte as u32) else {
+            let pairs = &tables.data[at..at + 2 * count];
+            let k = pairs
+                .chunks_exact(2)
+                .take_while(|p| p[0] < byte as u32)
+                .count();
+            if k < count && pairs[2 * k] == byte as u32 {
+                tables.data[at + 2 * k + 1] = child;
+                return;
+            }
+            let span = (byte as u32).max(pairs[2 * count - 2]) - (byte as u32).min(pairs[0]) + 1;
+            if !dense_ok(span as usize, count + 1) {
+                // Insert the pair in place, in a larger block if full.
+                let mut at = at;
+                if 2 * count + 2 > size {
+                    let class = class_for(2 * count + 2);
+                    let to = tables.alloc(class) as usize;
+                    tables.data.copy_within(at..at + 2 * count, to);
+                    tables.release(self.at, self.class());
+                    (self.at, self.flags) = (to as u32, class);
+                    at = to;
+                }
+                tables
+                    .data
+                    .copy_within(at + 2 * k..at + 2 * count, at + 2 * k + 2);
+                tables.data[at + 2 * k] = byte as u32;
+                tables.data[at + 2 * k + 1] = child;
+                self.count += 1;
+                return;
+            }
+        }
+        // The table changes kind: rebuilt from its list.
+        let mut pairs: Vec<(u8, u32)> = self.list(tables).map(|(b, c)| (b, c as u32)).collect();
+        if let Err(k) = pairs.binary_search_by_key(&byte, |p| p.0) {
+            pairs.insert(k, (byte, child));
+        }
+        self.store(tables, &pairs, true);
+    }
+
+    /// The index of a dense table's last child.
+    fn last_slot(&self, tables: &Tables) -> usize {
+        self.table(tables)
+            .iter()
+            .rposition(|&c| c != 0)
+            .unwrap_or(0)
+    }
+
+    /// Removes the child for `byte`, if there is one.
+    fn unset(&mut self, tables: &mut Tables, byte: u8) {
+        let count = self.count as usize;
+        let at = self.at as usize;
+        let size = 1usize << self.class();
+        if self.is_dense() {
+            let i = byte.wrapping_sub(self.min) as usize;
+            if byte < self.min || i >= size || tables.data[at + i] == 0 {
+                return;
+            }
+            if count > 1 {
+                tables.data[at + i] = 0;
+                let mut lead = 0;
+                if i == 0 {
+                    // The first child went: the table starts at the next.
+                    lead = tables.data[at..at + size]
+                        .iter()
+                        .take_while(|&&c| c == 0)
+                        .count();
+                    tables.data.copy_within(at + lead..at + size, at);
+                    tables.data[at + size - lead..at + size].fill(0);
+                }
+                let span = self.last_slot(tables) + 1;
+                let left = count - 1;
+                if span <= DENSE_SPAN || span <= 8 * left {
+                    self.count -= 1;
+                    self.min = self.min.wrapping_add(lead as u8);
+                    if 2 * span <= size && size > DENSE_SPAN {
+                        // Mostly empty: a smaller block.
+                        let class = class_for(span);
+                        let to = tables.alloc(class) as usize;
+                        tables.data.copy_within(at..at + span, to);
+                        tables.release(self.at, self.class());
+                        (self.at, self.flags) = (to as u32, DENSE | class);
+                    }
+                    return;
+                }
+                // Too sparse now: rebuilt below (the slot is already 0,
+                // `min` not yet moved).
+                self.min = self.min.wrapping_add(lead as u8);
+                self.count -= 1;
+                let pairs: Vec<(u8, u32)> = self.list(tables).map(|(b, c)| (b, c as u32)).collect();
+                self.store(tables, &pairs, false);
+                return;
+            }
+        } else {
+            let pairs = &tables.data[at..at + 2 * count];
+            let Some(k) = pairs.chunks_exact(2).position(|p| p[0] == byte as u32) else {
                 return;
             };
-            self.kids.drain(2 * at..2 * at + 2);
-            self.kids_count -= 1;
+            if count > 1 {
+                tables
+                    .data
+                    .copy_within(at + 2 * k + 2..at + 2 * count, at + 2 * k);
+                self.count -= 1;
+                let n = count - 1;
+                let span = (tables.data[at + 2 * n - 2] - tables.data[at]) as usize + 1;
+                if !dense_ok(span, n) && 8 * n > size {
+                    return;
+                }
+                // Dense again, or a smaller block.
+                let pairs: Vec<(u8, u32)> = self.list(tables).map(|(b, c)| (b, c as u32)).collect();
+                self.store(tables, &pairs, false);
+                return;
+            }
         }
-        self.rebalance();
+        // The last child.
+        tables.release(self.at, self.class());
+        *self = Kids::default();
     }
 
-    /// Applies the density rule after a change (see [`DENSE_SPAN`]).
-    fn rebalance(&mut self) {
-        let count = self.kids_count as usize;
-        if count == 0 {
+    /// Rewrites the table to hold `pairs` (sorted by byte), dense or sparse
+    /// by the density rule (see [`DENSE_SPAN`]); `growing`: a child came.
+    fn store(&mut self, tables: &mut Tables, pairs: &[(u8, u32)], growing: bool) {
+        let had_table = self.count > 0;
+        let (was_dense, old_class) = (self.is_dense(), self.class());
+        let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else {
+            if had_table {
+                tables.release(self.at, old_class);
+            }
+            *self = Kids::default();
             return;
+        };
+        let count = pairs.len();
+        let span = (last.0 - first.0) as usize + 1;
+        let dense = dense_ok(span, count)
+            || (!growing && was_dense && (span <= DENSE_SPAN || span <= 8 * count));
+        let class = class_for(if dense { span } else { 2 * count });
+        if had_table && class == old_class {
+            let size = 1usize << class;
+            tables.data[self.at as usize..self.at as usize + size].fill(0);
+        } else {
+            if had_table {
+                tables.release(self.at, old_class);
+            }
+            self.at = tables.alloc(class);
         }
-        if self.kids_dense {
-            let span = self.kids.len();
-            if span > DENSE_SPAN && span > 8 * count {
-                self.make_sparse();
+        let at = self.at as usize;
+        if dense {
+            for &(b, c) in pairs {
+                tables.data[at + (b - first.0) as usize] = c;
             }
         } else {
-            let n = self.kids.len();
-            let span = (self.kids[n - 2] - self.kids[0]) as usize + 1;
-            if dense_ok(span, count) {
-                let min = self.kids[0];
-                let mut table = vec![0u32; span];
-                for p in self.kids.chunks_exact(2) {
-                    table[(p[0] - min) as usize] = p[1];
-                }
-                self.kids = table;
-                self.kids_min = min as u8;
-                self.kids_dense = true;
+            for (k, &(b, c)) in pairs.iter().enumerate() {
+                tables.data[at + 2 * k] = b as u32;
+                tables.data[at + 2 * k + 1] = c;
             }
         }
-        if self.kids.capacity() > 2 * self.kids.len() + 8 {
-            self.kids.shrink_to_fit();
-        }
-    }
-
-    fn make_sparse(&mut self) {
-        let pairs: Vec<u32> = self
-            .kid_list()
-            .flat_map(|(b, c)| [b as u32, c as u32])
-            .collect();
-        self.kids = pairs;
-        self.kids_dense = false;
+        self.count = count as u16;
+        self.min = first.0;
+        self.flags = class | if dense { DENSE } else { 0 };
     }
 }
 
@@ -561,26 +829,56 @@ impl<V: Value> Trie<V> {
         Trie {
             nodes: Arena::with_root(Node::default()),
             free: Vec::new(),
+            tables: Tables::default(),
+            longs: Longs::default(),
             topics: 0,
+            path: Vec::new(),
         }
     }
 
-    fn alloc(&mut self, node: Node<V>) -> usize {
-        match self.free.pop() {
-            Some(i) => {
-                self.nodes[i] = node;
-                i
-            }
+    /// A new node with `label`. Its fields are written in place: a node
+    /// built on the stack and copied in would stall on store forwarding.
+    fn alloc(&mut self, label: Label) -> usize {
+        let i = match self.free.pop() {
+            Some(i) => i,
             None => {
-                self.nodes.push(node);
+                self.nodes.push(Node::default());
                 self.nodes.len() - 1
             }
-        }
+        };
+        let node = &mut self.nodes[i];
+        node.label = label;
+        node.value = V::default();
+        node.kids = Kids::default();
+        i
     }
 
+    /// Frees node `i` with its table and long label.
     fn release(&mut self, i: usize) {
-        self.nodes[i] = Node::default();
+        let node = std::mem::take(&mut self.nodes[i]);
+        if node.kids.count > 0 {
+            self.tables.release(node.kids.at, node.kids.class());
+        }
+        self.longs.release(node.label);
         self.free.push(i);
+    }
+
+    #[inline]
+    fn label(&self, i: usize) -> &[u8] {
+        self.longs.bytes(&self.nodes[i].label)
+    }
+
+    #[inline]
+    fn child(&self, node: usize, byte: u8) -> Option<usize> {
+        self.nodes[node].kids.get(&self.tables, byte)
+    }
+
+    fn set_child(&mut self, node: usize, byte: u8, child: usize) {
+        self.nodes[node].kids.set(&mut self.tables, byte, child);
+    }
+
+    fn unset_child(&mut self, node: usize, byte: u8) {
+        self.nodes[node].kids.unset(&mut self.tables, byte);
     }
 
     /// The node where `topic` ends, splitting an edge if it ends inside
@@ -588,30 +886,21 @@ impl<V: Value> Trie<V> {
     fn node_for(&mut self, topic: &[u8]) -> usize {
         let (mut node, mut rest) = (0usize, topic);
         while let Some(&first) = rest.first() {
-            let Some(child) = self.nodes[node].child(first) else {
-                let leaf = self.alloc(Node {
-                    label: Label::new(rest),
-                    parent: node as u32,
-                    ..Node::default()
-                });
-                self.nodes[node].set_child(first, leaf);
+            let Some(child) = self.child(node, first) else {
+                let label = self.longs.make(rest);
+                let leaf = self.alloc(label);
+                self.set_child(node, first, leaf);
                 return leaf;
             };
-            let label = self.nodes[child].label.as_slice();
+            let label = self.label(child);
             let k = common_prefix(label, rest);
             if k < label.len() {
                 // Split the edge: node -> mid (label[..k]) -> child.
-                let (head, tail) = (Label::new(&label[..k]), Label::new(&label[k..]));
+                let (head, tail, tail_first) = self.split_label(child, k);
                 self.nodes[child].label = tail;
-                let mut mid = Node {
-                    label: head,
-                    parent: node as u32,
-                    ..Node::default()
-                };
-                mid.set_child(self.nodes[child].label.as_slice()[0], child);
-                let mid = self.alloc(mid);
-                self.nodes[child].parent = mid as u32;
-                self.nodes[node].set_child(first, mid);
+                let mid = self.alloc(head);
+                self.set_child(mid, tail_first, child);
+                self.set_child(node, first, mid);
                 node = mid;
             } else {
                 node = child;
@@ -621,12 +910,49 @@ impl<V: Value> Trie<V> {
         node
     }
 
+    /// Node `i`'s label cut at `k` (0 < k < its length): the head, the
+    /// tail and the tail's first byte. The old label is freed.
+    fn split_label(&mut self, i: usize, k: usize) -> (Label, Label, u8) {
+        let old = self.nodes[i].label;
+        if old.long_index().is_none() {
+            // Short: copied on the stack, no allocation.
+            let mut buf = [0u8; LABEL_INLINE];
+            let bytes = self.longs.bytes(&old);
+            let n = bytes.len();
+            buf[..n].copy_from_slice(bytes);
+            let (head, tail) = (self.longs.make(&buf[..k]), self.longs.make(&buf[k..n]));
+            return (head, tail, buf[k]);
+        }
+        let bytes = self.longs.take(old);
+        let (head, tail) = (self.longs.make(&bytes[..k]), self.longs.make(&bytes[k..]));
+        (head, tail, bytes.get(k).copied().unwrap_or(0))
+    }
+
+    /// The node where `topic` ends exactly, if there is one; `path` gets
+    /// the nodes from the root to it.
+    fn find_path(&self, topic: &[u8], path: &mut Vec<u32>) -> Option<usize> {
+        path.clear();
+        let (mut node, mut rest) = (0usize, topic);
+        path.push(0);
+        while let Some(&first) = rest.first() {
+            let child = self.child(node, first)?;
+            let label = self.label(child);
+            if !rest.starts_with(label) {
+                return None;
+            }
+            rest = &rest[label.len()..];
+            node = child;
+            path.push(node as u32);
+        }
+        Some(node)
+    }
+
     /// The node where `topic` ends exactly, if there is one.
     fn find(&self, topic: &[u8]) -> Option<usize> {
         let (mut node, mut rest) = (0usize, topic);
         while let Some(&first) = rest.first() {
-            let child = self.nodes[node].child(first)?;
-            let label = self.nodes[child].label.as_slice();
+            let child = self.child(node, first)?;
+            let label = self.label(child);
             if !rest.starts_with(label) {
                 return None;
             }
@@ -636,42 +962,59 @@ impl<V: Value> Trie<V> {
         Some(node)
     }
 
-    /// The value at `i` was just cleared: prune empty leaves upwards, then
-    /// merge a lone child into a node that carries no topic, so the trie
-    /// stays compressed.
-    fn cleared(&mut self, i: usize) {
-        self.topics -= 1;
-        self.prune(i);
-    }
-
-    /// Prunes and merges around node `i`, whose value is unset (the topic
-    /// count already says so).
-    fn prune(&mut self, mut i: usize) {
-        while i != 0 && !self.nodes[i].value.is_set() && self.nodes[i].kids_count == 0 {
-            let parent = self.nodes[i].parent as usize;
-            let first = self.nodes[i].label.as_slice()[0];
-            self.nodes[parent].unset_child(first);
+    /// The value of the node `path` ends at was just cleared (the topic
+    /// count already says so): prune empty leaves upwards, then merge a
+    /// lone child into a node that carries no topic, so the trie stays
+    /// compressed.
+    fn prune(&mut self, path: &[u32]) {
+        let Some(mut k) = path.len().checked_sub(1) else {
+            return;
+        };
+        let mut i = path[k] as usize;
+        while k > 0 && !self.nodes[i].value.is_set() && self.nodes[i].kids.count == 0 {
+            let parent = path[k - 1] as usize;
+            let Some(&first) = self.label(i).first() else {
+                return;
+            };
+            self.unset_child(parent, first);
             self.release(i);
+            k -= 1;
             i = parent;
         }
-        if i == 0 || self.nodes[i].value.is_set() {
+        if k == 0 || self.nodes[i].value.is_set() {
             return;
         }
-        if let Some(child) = self.nodes[i].only_child() {
+        if let Some(child) = self.nodes[i].kids.only_child(&self.tables) {
             // The child takes `i`'s place, `i`'s label in front of its own:
             // no value moves, no grandchild needs a new parent.
-            let parent = self.nodes[i].parent as usize;
-            let first = self.nodes[i].label.as_slice()[0];
-            let label = [
-                self.nodes[i].label.as_slice(),
-                self.nodes[child].label.as_slice(),
-            ]
-            .concat();
-            self.nodes[child].label = Label::new(&label);
-            self.nodes[child].parent = parent as u32;
-            self.nodes[parent].set_child(first, child);
+            let parent = path[k - 1] as usize;
+            let Some(&first) = self.label(i).first() else {
+                return;
+            };
+            let mut label = self.label(i).to_vec();
+            let old = self.nodes[child].label;
+            label.extend_from_slice(&self.longs.take(old));
+            self.nodes[child].label = self.longs.make(&label);
+            self.set_child(parent, first, child);
             self.release(i);
         }
+    }
+
+    /// Removes the node where `topic` ends if `clear` empties its value
+    /// (given the value, it says whether it did), pruning and merging
+    /// around it; `None` if no node ends there, else what `clear` said.
+    fn clear_with(&mut self, topic: &[u8], clear: impl FnOnce(&mut V) -> bool) -> Option<bool> {
+        let mut path = std::mem::take(&mut self.path);
+        let cleared = self.find_path(topic, &mut path).map(|i| {
+            let emptied = clear(&mut self.nodes[i].value);
+            if emptied {
+                self.topics -= 1;
+                self.prune(&path);
+            }
+            emptied
+        });
+        self.path = path;
+        cleared
     }
 
     /// Calls `f` with the value of each subscribed prefix of `data`,
@@ -680,14 +1023,14 @@ impl<V: Value> Trie<V> {
     fn prefixes(&self, data: &[u8], mut f: impl FnMut(&V) -> bool) -> bool {
         let (mut node, mut rest) = (0usize, data);
         loop {
-            let value = &self.nodes[node].value;
-            if value.is_set() && f(value) {
+            let n = &self.nodes[node];
+            if n.value.is_set() && f(&n.value) {
                 return true;
             }
-            let Some(child) = rest.first().and_then(|&b| self.nodes[node].child(b)) else {
+            let Some(child) = rest.first().and_then(|&b| n.kids.get(&self.tables, b)) else {
                 return false;
             };
-            let label = self.nodes[child].label.as_slice();
+            let label = self.label(child);
             if !starts_with(rest, label) {
                 return false;
             }
@@ -704,15 +1047,80 @@ impl<V: Value> Trie<V> {
         let mut path: Vec<u8> = Vec::new();
         while let Some((i, depth)) = stack.pop() {
             path.truncate(depth);
-            path.extend_from_slice(self.nodes[i].label.as_slice());
+            path.extend_from_slice(self.label(i));
             if self.nodes[i].value.is_set() {
                 out.push(path.clone());
             }
             let at = stack.len();
-            stack.extend(self.nodes[i].kid_list().map(|(_, c)| (c, path.len())));
+            stack.extend(
+                self.nodes[i]
+                    .kids
+                    .list(&self.tables)
+                    .map(|(_, c)| (c, path.len())),
+            );
             stack[at..].reverse();
         }
         out
+    }
+
+    /// Checks the trie's invariants (for tests and fuzzing): children in
+    /// byte order under their label's first byte, tables within the
+    /// density rule, no node without a topic and with fewer than two
+    /// children (but the root), the topic count, and no node lost.
+    fn check(&self) -> Result<(), String> {
+        let (mut seen, mut topics) = (0usize, 0usize);
+        let mut stack = vec![0usize];
+        while let Some(i) = stack.pop() {
+            seen += 1;
+            let node = &self.nodes[i];
+            let kids: Vec<(u8, usize)> = node.kids.list(&self.tables).collect();
+            let k = &node.kids;
+            if kids.len() != k.count as usize {
+                return Err(format!(
+                    "node {i}: count {} for {} children",
+                    k.count,
+                    kids.len()
+                ));
+            }
+            if kids.windows(2).any(|w| w[0].0 >= w[1].0) {
+                return Err(format!("node {i}: children out of order {kids:?}"));
+            }
+            if let (Some(first), Some(last)) = (kids.first(), kids.last()) {
+                let span = (last.0 - first.0) as usize + 1;
+                let need = if k.is_dense() { span } else { 2 * kids.len() };
+                if k.class() > 8 || need > 1 << k.class() || (k.is_dense() && k.min != first.0) {
+                    return Err(format!("node {i}: table {k:?} for {kids:?}"));
+                }
+                if k.is_dense() && span > DENSE_SPAN && span > 16 * kids.len() {
+                    return Err(format!("node {i}: dense table too sparse {k:?}"));
+                }
+            }
+            if node.value.is_set() {
+                topics += 1;
+            } else if i != 0 && kids.len() < 2 {
+                return Err(format!("node {i}: no topic and {} children", kids.len()));
+            }
+            for (b, c) in kids {
+                if self.label(c).first() != Some(&b) {
+                    return Err(format!(
+                        "node {c}: label {:?} under byte {b}",
+                        self.label(c)
+                    ));
+                }
+                stack.push(c);
+            }
+        }
+        if topics != self.topics {
+            return Err(format!("{topics} topics counted as {}", self.topics));
+        }
+        if seen + self.free.len() != self.nodes.len() {
+            return Err(format!(
+                "{seen} nodes + {} free of {}",
+                self.free.len(),
+                self.nodes.len()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -748,19 +1156,14 @@ impl Trie<u32> {
 
     /// Drops one reference (`all`: every one); true if the topic is gone.
     fn remove(&mut self, topic: &[u8], all: bool) -> bool {
-        let Some(i) = self.find(topic) else {
-            return false;
-        };
-        let count = &mut self.nodes[i].value;
-        if *count == 0 {
-            return false;
-        }
-        *count = if all { 0 } else { *count - 1 };
-        if *count > 0 {
-            return false;
-        }
-        self.cleared(i);
-        true
+        self.clear_with(topic, |count| {
+            if *count == 0 {
+                return false;
+            }
+            *count = if all { 0 } else { *count - 1 };
+            *count == 0
+        })
+        .unwrap_or(false)
     }
 
     #[inline]
@@ -774,14 +1177,23 @@ impl Trie<u32> {
 /// its first frame, and a subscription costs one walk. Each (topic, key)
 /// pair is in once: a subscriber's topics are a set, as in libzmq's XPUB.
 /// A topic is in the union over subscribers while any key has it.
+///
+/// Keys are kept as u64s (a pipe's id is one), so that a node's value is
+/// 8 bytes (see [`Keys`]).
 #[derive(Debug, Clone)]
 pub struct TopicIndex<K> {
-    trie: Trie<Keys<K>>,
+    trie: Trie<Keys>,
+    lists: KeyLists,
+    key: std::marker::PhantomData<K>,
 }
 
 impl<K> Default for TopicIndex<K> {
     fn default() -> TopicIndex<K> {
-        TopicIndex { trie: Trie::new() }
+        TopicIndex {
+            trie: Trie::new(),
+            lists: KeyLists::default(),
+            key: std::marker::PhantomData,
+        }
     }
 }
 
@@ -795,13 +1207,13 @@ pub struct Change {
     pub edge: bool,
 }
 
-impl<K: Copy + Eq> TopicIndex<K> {
+impl<K: Copy + Into<u64> + TryFrom<u64>> TopicIndex<K> {
     /// Subscribes `key` to `topic` unless it is already.
     pub fn add(&mut self, topic: &[u8], key: K) -> Change {
         let i = self.trie.node_for(topic);
         let keys = &mut self.trie.nodes[i].value;
         let was_set = keys.is_set();
-        let changed = keys.insert(key);
+        let changed = keys.insert(&mut self.lists, key.into());
         if changed && !was_set {
             self.trie.topics += 1;
         }
@@ -813,24 +1225,15 @@ impl<K: Copy + Eq> TopicIndex<K> {
 
     /// Cancels `key`'s subscription to `topic`, if it has one.
     pub fn remove(&mut self, topic: &[u8], key: K) -> Change {
-        let unchanged = Change {
-            changed: false,
-            edge: false,
-        };
-        let Some(i) = self.trie.find(topic) else {
-            return unchanged;
-        };
-        let keys = &mut self.trie.nodes[i].value;
-        if !keys.remove(key) {
-            return unchanged;
-        }
-        let edge = !keys.is_set();
-        if edge {
-            self.trie.cleared(i);
-        }
+        let mut changed = false;
+        let lists = &mut self.lists;
+        let edge = self.trie.clear_with(topic, |keys| {
+            changed = keys.remove(lists, key.into());
+            changed && !keys.is_set()
+        });
         Change {
-            changed: true,
-            edge,
+            changed,
+            edge: edge == Some(true),
         }
     }
 
@@ -839,6 +1242,7 @@ impl<K: Copy + Eq> TopicIndex<K> {
     /// (libzmq walks it all). `removed` gets each topic, and whether `key`
     /// was its last subscriber.
     pub fn remove_key(&mut self, key: K, count: usize, mut removed: impl FnMut(&[u8], bool)) {
+        let key: u64 = key.into();
         // (topic, it was the last key)
         let mut found: Vec<(Vec<u8>, bool)> = Vec::new();
         // (node, length of the path before its label)
@@ -849,24 +1253,20 @@ impl<K: Copy + Eq> TopicIndex<K> {
                 break;
             }
             path.truncate(depth);
+            path.extend_from_slice(self.trie.label(i));
             let node = &mut self.trie.nodes[i];
-            path.extend_from_slice(node.label.as_slice());
-            if node.value.remove(key) {
+            if node.value.remove(&mut self.lists, key) {
                 found.push((path.clone(), !node.value.is_set()));
             }
             let at = stack.len();
-            stack.extend(node.kid_list().map(|(_, c)| (c, path.len())));
+            let kids = self.trie.nodes[i].kids;
+            stack.extend(kids.list(&self.trie.tables).map(|(_, c)| (c, path.len())));
             stack[at..].reverse();
         }
         // Pruned once the walk is over: pruning frees nodes.
-        self.trie.topics -= found.iter().filter(|(_, last)| *last).count();
         for (topic, last) in &found {
             if *last {
-                if let Some(i) = self.trie.find(topic) {
-                    if !self.trie.nodes[i].value.is_set() {
-                        self.trie.prune(i);
-                    }
-                }
+                self.trie.clear_with(topic, |keys| !keys.is_set());
             }
             removed(topic, *last);
         }
@@ -879,11 +1279,20 @@ impl<K: Copy + Eq> TopicIndex<K> {
     pub fn collect(&self, data: &[u8], out: &mut Vec<K>) -> usize {
         let mut hits = 0;
         self.trie.prefixes(data, |keys| {
-            out.extend_from_slice(keys.as_slice());
+            match keys.get(&self.lists) {
+                KeysRef::One(k) => out.extend(K::try_from(k).ok()),
+                KeysRef::Many(v) => out.extend(v.iter().filter_map(|&k| K::try_from(k).ok())),
+                KeysRef::None => {}
+            }
             hits += 1;
             false
         });
         hits
+    }
+
+    /// Checks the trie's structure (tests and fuzzing; see `Trie::check`).
+    pub fn check(&self) -> Result<(), String> {
+        self.trie.check()
     }
 
     /// The number of distinct topics (over all keys).
@@ -938,9 +1347,9 @@ pub fn encode(subscribe: bool, topic: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_trie_node_is_one_cache_line() {
-        assert_eq!(std::mem::size_of::<Node<u32>>(), 64);
-        assert_eq!(std::mem::size_of::<Node<Keys<u64>>>(), 64);
+    fn a_trie_node_is_half_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Node<u32>>(), 32);
+        assert_eq!(std::mem::size_of::<Node<Keys>>(), 32);
         assert_eq!(std::mem::size_of::<Label>(), 16);
     }
 
@@ -1089,6 +1498,7 @@ mod tests {
                 let probe: Vec<u8> = (0..(next() % 8)).map(|_| pick(next())).collect();
                 let want = model.keys().any(|t| probe.starts_with(t));
                 assert_eq!(s.matches(&probe), want, "round {round} {probe:?}");
+                assert_eq!(s.check(), Ok(()), "round {round}");
                 assert_eq!(s.len(), model.len());
             }
             let mut got = s.topics();
@@ -1133,8 +1543,8 @@ mod tests {
         // The root's children, by first byte: a table only while dense.
         let root = |s: &Subscriptions| match &s.repr {
             Repr::Trie(t) => {
-                let n = &t.nodes[0];
-                (n.kids_dense, n.kids.len(), n.kids_count)
+                let k = &t.nodes[0].kids;
+                (k.is_dense(), k.table(&t.tables).len(), k.count)
             }
             Repr::Flat(_) => panic!("still flat"),
         };
@@ -1164,6 +1574,37 @@ mod tests {
         s.remove(b"\xff");
         assert_eq!(root(&s), (true, 1, 1));
         assert!(s.matches(b"m19") && !s.matches(b"\xff"));
+    }
+
+    #[test]
+    fn a_table_near_byte_255_keeps_low_bytes_out_of_its_tail() {
+        // Children 0xfa..0xfe: a dense table of 8 slots, whose last three
+        // would stand for 0x100.. (bytes 0x00-0x02 when wrapped).
+        let mut s = Subscriptions::default();
+        for i in 0..20 {
+            s.add(format!("m{i}").as_bytes());
+        }
+        for b in 0xfa..=0xfeu8 {
+            s.add(&[b]);
+        }
+        for i in 0..20 {
+            s.remove(format!("m{i}").as_bytes());
+        }
+        s.add(&[0x01, b'x']);
+        s.add(&[0x00]);
+        // Rebuilt from its list: which must come in byte order.
+        s.add(&[0x80]);
+        assert!(s.matches(&[0x01, b'x']) && s.matches(&[0x00]) && s.matches(&[0xfe]));
+        assert!(s.matches(&[0x80]) && !s.matches(&[0x81]));
+        assert_eq!(s.check(), Ok(()));
+        assert!(!s.matches(&[0x02]) && !s.matches(&[0xff]) && !s.matches(&[0x01]));
+        let mut got = s.topics();
+        got.sort();
+        assert_eq!(got.len(), 8);
+        assert_eq!(got[0], [0x00]);
+        assert_eq!(got[1], [0x01, b'x']);
+        assert_eq!(got[2], [0x80]);
+        assert_eq!(got[7], [0xfe]);
     }
 
     #[test]
