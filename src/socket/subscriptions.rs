@@ -164,8 +164,11 @@ impl Subscriptions {
 /// longer than 7 bytes live beside the nodes, in `tables` and `longs`.
 #[derive(Debug, Clone)]
 struct Trie<V = u32> {
-    nodes: Arena<Node<V>>,
-    /// Arena slots to reuse.
+    /// Node 0 is the root. One vector, indexed directly: a walk's step
+    /// is one address computation (chunks of doubling size cost a third
+    /// of a match in locating the chunk).
+    nodes: Vec<Node<V>>,
+    /// Slots of `nodes` to reuse.
     free: Vec<usize>,
     /// Every node's child table.
     tables: Tables,
@@ -175,76 +178,6 @@ struct Trie<V = u32> {
     topics: usize,
     /// Scratch: the nodes from the root to the one being removed.
     path: Vec<u32>,
-}
-
-/// Where a trie keeps its nodes: chunks of doubling size (16, 32, 64 ...
-/// nodes), so the arena grows without moving what it holds: a Vec's
-/// doubling would copy the whole trie and fault in fresh pages each time,
-/// a third of the cost of subscribing ten thousand topics. A chunk is
-/// reserved whole but filled slot by slot, so its pages are touched (and
-/// faulted in) only as nodes arrive, not all at once when it is made.
-#[derive(Debug, Clone)]
-struct Arena<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-/// The first chunk's size (a power of two).
-const ARENA_FIRST: usize = 16;
-
-impl<T> Arena<T> {
-    /// (chunk, offset) of slot `i`: chunk k holds slots
-    /// [16 (2^k - 1), 16 (2^(k+1) - 1)).
-    #[inline(always)]
-    fn locate(i: usize) -> (usize, usize) {
-        let j = i + ARENA_FIRST;
-        let top = usize::BITS - 1 - j.leading_zeros();
-        let k = top - ARENA_FIRST.trailing_zeros();
-        (k as usize, j - (1 << top))
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
-impl<T> Arena<T> {
-    fn with_root(root: T) -> Arena<T> {
-        let mut arena = Arena {
-            chunks: Vec::new(),
-            len: 0,
-        };
-        arena.push(root);
-        arena
-    }
-
-    fn push(&mut self, value: T) {
-        let (k, _) = Arena::<T>::locate(self.len);
-        if k == self.chunks.len() {
-            self.chunks.push(Vec::with_capacity(ARENA_FIRST << k));
-        }
-        // Never past the reserved size: `locate` moves on to the next
-        // chunk exactly when this one is full.
-        self.chunks[k].push(value);
-        self.len += 1;
-    }
-}
-
-impl<T> std::ops::Index<usize> for Arena<T> {
-    type Output = T;
-    #[inline(always)]
-    fn index(&self, i: usize) -> &T {
-        let (k, off) = Arena::<T>::locate(i);
-        &self.chunks[k][off]
-    }
-}
-
-impl<T> std::ops::IndexMut<usize> for Arena<T> {
-    #[inline(always)]
-    fn index_mut(&mut self, i: usize) -> &mut T {
-        let (k, off) = Arena::<T>::locate(i);
-        &mut self.chunks[k][off]
-    }
 }
 
 /// What a trie node carries for the topic that ends there.
@@ -827,7 +760,7 @@ fn starts_with(data: &[u8], label: &[u8]) -> bool {
 impl<V: Value> Trie<V> {
     fn new() -> Trie<V> {
         Trie {
-            nodes: Arena::with_root(Node::default()),
+            nodes: vec![Node::default()],
             free: Vec::new(),
             tables: Tables::default(),
             longs: Longs::default(),
@@ -1351,26 +1284,6 @@ mod tests {
         assert_eq!(std::mem::size_of::<Node<u32>>(), 32);
         assert_eq!(std::mem::size_of::<Node<Keys>>(), 32);
         assert_eq!(std::mem::size_of::<Label>(), 16);
-    }
-
-    #[test]
-    fn arena_slots_fill_doubling_chunks_in_order() {
-        let mut arena = Arena::with_root(0usize);
-        let mut want = (0usize, 0usize);
-        for i in 0..5000 {
-            assert_eq!(Arena::<usize>::locate(i), want, "slot {i}");
-            want.1 += 1;
-            if want.1 == ARENA_FIRST << want.0 {
-                want = (want.0 + 1, 0);
-            }
-            if i > 0 {
-                arena.push(i);
-            }
-        }
-        assert_eq!(arena.len(), 5000);
-        assert!((0..5000).all(|i| arena[i] == i));
-        // Chunks of 16, 32, ... 4096 slots: 8176 in all.
-        assert_eq!(arena.chunks.len(), 9);
     }
 
     #[test]
