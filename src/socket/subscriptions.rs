@@ -947,6 +947,11 @@ impl<V: Value> Trie<V> {
             emptied
         });
         self.path = path;
+        if self.topics == 0 && self.nodes.len() > 1 {
+            // Empty again: its storage goes back (nodes, tables and free
+            // lists never shrink while topics remain).
+            *self = Trie::new();
+        }
         cleared
     }
 
@@ -1164,6 +1169,9 @@ impl<K: Copy + Into<u64> + TryFrom<u64>> TopicIndex<K> {
             changed = keys.remove(lists, key.into());
             changed && !keys.is_set()
         });
+        if self.trie.topics == 0 {
+            self.lists = KeyLists::default();
+        }
         Change {
             changed,
             edge: edge == Some(true),
@@ -1202,6 +1210,9 @@ impl<K: Copy + Into<u64> + TryFrom<u64>> TopicIndex<K> {
                 self.trie.clear_with(topic, |keys| !keys.is_set());
             }
             removed(topic, *last);
+        }
+        if self.trie.topics == 0 {
+            self.lists = KeyLists::default();
         }
     }
 
@@ -1320,7 +1331,9 @@ mod tests {
         assert!(out.is_empty());
         index.remove_key(0, 51, |_, _| {});
         assert!(index.is_empty());
-        assert_eq!(index.trie.nodes.len() - index.trie.free.len(), 1);
+        // Empty again: everything it held is given back.
+        assert_eq!((index.trie.nodes.len(), index.trie.free.len()), (1, 0));
+        assert!(index.trie.tables.data.is_empty() && index.lists.lists.is_empty());
     }
 
     #[test]
