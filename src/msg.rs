@@ -8,8 +8,8 @@
 //! ```text
 //!  0..8   metadata   Option<Arc<Metadata>>   connection properties (zmq_msg_gets)
 //!  8..24  group      Group                   RADIO/DISH group, short inline or shared long
-//! 24..28  routing_id u32                     SERVER/PEER routing id (0 = none)
-//! 28..61  body       33 bytes                inline payload, or {ptr, len, owner}
+//! 24..57  body       33 bytes                inline payload, or {ptr, len, owner}
+//! 57..61  routing_id 4 bytes (a u32)         SERVER/PEER routing id (0 = none)
 //! 61      len        u8                      inline payload length
 //! 62      flags      u8                      MORE, COMMAND, SHARED ...
 //! 63      kind       u8                      0 = closed/invalid, else a KIND_* value
@@ -296,7 +296,7 @@ impl SharedBuf {
         *out = Msg {
             meta: None,
             group: Group::EMPTY,
-            routing_id: 0,
+            routing_id: [0; 4],
             body: Body {
                 heap: HeapRef {
                     // SAFETY: offset + len <= self.len <= cap.
@@ -376,8 +376,13 @@ impl Group {
 pub struct Msg {
     meta: Option<Arc<Metadata>>,
     group: Group,
-    routing_id: u32,
+    /// At offset 24: the heap reference's pointer, length and owner are
+    /// 8-aligned, so none straddles the 16-byte halves a moved message is
+    /// copied in (a load across two such stores cannot be forwarded from
+    /// them and waits for the copy to reach the cache).
     body: Body,
+    /// A u32 in native byte order, kept as bytes to need no alignment.
+    routing_id: [u8; 4],
     len: u8,
     flags: u8,
     kind: u8,
@@ -388,6 +393,7 @@ const _: () = {
     assert!(mem::align_of::<Msg>() == 8);
     assert!(mem::size_of::<Group>() == 16);
     assert!(mem::offset_of!(Msg, kind) == KIND_OFFSET);
+    assert!(mem::offset_of!(Msg, body) == 24);
 };
 
 /// Where the validity tag sits inside `zmq_msg_t`.
@@ -413,7 +419,7 @@ impl Msg {
         Msg {
             meta: None,
             group: Group::EMPTY,
-            routing_id: 0,
+            routing_id: [0; 4],
             body: Body {
                 inline: [0; INLINE_MAX],
             },
@@ -480,7 +486,7 @@ impl Msg {
             *self = Msg {
                 meta: None,
                 group: Group::EMPTY,
-                routing_id: 0,
+                routing_id: [0; 4],
                 body: Body {
                     inline: [0; INLINE_MAX],
                 },
@@ -764,7 +770,7 @@ impl Msg {
     }
 
     pub fn routing_id(&self) -> u32 {
-        self.routing_id
+        u32::from_ne_bytes(self.routing_id)
     }
 
     /// Sets the routing id; 0 is reserved for "none" and refused.
@@ -772,12 +778,12 @@ impl Msg {
         if id == 0 {
             return Err(Error::Invalid);
         }
-        self.routing_id = id;
+        self.routing_id = id.to_ne_bytes();
         Ok(())
     }
 
     pub fn reset_routing_id(&mut self) {
-        self.routing_id = 0;
+        self.routing_id = [0; 4];
     }
 
     pub fn group(&self) -> &CStr {
