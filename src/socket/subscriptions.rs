@@ -213,36 +213,53 @@ enum KeysRef<'a> {
     Many(&'a [u64]),
 }
 
-/// The key lists of the topics with more than one key, with the slots
-/// freed for reuse.
-#[derive(Debug, Clone, Default)]
-struct KeyLists {
-    lists: Vec<Vec<u64>>,
+/// The key lists of the topics with more than one key.
+type KeyLists = Slab<Vec<u64>>;
+
+/// Values by index, with the slots of removed ones reused: the trie's long
+/// labels, an index's key lists.
+#[derive(Debug, Clone)]
+struct Slab<T> {
+    items: Vec<T>,
     free: Vec<u32>,
 }
 
-impl KeyLists {
-    fn alloc(&mut self, list: Vec<u64>) -> Keys {
-        let i = match self.free.pop() {
+impl<T> Default for Slab<T> {
+    fn default() -> Slab<T> {
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T: Default> Slab<T> {
+    fn insert(&mut self, value: T) -> u32 {
+        match self.free.pop() {
             Some(i) => {
-                self.lists[i as usize] = list;
-                i as usize
+                self.items[i as usize] = value;
+                i
             }
             None => {
-                self.lists.push(list);
-                self.lists.len() - 1
+                self.items.push(value);
+                (self.items.len() - 1) as u32
             }
-        };
-        Keys(((i as u64) + 1) << 1)
+        }
     }
 
-    fn release(&mut self, i: usize) {
-        self.lists[i] = Vec::new();
+    /// Takes the value at `i` out, freeing its slot.
+    fn remove(&mut self, i: usize) -> T {
         self.free.push(i as u32);
+        std::mem::take(&mut self.items[i])
     }
 }
 
 impl Keys {
+    /// Several keys, listed at `i`.
+    fn list(lists: &mut KeyLists, keys: Vec<u64>) -> Keys {
+        Keys(((lists.insert(keys) as u64) + 1) << 1)
+    }
+
     fn one(key: u64) -> Option<Keys> {
         (key <= u64::MAX >> 1).then_some(Keys(key << 1 | 1))
     }
@@ -258,7 +275,7 @@ impl Keys {
             return KeysRef::One(self.0 >> 1);
         }
         match self.list_index() {
-            Some(i) => KeysRef::Many(lists.lists.get(i).map_or(&[], |v| v)),
+            Some(i) => KeysRef::Many(lists.items.get(i).map_or(&[], |v| v)),
             None => KeysRef::None,
         }
     }
@@ -266,13 +283,13 @@ impl Keys {
     /// Adds `key` unless present; true if it was added.
     fn insert(&mut self, lists: &mut KeyLists, key: u64) -> bool {
         match self.get(lists) {
-            KeysRef::None => *self = Keys::one(key).unwrap_or_else(|| lists.alloc(vec![key])),
+            KeysRef::None => *self = Keys::one(key).unwrap_or_else(|| Keys::list(lists, vec![key])),
             KeysRef::One(k) if k == key => return false,
-            KeysRef::One(k) => *self = lists.alloc(vec![k, key]),
+            KeysRef::One(k) => *self = Keys::list(lists, vec![k, key]),
             KeysRef::Many(v) if v.contains(&key) => return false,
             KeysRef::Many(_) => {
                 if let Some(i) = self.list_index() {
-                    lists.lists[i].push(key);
+                    lists.items[i].push(key);
                 }
             }
         }
@@ -287,7 +304,7 @@ impl Keys {
                 let Some(i) = self.list_index() else {
                     return false;
                 };
-                let v = &mut lists.lists[i];
+                let v = &mut lists.items[i];
                 let Some(at) = v.iter().position(|k| *k == key) else {
                     return false;
                 };
@@ -298,7 +315,7 @@ impl Keys {
                     _ => None,
                 };
                 if let Some(keys) = one {
-                    lists.release(i);
+                    lists.remove(i);
                     *self = keys;
                 }
             }
@@ -327,12 +344,10 @@ impl Label {
     }
 }
 
-/// The labels longer than [`LABEL_INLINE`], by index, with the slots
-/// freed for reuse.
+/// The labels longer than [`LABEL_INLINE`], by index.
 #[derive(Debug, Clone, Default)]
 struct Longs {
-    items: Vec<Box<[u8]>>,
-    free: Vec<u32>,
+    slab: Slab<Box<[u8]>>,
 }
 
 impl Longs {
@@ -343,7 +358,7 @@ impl Longs {
             return &label.0[1..1 + n];
         }
         match label.long_index() {
-            Some(i) => self.items.get(i).map_or(&[], |b| b),
+            Some(i) => self.slab.items.get(i).map_or(&[], |b| b),
             None => &[],
         }
     }
@@ -359,17 +374,7 @@ impl Longs {
             return Label(v.to_le_bytes());
         }
         let mut l = [0u8; 16];
-        let boxed: Box<[u8]> = bytes.into();
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.items[i as usize] = boxed;
-                i
-            }
-            None => {
-                self.items.push(boxed);
-                (self.items.len() - 1) as u32
-            }
-        };
+        let i = self.slab.insert(bytes.into());
         l[0] = LONG;
         l[12..16].copy_from_slice(&i.to_le_bytes());
         Label(l)
@@ -378,18 +383,14 @@ impl Longs {
     /// The bytes of `label`, which is no longer used (its slot is freed).
     fn take(&mut self, label: Label) -> Vec<u8> {
         match label.long_index() {
-            Some(i) => {
-                self.free.push(i as u32);
-                std::mem::take(&mut self.items[i]).into_vec()
-            }
+            Some(i) => self.slab.remove(i).into_vec(),
             None => self.bytes(&label).to_vec(),
         }
     }
 
     fn release(&mut self, label: Label) {
         if let Some(i) = label.long_index() {
-            self.items[i] = Box::default();
-            self.free.push(i as u32);
+            self.slab.remove(i);
         }
     }
 }
@@ -427,9 +428,9 @@ struct Kids {
 }
 
 const DENSE: u8 = 0x80;
+const CLASS: u8 = 0x0f;
 /// A node's first table: four slots.
 const FIRST_CLASS: u8 = 2;
-const CLASS: u8 = 0x0f;
 
 /// A table indexed by byte is used while its span (last byte - first + 1)
 /// is at most 16, or at most four slots per child; a sparse node turns
@@ -865,23 +866,19 @@ impl<V: Value> Trie<V> {
     /// the nodes from the root to it.
     fn find_path(&self, topic: &[u8], path: &mut Vec<u32>) -> Option<usize> {
         path.clear();
-        let (mut node, mut rest) = (0usize, topic);
         path.push(0);
-        while let Some(&first) = rest.first() {
-            let child = self.child(node, first)?;
-            let label = self.label(child);
-            if !rest.starts_with(label) {
-                return None;
-            }
-            rest = &rest[label.len()..];
-            node = child;
-            path.push(node as u32);
-        }
-        Some(node)
+        self.walk(topic, |node| path.push(node as u32))
     }
 
     /// The node where `topic` ends exactly, if there is one.
     fn find(&self, topic: &[u8]) -> Option<usize> {
+        self.walk(topic, |_| {})
+    }
+
+    /// Follows `topic` from the root, calling `step` with each node
+    /// entered; the node where it ends exactly, if there is one.
+    #[inline]
+    fn walk(&self, topic: &[u8], mut step: impl FnMut(usize)) -> Option<usize> {
         let (mut node, mut rest) = (0usize, topic);
         while let Some(&first) = rest.first() {
             let child = self.child(node, first)?;
@@ -891,6 +888,7 @@ impl<V: Value> Trie<V> {
             }
             rest = &rest[label.len()..];
             node = child;
+            step(node);
         }
         Some(node)
     }
@@ -1333,7 +1331,7 @@ mod tests {
         assert!(index.is_empty());
         // Empty again: everything it held is given back.
         assert_eq!((index.trie.nodes.len(), index.trie.free.len()), (1, 0));
-        assert!(index.trie.tables.data.is_empty() && index.lists.lists.is_empty());
+        assert!(index.trie.tables.data.is_empty() && index.lists.items.is_empty());
     }
 
     #[test]
