@@ -152,7 +152,7 @@ impl Subscriptions {
     }
 }
 
-/// A radix trie in an arena: node 0 is the root (the empty topic); every
+/// A radix trie in one vector of nodes: node 0 is the root (the empty topic); every
 /// other node hangs from its parent by a non-empty label, and siblings'
 /// labels start with different bytes.
 ///
@@ -161,7 +161,7 @@ impl Subscriptions {
 /// index ([`TopicIndex`]).
 ///
 /// A node is half a cache line ([`Node`]): its child table and a label
-/// longer than 7 bytes live beside the nodes, in `tables` and `longs`.
+/// longer than 15 bytes live beside the nodes, in `tables` and `longs`.
 #[derive(Debug, Clone)]
 struct Trie<V = u32> {
     /// Node 0 is the root. One vector, indexed directly: a walk's step
