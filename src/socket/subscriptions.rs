@@ -152,9 +152,9 @@ impl Subscriptions {
     }
 }
 
-/// A radix trie in one vector of nodes: node 0 is the root (the empty topic); every
-/// other node hangs from its parent by a non-empty label, and siblings'
-/// labels start with different bytes.
+/// A radix trie in one vector of nodes: node 0 is the root (the empty
+/// topic); every other node hangs from its parent by a non-empty label,
+/// and siblings' labels start with different bytes.
 ///
 /// Generic over what a topic carries: a reference count for a socket's
 /// own set ([`Subscriptions`]), the subscribed pipes for a publisher's
