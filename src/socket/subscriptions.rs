@@ -618,7 +618,7 @@ impl Kids {
             }
         }
         // The table changes kind: rebuilt from its list.
-        let mut pairs: Vec<(u8, u32)> = self.list(tables).map(|(b, c)| (b, c as u32)).collect();
+        let mut pairs = self.pairs(tables);
         if let Err(k) = pairs.binary_search_by_key(&byte, |p| p.0) {
             pairs.insert(k, (byte, child));
         }
@@ -670,12 +670,10 @@ impl Kids {
                     }
                     return;
                 }
-                // Too sparse now: rebuilt below (the slot is already 0,
-                // `min` not yet moved).
+                // Too sparse now: rebuilt sparse from what is left.
                 self.min = self.min.wrapping_add(lead as u8);
                 self.count -= 1;
-                let pairs: Vec<(u8, u32)> = self.list(tables).map(|(b, c)| (b, c as u32)).collect();
-                self.store(tables, &pairs, false);
+                self.rebuild(tables);
                 return;
             }
         } else {
@@ -694,14 +692,24 @@ impl Kids {
                     return;
                 }
                 // Dense again, or a smaller block.
-                let pairs: Vec<(u8, u32)> = self.list(tables).map(|(b, c)| (b, c as u32)).collect();
-                self.store(tables, &pairs, false);
+                self.rebuild(tables);
                 return;
             }
         }
         // The last child.
         tables.release(self.at, self.class());
         *self = Kids::default();
+    }
+
+    /// The children as (byte, child) pairs, in byte order.
+    fn pairs(&self, tables: &Tables) -> Vec<(u8, u32)> {
+        self.list(tables).map(|(b, c)| (b, c as u32)).collect()
+    }
+
+    /// Rewrites the table, after a child went, by the density rule.
+    fn rebuild(&mut self, tables: &mut Tables) {
+        let pairs = self.pairs(tables);
+        self.store(tables, &pairs, false);
     }
 
     /// Rewrites the table to hold `pairs` (sorted by byte), dense or sparse
