@@ -187,6 +187,9 @@ pub struct PipeEnd {
     /// so only then can there be new ones).
     direct_folded: u64,
     fold_pending: bool,
+    /// Writers this end released from their HWM (ActivateWrite sent), ever:
+    /// a session tells a writer that streams from one that waits on it.
+    writers_released: u32,
     /// In the middle of writing / reading a multipart message.
     out_more: bool,
     in_more: bool,
@@ -284,6 +287,7 @@ pub fn conflating_pipe_pair(hwm: [u64; 2], conflate: [bool; 2]) -> (PipeEnd, Pip
         msgs_written: 0,
         msgs_read: 0,
         until_publish: low_water(hwm[1 - side]),
+        writers_released: 0,
         direct_folded: 0,
         fold_pending: false,
         out_more: false,
@@ -856,12 +860,28 @@ impl PipeEnd {
     }
 
     /// Publishes the read count; releases a writer blocked at its HWM.
-    fn publish_read(&self) {
+    fn publish_read(&mut self) {
         self.shared.read[self.side].store(self.msgs_read, Ordering::SeqCst);
         let blocked = &self.shared.writer_blocked[self.peer()];
         if blocked.load(Ordering::SeqCst) && blocked.swap(false, Ordering::SeqCst) {
+            self.writers_released = self.writers_released.wrapping_add(1);
             self.notify_peer(Command::ActivateWrite(self.shared.ids[self.peer()]));
         }
+    }
+
+    /// Takes back the sleep a read announced when it found the pipe empty,
+    /// so the writer's flushes send no ActivateRead: for an owner that
+    /// comes back to read at a time of its own (a session holding its
+    /// output, `Reactor::hold`). False when a flush already took the
+    /// announcement (its ActivateRead is on the way).
+    pub fn cancel_sleep(&self) -> bool {
+        self.inp.cancel_sleep()
+    }
+
+    /// How many times this end released its writer from the HWM (a
+    /// counter that wraps: compare two readings for equality).
+    pub fn writers_released(&self) -> u32 {
+        self.writers_released
     }
 
     /// In the middle of reading a multipart message.
