@@ -156,8 +156,8 @@ impl Owner {
         let (layout, offset) = header
             .extend(Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?)
             .map_err(|_| Error::NoMemory)?;
-        let layout = pool::class_layout(layout);
-        let base = match pool::take(layout) {
+        let (layout, cached) = pool::take_for(layout);
+        let base = match cached {
             Some(p) => p,
             // SAFETY: layout has non-zero size (the header is non-empty).
             None => unsafe { alloc::alloc(layout) },

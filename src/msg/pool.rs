@@ -244,16 +244,32 @@ fn free(p: Buf, size: usize) {
     unsafe { alloc::dealloc(p.0, Layout::from_size_align_unchecked(size, ALIGN)) }
 }
 
-/// A cached buffer for exactly `layout`.
+/// The layout to allocate for `layout` (`class_layout`) and a cached
+/// buffer of it, if there is one: the class worked out once.
 #[inline]
-pub fn take(layout: Layout) -> Option<*mut u8> {
-    let Some((c, _)) = slot(layout) else {
-        return take_large(layout);
-    };
-    if let Some(p) = with_local(|l| l.pop(c)) {
-        return p.map(|p| p.0);
+pub fn take_for(layout: Layout) -> (Layout, Option<*mut u8>) {
+    if layout.align() <= ALIGN {
+        if let Some((c, size)) = class(layout.size()) {
+            // SAFETY: ALIGN is a power of two and a class size is at most
+            // LOCAL_MAX, far from overflowing when rounded up to it.
+            let class = unsafe { Layout::from_size_align_unchecked(size, ALIGN) };
+            let p = match with_local(|l| l.pop(c)) {
+                Some(p) => p,
+                None => DEPOT[c].lock().pop(),
+            };
+            return (class, p.map(|p| p.0));
+        }
     }
-    DEPOT[c].lock().pop().map(|p| p.0)
+    let layout = class_layout(layout);
+    (layout, take_large(layout))
+}
+
+/// A cached buffer for exactly `layout` (a layout `class_layout` made).
+#[cfg(test)]
+fn take(layout: Layout) -> Option<*mut u8> {
+    let (class, p) = take_for(layout);
+    assert_eq!(class, layout);
+    p
 }
 
 #[cold]
