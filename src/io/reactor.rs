@@ -204,7 +204,7 @@ impl Reactor {
                     tv_sec: 0,
                     tv_nsec: t.subsec_nanos() as libc::c_long,
                 };
-                // SAFETY: as for epoll_wait below; `ts` outlives the call and
+                // SAFETY: as for `epoll_wait`; `ts` outlives the call and
                 // a null signal mask means the thread's own, as epoll_wait.
                 let n = unsafe {
                     libc::syscall(

@@ -329,27 +329,28 @@ impl Follow {
 
     /// After a pump that wrote something: `small` (see `pump_out`), begun at
     /// `start` (when `tracking`), ending now (`now`, read only when small).
-    /// True when the output should be held: FOLLOW_STREAK small pumps in a
-    /// row, each begun within FOLLOW_GAP of the last one's end.
+    /// The pump's end when the output should be held: FOLLOW_STREAK small
+    /// pumps in a row, each begun within FOLLOW_GAP of the last one's end.
     fn after(
         &mut self,
         small: bool,
         start: Option<Instant>,
         now: impl FnOnce() -> Instant,
-    ) -> bool {
+    ) -> Option<Instant> {
         if !small {
             *self = Follow::default();
-            return false;
+            return None;
         }
         let close = matches!((self.end, start),
             (Some(e), Some(s)) if s.saturating_duration_since(e) < FOLLOW_GAP);
         self.streak = if close { self.streak + 1 } else { 0 };
-        self.end = Some(now());
+        let end = now();
         if self.streak + 1 >= FOLLOW_STREAK {
             *self = Follow::default();
-            return true;
+            return Some(end);
         }
-        false
+        self.end = Some(end);
+        None
     }
 }
 
@@ -1489,8 +1490,8 @@ impl Session {
                 && pumped.bytes < FOLLOW_BYTES
                 && self.pipe.as_ref().map(PipeEnd::writers_released) == released
                 && self.out_drained();
-            if self.follow.after(small, start, Instant::now) {
-                let until = Instant::now() + HOLD;
+            if let Some(end) = self.follow.after(small, start, Instant::now) {
+                let until = end + HOLD;
                 self.out_held = Some(until);
                 reactor.hold(self.token, until);
                 // No ActivateRead meanwhile: it would only wake this thread
@@ -2984,7 +2985,7 @@ mod tests {
             assert_eq!(i > 0, start.is_some());
             t += 15;
             let hold = f.after(true, start, || us(t));
-            assert_eq!(hold, i + 1 == FOLLOW_STREAK, "pump {i}");
+            assert_eq!(hold.is_some(), i + 1 == FOLLOW_STREAK, "pump {i}");
         }
         // The streak starts over after a hold.
         assert!(!f.tracking());
@@ -2997,9 +2998,9 @@ mod tests {
         let mut f = Follow::default();
         for _ in 0..10 {
             // Two small pumps close behind each other, then a large one.
-            assert!(!f.after(true, None, || us(10)));
-            assert!(!f.after(true, Some(us(11)), || us(20)));
-            assert!(!f.after(false, Some(us(21)), || us(30)));
+            assert!(f.after(true, None, || us(10)).is_none());
+            assert!(f.after(true, Some(us(11)), || us(20)).is_none());
+            assert!(f.after(false, Some(us(21)), || us(30)).is_none());
             assert!(!f.tracking());
         }
         // Small pumps with the writer's idle gaps between them (the I/O
@@ -3010,7 +3011,7 @@ mod tests {
                 .tracking()
                 .then(|| us(t + FOLLOW_GAP.as_micros() as u64 + 1));
             t += 100;
-            assert!(!f.after(true, start, || us(t)));
+            assert!(f.after(true, start, || us(t)).is_none());
         }
     }
 
