@@ -6,7 +6,7 @@
 //! Layout (64 bytes, 8-aligned, like libzmq's `msg_t`):
 //!
 //! ```text
-//!  0..8   metadata   Option<Arc<Metadata>>   connection properties (zmq_msg_gets)
+//!  0..8   metadata   MetaRef                 connection properties (zmq_msg_gets)
 //!  8..24  group      Group                   RADIO/DISH group, short inline or shared long
 //! 24..57  body       33 bytes                inline payload, or {ptr, len, owner}
 //! 57..61  routing_id 4 bytes (a u32)         SERVER/PEER routing id (0 = none)
@@ -25,6 +25,10 @@
 //!   function exactly once, when the last sharing message is dropped.
 //! - `kind` is the validity tag: the C boundary reads it before trusting any
 //!   other byte, so a closed or zeroed `zmq_msg_t` is refused with EFAULT.
+//! - A message sliced from a [`SharedBuf`] borrows the connection's metadata
+//!   from the buffer's owner (no count of its own); the owner it references
+//!   holds the count, so the metadata outlives the message. Every other
+//!   message counts its metadata reference.
 
 use std::alloc::{self, Layout};
 use std::ffi::{c_void, CStr};
@@ -76,8 +80,14 @@ pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
 
 /// How the bytes behind an [`Owner`] are given back when its count drops to 0.
 enum Release {
-    /// Header and payload were allocated together with this layout.
-    Together(Layout),
+    /// Header and payload were allocated together: `size` bytes aligned to
+    /// [`TOGETHER_ALIGN`] (not stored, so that `Owner` stays 32 bytes). A
+    /// receive buffer's owner ([`SharedBuf`]) also counts the metadata its
+    /// messages borrow.
+    Together {
+        size: usize,
+        meta: Option<Arc<Metadata>>,
+    },
     /// A caller's buffer, released by calling its free function.
     User {
         ffn: FreeFn,
@@ -133,7 +143,11 @@ impl Owner {
         let owner = unsafe { ptr::read(this.as_ptr()) };
         match owner.release {
             // SAFETY: allocated in `alloc_together` with exactly this layout.
-            Release::Together(layout) => {
+            Release::Together { size, meta } => {
+                drop(meta);
+                // SAFETY: `alloc_together` allocated `size` bytes with this
+                // alignment, which made a valid layout then.
+                let layout = unsafe { Layout::from_size_align_unchecked(size, TOGETHER_ALIGN) };
                 let p = this.as_ptr().cast::<u8>();
                 if !pool::give(p, layout) {
                     // SAFETY: allocated by `alloc_together` with this layout.
@@ -152,11 +166,18 @@ impl Owner {
 
     /// One allocation holding the owner header followed by `size` payload bytes.
     fn alloc_together(size: usize) -> Result<(NonNull<Owner>, *mut u8)> {
-        let header = Layout::new::<Owner>();
+        let header = Layout::new::<Owner>()
+            .align_to(TOGETHER_ALIGN)
+            .map_err(|_| Error::NoMemory)?;
         let (layout, offset) = header
             .extend(Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?)
             .map_err(|_| Error::NoMemory)?;
         let (layout, cached) = pool::take_for(layout);
+        // The pool keeps the alignment (its own, TOGETHER_ALIGN), which
+        // `Release::Together` relies on.
+        if layout.align() != TOGETHER_ALIGN {
+            return Err(Error::NoMemory);
+        }
         let base = match cached {
             Some(p) => p,
             // SAFETY: layout has non-zero size (the header is non-empty).
@@ -168,7 +189,10 @@ impl Owner {
         unsafe {
             base.as_ptr().write(Owner {
                 refs: AtomicUsize::new(1),
-                release: Release::Together(layout),
+                release: Release::Together {
+                    size: layout.size(),
+                    meta: None,
+                },
             });
             Ok((base, base.as_ptr().cast::<u8>().add(offset)))
         }
@@ -185,6 +209,11 @@ impl Owner {
 
 mod pool;
 
+/// The alignment of every block `Owner::alloc_together` makes.
+const TOGETHER_ALIGN: usize = pool::ALIGN;
+
+const _: () = assert!(mem::size_of::<Owner>() == 32);
+
 /// A reference-counted byte buffer that received messages can point into
 /// (zero-copy decoding, as libzmq's shared receive buffer): the transport
 /// reads into it, and every frame body larger than [`INLINE_MAX`] that lies
@@ -197,6 +226,12 @@ pub struct SharedBuf {
     cap: usize,
     /// Bytes filled by reads.
     len: usize,
+    /// Bytes ever written (`len..init` initialised but unfilled): the
+    /// buffer is not zeroed up front, only a `spare_mut` caller's tail is.
+    init: usize,
+    /// The metadata the owner counts (`Release::Buffer`), lent to every
+    /// message sliced from here; null for none.
+    meta: *const Metadata,
     /// References taken on the owner ahead of time, [`RESERVE`] at once,
     /// for the messages sliced next: one atomic add per `RESERVE` small
     /// messages instead of one each. Counted by `is_unique`, given back on
@@ -213,19 +248,51 @@ const RESERVE: usize = 64;
 unsafe impl Send for SharedBuf {}
 
 impl SharedBuf {
-    /// A zeroed buffer of `cap` bytes (zeroed once, so reads may target it as
-    /// an initialised slice for its whole life).
+    /// A buffer of `cap` bytes without metadata.
     pub fn new(cap: usize) -> Result<SharedBuf> {
+        SharedBuf::with_metadata(cap, None)
+    }
+
+    /// A buffer of `cap` bytes whose messages carry `meta`. Not zeroed: a
+    /// read fills it through [`SharedBuf::spare_uninit`] (zeroing 128 KiB
+    /// per fresh buffer was 6 % of a busy subscriber's I/O thread).
+    pub fn with_metadata(cap: usize, meta: Option<&Arc<Metadata>>) -> Result<SharedBuf> {
         let (owner, base) = Owner::alloc_together(cap)?;
-        // SAFETY: `base` points to `cap` freshly allocated bytes.
-        unsafe { ptr::write_bytes(base, 0, cap) };
-        Ok(SharedBuf {
+        let mut buf = SharedBuf {
             owner,
             base,
             cap,
             len: 0,
+            init: 0,
+            meta: ptr::null(),
             reserved: std::cell::Cell::new(0),
-        })
+        };
+        buf.set_metadata(meta);
+        Ok(buf)
+    }
+
+    /// The metadata this buffer lends its messages.
+    pub fn metadata_ptr(&self) -> *const Metadata {
+        self.meta
+    }
+
+    /// Makes the owner count `meta` (dropping what it counted) and lends it
+    /// from now on. Only while no message references the buffer (a new one,
+    /// or [`is_unique`](SharedBuf::is_unique)): messages borrow the old one.
+    pub fn set_metadata(&mut self, meta: Option<&Arc<Metadata>>) {
+        debug_assert!(self.is_unique());
+        let p = meta.map_or(ptr::null(), Arc::as_ptr);
+        if p == self.meta {
+            return;
+        }
+        self.meta = p;
+        let meta = meta.cloned();
+        // SAFETY: no other reference is in use (the caller's promise), so
+        // nobody reads the owner's `release` concurrently.
+        if let Release::Together { meta: held, .. } = unsafe { &mut (*self.owner.as_ptr()).release }
+        {
+            *held = meta;
+        }
     }
 
     pub fn capacity(&self) -> usize {
@@ -235,7 +302,8 @@ impl SharedBuf {
     /// The filled bytes.
     #[inline]
     pub fn filled(&self) -> &[u8] {
-        // SAFETY: `base` holds `cap` initialised bytes, `len <= cap`.
+        // SAFETY: bytes `..len` were written (`advance` counts only
+        // written bytes), `len <= cap`.
         unsafe { std::slice::from_raw_parts(self.base, self.len) }
     }
 
@@ -249,19 +317,57 @@ impl SharedBuf {
         unsafe { self.owner.as_ref() }.refs.load(Ordering::Acquire) == 1 + self.reserved.get()
     }
 
-    /// The unfilled tail, to read into. Only while [`is_unique`] or for
-    /// bytes past every message handed out (the tail is never referenced).
+    /// The unfilled tail, to read into; [`advance`](SharedBuf::advance)
+    /// then marks what was written. Referenced by no message (messages
+    /// only cover filled bytes).
+    #[inline]
+    pub fn spare_uninit(&mut self) -> &mut [std::mem::MaybeUninit<u8>] {
+        // SAFETY: bytes `len..cap` lie inside the allocation and no message
+        // references them; MaybeUninit makes no claim about their values.
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                self.base.add(self.len).cast::<std::mem::MaybeUninit<u8>>(),
+                self.cap - self.len,
+            )
+        }
+    }
+
+    /// The unfilled tail as initialised bytes (zeroing what was never
+    /// written), for readers that need a `&mut [u8]`.
     #[inline]
     pub fn spare_mut(&mut self) -> &mut [u8] {
-        // SAFETY: bytes `len..cap` are initialised and referenced by no
-        // message (messages only cover filled bytes).
+        if self.init < self.cap {
+            let from = self.init.max(self.len);
+            // SAFETY: `from..cap` lies inside the allocation and no message
+            // references it.
+            unsafe { ptr::write_bytes(self.base.add(from), 0, self.cap - from) };
+            self.init = self.cap;
+        }
+        // SAFETY: bytes `len..cap` are initialised (above) and referenced by
+        // no message.
         unsafe { std::slice::from_raw_parts_mut(self.base.add(self.len), self.cap - self.len) }
     }
 
-    /// Marks `n` more bytes of the spare tail as filled.
+    /// Appends `bytes` to the filled part; false (nothing copied) without
+    /// room for all of them.
+    #[inline]
+    pub fn push_slice(&mut self, bytes: &[u8]) -> bool {
+        if bytes.len() > self.cap - self.len {
+            return false;
+        }
+        // SAFETY: the room was checked; `bytes` cannot overlap our unfilled
+        // tail (nobody else holds a reference into it).
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.base.add(self.len), bytes.len()) };
+        self.advance(bytes.len());
+        true
+    }
+
+    /// Marks the first `n` bytes of the spare tail filled: the caller
+    /// wrote them.
     #[inline]
     pub fn advance(&mut self, n: usize) {
         self.len = (self.len + n).min(self.cap);
+        self.init = self.init.max(self.len);
     }
 
     /// Empties the buffer for reuse; the caller checked [`is_unique`].
@@ -294,7 +400,8 @@ impl SharedBuf {
             r => self.reserved.set(r - 1),
         }
         *out = Msg {
-            meta: None,
+            // The owner the message references counts the metadata.
+            meta: MetaRef::borrowed(self.meta),
             group: Group::EMPTY,
             routing_id: [0; 4],
             body: Body {
@@ -371,10 +478,101 @@ impl Group {
     }
 }
 
+/// A message's connection metadata: null for none, a counted reference
+/// (`Arc::into_raw`), or, tagged with the low address bit, one borrowed
+/// from the message's payload owner, which counts it (`Release::Buffer`):
+/// a message sliced from a receive buffer costs no atomic operation here.
+/// Holds no pointer into the message, so moving it by copy stays valid.
+struct MetaRef(*const Metadata);
+
+const META_BORROWED: usize = 1;
+
+impl MetaRef {
+    const NONE: MetaRef = MetaRef(ptr::null());
+
+    fn counted(meta: Option<Arc<Metadata>>) -> MetaRef {
+        MetaRef(meta.map_or(ptr::null(), Arc::into_raw))
+    }
+
+    /// Borrowed from a payload owner that counts `p` (or null).
+    fn borrowed(p: *const Metadata) -> MetaRef {
+        if p.is_null() {
+            return MetaRef::NONE;
+        }
+        // Metadata is 8-aligned, so the low bit is free; offsetting the
+        // pointer (not rebuilding it from an integer) keeps its provenance.
+        MetaRef(p.cast::<u8>().wrapping_add(META_BORROWED).cast())
+    }
+
+    /// The metadata's address, untagged; null for none.
+    #[inline]
+    fn ptr(&self) -> *const Metadata {
+        if self.is_borrowed() {
+            self.0.cast::<u8>().wrapping_sub(META_BORROWED).cast()
+        } else {
+            self.0
+        }
+    }
+
+    #[inline]
+    fn is_borrowed(&self) -> bool {
+        self.0 as usize & META_BORROWED != 0
+    }
+
+    #[inline]
+    fn is_counted(&self) -> bool {
+        !self.0.is_null() && !self.is_borrowed()
+    }
+
+    fn get(&self) -> Option<&Metadata> {
+        // SAFETY: non-null means alive: counted by us, or by the payload
+        // owner this message references (the module's invariant).
+        unsafe { self.ptr().as_ref() }
+    }
+
+    /// A counted reference to the same metadata.
+    fn to_arc(&self) -> Option<Arc<Metadata>> {
+        let p = self.ptr();
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` came from `Arc::into_raw`/`Arc::as_ptr` of a live Arc
+        // (see `get`); one more count is added before making an Arc of it.
+        unsafe {
+            Arc::increment_strong_count(p);
+            Some(Arc::from_raw(p))
+        }
+    }
+}
+
+impl Clone for MetaRef {
+    /// A borrowed reference stays borrowed: the copy shares the payload
+    /// (`dup_ref`), so the same owner keeps it alive.
+    #[inline]
+    fn clone(&self) -> MetaRef {
+        if self.is_counted() {
+            // SAFETY: a counted pointer came from `Arc::into_raw` and is
+            // alive while we hold our count.
+            unsafe { Arc::increment_strong_count(self.0) };
+        }
+        MetaRef(self.0)
+    }
+}
+
+impl Drop for MetaRef {
+    #[inline]
+    fn drop(&mut self) {
+        if self.is_counted() {
+            // SAFETY: our count, from `Arc::into_raw`, given up here.
+            drop(unsafe { Arc::from_raw(self.0) });
+        }
+    }
+}
+
 /// A ZeroMQ message, exactly 64 bytes, the payload of `zmq_msg_t`.
 #[repr(C, align(8))]
 pub struct Msg {
-    meta: Option<Arc<Metadata>>,
+    meta: MetaRef,
     group: Group,
     /// At offset 24: the heap reference's pointer, length and owner are
     /// 8-aligned, so none straddles the 16-byte halves a moved message is
@@ -417,7 +615,7 @@ impl Msg {
     #[inline]
     pub const fn new() -> Msg {
         Msg {
-            meta: None,
+            meta: MetaRef::NONE,
             group: Group::EMPTY,
             routing_id: [0; 4],
             body: Body {
@@ -484,7 +682,7 @@ impl Msg {
     pub fn reset_with_size(&mut self, size: usize, flags: u8) -> Result<()> {
         if size <= INLINE_MAX {
             *self = Msg {
-                meta: None,
+                meta: MetaRef::NONE,
                 group: Group::EMPTY,
                 routing_id: [0; 4],
                 body: Body {
@@ -756,17 +954,32 @@ impl Msg {
         mem::take(self)
     }
 
-    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
-        self.meta.as_ref()
+    /// A counted reference to the message's metadata.
+    pub fn metadata(&self) -> Option<Arc<Metadata>> {
+        self.meta.to_arc()
+    }
+
+    pub fn has_metadata(&self) -> bool {
+        !self.meta.0.is_null()
     }
 
     pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
-        self.meta = meta;
+        self.meta = MetaRef::counted(meta);
+    }
+
+    /// Gives the message `meta` unless it already carries it (a message
+    /// sliced from a receive buffer borrows it from the buffer): the
+    /// decoder's per-message path, with no atomic operation when it does.
+    #[inline]
+    pub fn attach_metadata(&mut self, meta: Option<&Arc<Metadata>>) {
+        if self.meta.ptr() != meta.map_or(ptr::null(), Arc::as_ptr) {
+            self.meta = MetaRef::counted(meta.cloned());
+        }
     }
 
     /// Looks up a connection property (`zmq_msg_gets`).
     pub fn property(&self, name: &[u8]) -> Option<&CStr> {
-        self.meta.as_deref()?.get(name)
+        self.meta.get()?.get(name)
     }
 
     pub fn routing_id(&self) -> u32 {
@@ -961,6 +1174,112 @@ mod tests {
         assert!(buf.slice_into(0, 40, 0, &mut last));
         drop(buf);
         assert_eq!(last.data(), [9u8; 40]);
+    }
+
+    fn peer(addr: &[u8]) -> Arc<Metadata> {
+        let mut m = Metadata::new();
+        m.set(b"Peer-Address", addr);
+        Arc::new(m)
+    }
+
+    /// Messages sliced from a receive buffer borrow the metadata its owner
+    /// counts: no count of their own, and the metadata lives until the last
+    /// of them is gone, whether or not the buffer itself still is (Miri
+    /// checks the frees).
+    #[test]
+    fn sliced_messages_borrow_the_buffers_metadata() {
+        let meta = peer(b"10.0.0.1");
+        let mut buf = SharedBuf::with_metadata(4096, Some(&meta)).unwrap();
+        assert!(buf.push_slice(&[5u8; 1000]));
+        assert_eq!(Arc::strong_count(&meta), 2, "the owner counts it once");
+        let mut msgs: Vec<Msg> = (0..10)
+            .map(|i| {
+                let mut m = Msg::new();
+                assert!(buf.slice_into(i * 100, 100, 0, &mut m));
+                m.attach_metadata(Some(&meta));
+                m
+            })
+            .collect();
+        assert_eq!(Arc::strong_count(&meta), 2, "sliced messages add no count");
+        let copy = msgs[3].share();
+        assert_eq!(Arc::strong_count(&meta), 2, "nor do their copies");
+        // A counted reference on request, for a message of another payload.
+        let counted = msgs[0].metadata().unwrap();
+        assert!(Arc::ptr_eq(&counted, &meta));
+        assert_eq!(Arc::strong_count(&meta), 3);
+        drop(counted);
+        drop(buf);
+        drop(meta);
+        msgs.truncate(1);
+        assert_eq!(
+            copy.property(b"Peer-Address").unwrap().to_bytes(),
+            b"10.0.0.1"
+        );
+        assert_eq!(
+            msgs[0].property(b"Peer-Address").unwrap().to_bytes(),
+            b"10.0.0.1"
+        );
+        drop(msgs);
+        assert_eq!(
+            copy.property(b"Peer-Address").unwrap().to_bytes(),
+            b"10.0.0.1"
+        );
+        assert_eq!(copy.data(), [5u8; 100]);
+    }
+
+    /// Metadata other than the buffer's (another connection's, or none) is
+    /// counted; a reused buffer lends the metadata it is given.
+    #[test]
+    fn other_metadata_is_counted_and_a_reused_buffer_lends_the_new_one() {
+        let a = peer(b"a");
+        let b = peer(b"b");
+        let mut buf = SharedBuf::with_metadata(1024, Some(&a)).unwrap();
+        assert!(buf.push_slice(&[1u8; 200]));
+        let mut m = Msg::new();
+        assert!(buf.slice_into(0, 100, 0, &mut m));
+        m.attach_metadata(Some(&b));
+        assert_eq!(Arc::strong_count(&b), 2, "another connection's: counted");
+        assert_eq!(m.property(b"Peer-Address").unwrap().to_bytes(), b"b");
+        m.attach_metadata(None);
+        assert_eq!(Arc::strong_count(&b), 1);
+        assert!(!m.has_metadata() && m.property(b"Peer-Address").is_none());
+        drop(m);
+        assert!(buf.is_unique());
+        buf.reset();
+        buf.set_metadata(Some(&b));
+        assert_eq!((Arc::strong_count(&a), Arc::strong_count(&b)), (1, 2));
+        assert!(buf.push_slice(&[2u8; 100]));
+        let mut m = Msg::new();
+        assert!(buf.slice_into(0, 100, 0, &mut m));
+        assert_eq!(m.property(b"Peer-Address").unwrap().to_bytes(), b"b");
+        let mut inline = Msg::from_slice(b"short").unwrap();
+        inline.attach_metadata(Some(&a));
+        assert_eq!(Arc::strong_count(&a), 2, "an inline message counts it");
+        drop((buf, m, inline));
+        assert_eq!((Arc::strong_count(&a), Arc::strong_count(&b)), (1, 1));
+    }
+
+    /// A receive buffer is not zeroed up front: a caller that wants its
+    /// tail as `&mut [u8]` gets the never-written part zeroed, the written
+    /// part as it was.
+    #[test]
+    fn a_receive_buffer_zeroes_only_the_tail_a_caller_asks_for() {
+        let mut buf = SharedBuf::new(256).unwrap();
+        let spare = buf.spare_uninit();
+        assert_eq!(spare.len(), 256);
+        for b in &mut spare[..64] {
+            b.write(7);
+        }
+        buf.advance(64);
+        assert_eq!(buf.filled(), [7u8; 64]);
+        assert!(buf.spare_mut().iter().all(|&b| b == 0));
+        assert!(buf.push_slice(&[3u8; 192]));
+        assert!(!buf.push_slice(&[3u8; 1]), "no room is refused whole");
+        buf.reset();
+        assert_eq!(
+            buf.spare_mut()[..65],
+            [[7u8; 64].as_slice(), &[3]].concat()[..]
+        );
     }
 
     #[test]

@@ -162,7 +162,7 @@ pub fn frame(data: &[u8]) {
                 }
                 _ => {
                     let Ok(buf) =
-                        prepare_inbuf(&mut inbuf, &mut in_pos, crate::io::session::READ_BUF)
+                        prepare_inbuf(&mut inbuf, &mut in_pos, crate::io::session::READ_BUF, None)
                     else {
                         return;
                     };

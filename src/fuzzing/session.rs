@@ -155,7 +155,7 @@ impl Driver {
                 }
             }
             _ => {
-                let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos, READ_BUF)
+                let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos, READ_BUF, None)
                     .map_err(|_| Closed)?;
                 let spare = buf.spare_mut();
                 let n = bytes.len().min(spare.len());

@@ -1917,21 +1917,24 @@ impl Session {
     /// the read side: they come before anything still in the kernel.
     fn take_back_input(&mut self, bytes: &[u8]) -> Result<(), ()> {
         let size = self.inbuf_size.max(READ_BUF);
-        let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos, size)?;
-        if buf.spare_mut().len() < bytes.len() {
-            // Too little room behind what is still unread: a new buffer
-            // with that, then these.
-            let rest = &buf.filled()[self.in_pos.min(buf.filled().len())..];
-            let mut fresh = SharedBuf::new(rest.len() + bytes.len() + size).map_err(|_| ())?;
-            fresh.spare_mut()[..rest.len()].copy_from_slice(rest);
-            fresh.advance(rest.len());
-            self.inbuf = Some(fresh);
-            self.in_pos = 0;
+        let meta = self.metadata.as_ref();
+        let buf = prepare_inbuf(&mut self.inbuf, &mut self.in_pos, size, meta)?;
+        if buf.push_slice(bytes) {
+            return Ok(());
         }
-        let buf = self.inbuf.as_mut().ok_or(())?;
-        buf.spare_mut()[..bytes.len()].copy_from_slice(bytes);
-        buf.advance(bytes.len());
-        Ok(())
+        // Too little room behind what is still unread: a new buffer with
+        // that, then these.
+        let rest = &buf.filled()[self.in_pos.min(buf.filled().len())..];
+        let mut fresh =
+            SharedBuf::with_metadata(rest.len() + bytes.len() + size, meta).map_err(|_| ())?;
+        let fits = fresh.push_slice(rest) && fresh.push_slice(bytes);
+        self.inbuf = Some(fresh);
+        self.in_pos = 0;
+        if fits {
+            Ok(())
+        } else {
+            Err(())
+        }
     }
 
     fn read_input_inner(&mut self, reactor: &Reactor) -> Result<(), ()> {
@@ -1966,9 +1969,13 @@ impl Session {
                         }
                     }
                     _ => {
-                        let buf =
-                            prepare_inbuf(&mut self.inbuf, &mut self.in_pos, self.inbuf_size)?;
-                        let spare = buf.spare_mut();
+                        let buf = prepare_inbuf(
+                            &mut self.inbuf,
+                            &mut self.in_pos,
+                            self.inbuf_size,
+                            self.metadata.as_ref(),
+                        )?;
+                        let spare = buf.spare_uninit();
                         let want = if self.large_in {
                             spare.len().min(LARGE_STREAM_READ)
                         } else {
@@ -1976,7 +1983,7 @@ impl Session {
                         };
                         self.large_in = false;
                         let spare = &mut spare[..want];
-                        match stream.read(spare) {
+                        match stream.read_uninit(spare) {
                             Ok(0) => {
                                 self.fail_errno = libc::EPIPE;
                                 return Err(());
@@ -2027,14 +2034,19 @@ impl Session {
     fn read_while_zap_decides(&mut self, reactor: &Reactor) -> Result<(), ()> {
         let buf = match self.inbuf.as_mut() {
             Some(b) => b,
-            None => prepare_inbuf(&mut self.inbuf, &mut self.in_pos, self.inbuf_size)?,
+            None => prepare_inbuf(
+                &mut self.inbuf,
+                &mut self.in_pos,
+                self.inbuf_size,
+                self.metadata.as_ref(),
+            )?,
         };
-        let spare = buf.spare_mut();
+        let spare = buf.spare_uninit();
         if spare.is_empty() {
             return self.set_read_paused(reactor, true);
         }
         let stream = self.stream.as_mut().ok_or(())?;
-        match stream.read(spare) {
+        match stream.read_uninit(spare) {
             Ok(0) => {
                 self.fail_errno = libc::EPIPE;
                 Err(())
@@ -2076,7 +2088,7 @@ impl Session {
                         _ => msg = Msg::from_slice(chunk).map_err(|_| ())?,
                     }
                     self.in_pos += n;
-                    msg.set_metadata(self.metadata.clone());
+                    msg.attach_metadata(self.metadata.as_ref());
                     let delivered = self.deliver(msg);
                     if let Some(p) = self.pipe.as_mut() {
                         p.flush();
@@ -2132,7 +2144,9 @@ impl Session {
                             }
                             // Data goes from the decoder to the pipe by
                             // reference: moved once, into the queue slot.
-                            msg.set_metadata(metadata.clone());
+                            // A body in the receive buffer borrows the
+                            // metadata the buffer's owner counts.
+                            msg.attach_metadata(metadata.as_ref());
                             let Some(pipe) = pipe_slot.as_mut() else {
                                 return true;
                             };
@@ -2843,14 +2857,18 @@ pub(crate) fn greeting_want(greeting: &[u8], have: usize) -> usize {
 /// start when no message references it any more, keeps filling its tail
 /// while there is room, else starts a new buffer (the old one lives on in
 /// the messages that reference it) carrying over undecoded bytes.
+/// A new or reused buffer lends `meta` (the connection's metadata) to the
+/// messages sliced from it.
 pub(crate) fn prepare_inbuf<'a>(
     inbuf: &'a mut Option<SharedBuf>,
     in_pos: &mut usize,
     size: usize,
+    meta: Option<&Arc<Metadata>>,
 ) -> Result<&'a mut SharedBuf, ()> {
     let fresh = match inbuf.as_mut() {
         Some(buf) if *in_pos == buf.filled().len() && buf.is_unique() => {
             buf.reset();
+            buf.set_metadata(meta);
             *in_pos = 0;
             false
         }
@@ -2858,12 +2876,11 @@ pub(crate) fn prepare_inbuf<'a>(
         None => true,
     };
     if fresh {
-        let mut buf = SharedBuf::new(size).map_err(|_| ())?;
+        let mut buf = SharedBuf::with_metadata(size, meta).map_err(|_| ())?;
         if let Some(old) = inbuf.as_ref() {
             let rest = &old.filled()[(*in_pos).min(old.filled().len())..];
             let n = rest.len().min(buf.capacity());
-            buf.spare_mut()[..n].copy_from_slice(&rest[..n]);
-            buf.advance(n);
+            buf.push_slice(&rest[..n]);
         }
         *in_pos = 0;
         *inbuf = Some(buf);

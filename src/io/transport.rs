@@ -697,6 +697,29 @@ impl Stream {
         }
     }
 
+    /// `read` into bytes that may be uninitialised (a receive buffer's
+    /// unwritten tail): tcp and ipc read straight into them; ws, which
+    /// needs initialised bytes, has them zeroed first.
+    pub fn read_uninit(&mut self, buf: &mut [std::mem::MaybeUninit<u8>]) -> std::io::Result<usize> {
+        if let Stream::Ws(w) = self {
+            // Zeroing initialises every byte, so the slice may be viewed as
+            // `[u8]` afterwards.
+            for b in buf.iter_mut() {
+                b.write(0);
+            }
+            // SAFETY: every byte was just written.
+            let init = unsafe { &mut *(buf as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            return w.read(init);
+        }
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes; read(2)
+        // only writes, and reports how many bytes it wrote.
+        let n = unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
     pub fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.write(buf),

@@ -31,7 +31,7 @@ pub const MIN: usize = 32;
 pub const MAX: usize = 1024 * 1024;
 const MIN_LOG: u32 = MIN.trailing_zeros();
 const STEPS: usize = 4;
-const ALIGN: usize = 16;
+pub(crate) const ALIGN: usize = 16;
 /// Bytes one class's depot may keep.
 pub const DEPOT_BYTES: usize = 4 * 1024 * 1024;
 /// Buffers one class's depot may keep, whatever their size.

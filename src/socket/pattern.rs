@@ -825,8 +825,8 @@ impl Router {
         // First frame of a message: hand out the sender's routing id first.
         let mut id = Msg::from_slice(&pipes.get(index).routing_id).map_err(|_| Error::NoMemory)?;
         // The id frame carries the connection's properties too (libzmq).
-        if out.metadata().is_some() {
-            id.set_metadata(out.metadata().cloned());
+        if out.has_metadata() {
+            id.set_metadata(out.metadata());
         }
         self.prefetched = Some(std::mem::replace(out, with_more(id, true)));
         self.in_more = true;

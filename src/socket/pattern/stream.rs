@@ -78,7 +78,7 @@ impl Stream {
         };
         out.reset_flags(flags::MORE);
         let mut id = Msg::from_slice(&pipes.get(index).routing_id).map_err(|_| Error::NoMemory)?;
-        id.set_metadata(out.metadata().cloned());
+        id.set_metadata(out.metadata());
         id.set_flags(flags::MORE);
         self.prefetched = Some(std::mem::replace(out, id));
         Ok(())
