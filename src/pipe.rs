@@ -73,6 +73,37 @@ pub type IdMap<V> = std::collections::HashMap<PipeId, V, std::hash::BuildHasherD
 
 static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The writer has written 4,096 messages (`ypipe::STALL_CHUNKS` chunks)
+/// while its reader took none: a queue without a high-water mark (HWM 0)
+/// whose reader is not running. If the reader waits for this CPU, give it
+/// the CPU now rather than at the end of the time slice: a slice's backlog
+/// (tens of MB for a PUB writing four queues) no longer fits any cache, and
+/// both sides then take a miss on every slot. Where the reader runs
+/// elsewhere or nothing else is runnable, `sched_yield` returns at once;
+/// it is called once per 4,096 messages at most, and never on a queue a
+/// high-water mark keeps shorter than that.
+///
+/// A fan-out finds its queues stalled together (a PUB's subscribers cross
+/// chunk boundaries at the same message): one yield a thread per
+/// [`YIELD_GAP`] serves them all.
+#[cold]
+#[inline(never)]
+fn yield_to_stalled_reader() {
+    thread_local! {
+        static LAST_YIELD: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+    }
+    let now = Instant::now();
+    if LAST_YIELD.with(|l| l.get().is_some_and(|t| now.duration_since(t) < YIELD_GAP)) {
+        return;
+    }
+    // SAFETY: sched_yield takes no arguments and cannot fail on Linux.
+    unsafe { libc::sched_yield() };
+    LAST_YIELD.with(|l| l.set(Some(Instant::now())));
+}
+
+/// See [`yield_to_stalled_reader`].
+const YIELD_GAP: std::time::Duration = std::time::Duration::from_micros(20);
+
 fn next_id() -> PipeId {
     NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed)
 }
@@ -559,6 +590,9 @@ impl PipeEnd {
             // pipes wait until it has taken what it was woken for.
             let watch = self.out.watch();
             WOKEN.with(|w| *w.borrow_mut() = Some(watch));
+        }
+        if self.out.take_yield_due() {
+            yield_to_stalled_reader();
         }
     }
 

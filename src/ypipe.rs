@@ -12,6 +12,9 @@
 //!   finds the queue empty; `flush` reports whether the reader must be woken,
 //!   which is true at most once per sleep. Pipes turn that into an
 //!   activation command, so a busy stream costs no syscalls.
+//! - A stalled reader is noticed: a writer that links [`STALL_CHUNKS`] new
+//!   chunks in a row without finding a spare (the reader finished none
+//!   meanwhile) reports a yield as due, once per that many chunks.
 //!
 //! Owns: the queue memory and the writer/reader protocol. Knows nothing of
 //! messages, high-water marks or who sleeps where.
@@ -24,6 +27,11 @@ use std::sync::Arc;
 
 /// Slots per chunk (libzmq's message pipe granularity).
 const CHUNK: usize = 256;
+
+/// Chunks a writer links in a row, with its reader finishing none, before
+/// it reports a yield as due ([`Writer::take_yield_due`]): 4,096 items.
+/// A queue bounded below that (a high-water mark of 1,000) never gets here.
+pub const STALL_CHUNKS: u32 = 16;
 
 struct Chunk<T> {
     slots: [UnsafeCell<MaybeUninit<T>>; CHUNK],
@@ -99,6 +107,8 @@ pub fn ypipe<T: Send>() -> (Writer<T>, Reader<T>) {
             complete: 0,
             complete_chunk: first,
             complete_pos: 0,
+            stalled: 0,
+            yield_due: false,
         },
         Reader {
             shared,
@@ -121,6 +131,9 @@ pub struct Writer<T: Send> {
     complete: u64,
     complete_chunk: *mut Chunk<T>,
     complete_pos: usize,
+    /// New chunks linked in a row without a spare to reuse.
+    stalled: u32,
+    yield_due: bool,
 }
 
 // SAFETY: the writer's raw pointers are only used by whichever single thread
@@ -163,8 +176,15 @@ impl<T: Send> Writer<T> {
         if self.pos == CHUNK {
             let spare = self.shared.spare.swap(ptr::null_mut(), Ordering::Acquire);
             let next = if spare.is_null() {
+                // No spare: the reader has finished no chunk since we took
+                // the last one.
+                self.stalled += 1;
+                if self.stalled % STALL_CHUNKS == 0 {
+                    self.yield_due = true;
+                }
                 Chunk::alloc()
             } else {
+                self.stalled = 0;
                 spare
             };
             // SAFETY: `next` is a fresh or recycled chunk nobody else uses;
@@ -181,6 +201,14 @@ impl<T: Send> Writer<T> {
         // reader does not touch it; we are the only writer.
         // SAFETY: `self.chunk` is the live tail chunk.
         unsafe { (*self.chunk).slots[self.pos].get() }
+    }
+
+    /// True once per [`STALL_CHUNKS`] chunks written while the reader
+    /// finished none: the reader is far behind, and if it waits for this
+    /// thread's CPU, the writer should give it up (see `PipeEnd::flush`).
+    #[inline]
+    pub fn take_yield_due(&mut self) -> bool {
+        std::mem::take(&mut self.yield_due)
     }
 
     /// Accounts for the item just written into `next_slot`'s slot.
@@ -543,6 +571,39 @@ mod tests {
         assert_eq!(r.read(), Some(1));
         assert_eq!(r.read(), Some(2));
         assert_eq!(r.read(), None);
+    }
+
+    /// A writer reports a yield as due once per STALL_CHUNKS chunks it
+    /// links while the reader finishes none; a reader that keeps up, even
+    /// a chunk or two behind, never makes one due.
+    #[test]
+    fn a_stalled_reader_makes_a_yield_due_once_per_stall_chunks() {
+        let (mut w, mut r) = ypipe();
+        let per_stall = CHUNK * STALL_CHUNKS as usize;
+        let mut due_at = Vec::new();
+        // The first chunk is the queue's own: linking starts after it.
+        for i in 0..CHUNK + 3 * per_stall {
+            w.write(i, false);
+            if w.take_yield_due() {
+                due_at.push(i);
+            }
+        }
+        assert_eq!(
+            due_at,
+            [1, 2, 3].map(|k| k * per_stall),
+            "one yield per {STALL_CHUNKS} chunks, at the write that links the chunk"
+        );
+        w.flush();
+        while r.read().is_some() {}
+        // Now a reader that follows two chunks behind.
+        for i in 0..20 * per_stall {
+            w.write(i, false);
+            assert!(!w.take_yield_due(), "due at {i}");
+            if i >= 2 * CHUNK {
+                w.flush();
+                r.read();
+            }
+        }
     }
 
     #[test]
