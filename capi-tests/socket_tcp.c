@@ -535,6 +535,70 @@ TEST (large_and_small_messages_report_their_own_connections_properties)
     }
 }
 
+/* A body of 8 KiB or more still missing is read straight into its
+ * message, together with the start of what follows: sizes on both sides
+ * of that and of the 4 KiB read after it, single and multipart, arrive
+ * byte for byte and in order over tcp and ipc. */
+static size_t stream_size (int i)
+{
+    static const size_t sizes[] = {70000, 3,     8193, 9000, 4090, 100000,
+                                   0,     65536, 12000, 40,  8191, 4096,
+                                   200000, 34,   8192, 5000};
+    return sizes[i % 16];
+}
+
+static void stream_fill (unsigned char *p, size_t n, int i)
+{
+    for (size_t k = 0; k < n; k++)
+        p[k] = (unsigned char) (i * 7 + k * 31 + (k >> 8));
+}
+
+TEST (a_stream_of_large_and_small_messages_arrives_byte_for_byte)
+{
+    const char *eps[2] = {"tcp://127.0.0.1:*", "ipc:///tmp/ferro-large-stream.ipc"};
+    unsigned char *buf = (unsigned char *) malloc (200000);
+    unsigned char *want = (unsigned char *) malloc (200000);
+    CHECK (buf && want);
+    for (int e = 0; e < 2; e++) {
+        void *pull = make (ZMQ_PULL);
+        CHECK_ZMQ (zmq_bind (pull, eps[e]));
+        char ep[128];
+        endpoint_of (pull, ep, sizeof ep);
+        void *push = make (ZMQ_PUSH);
+        CHECK_ZMQ (zmq_connect (push, ep));
+        const int n = 160;
+        /* Every third message has a second frame (the next size). */
+        for (int i = 0; i < n; i++) {
+            size_t len = stream_size (i);
+            stream_fill (buf, len, i);
+            int more = i % 3 == 0;
+            CHECK_EQ_INT (zmq_send (push, buf, len, more ? ZMQ_SNDMORE : 0), (int) len);
+            if (more) {
+                size_t len2 = stream_size (i + 1);
+                stream_fill (buf, len2, -i);
+                CHECK_EQ_INT (zmq_send (push, buf, len2, 0), (int) len2);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            for (int f = 0; f < (i % 3 == 0 ? 2 : 1); f++) {
+                size_t len = stream_size (i + f);
+                stream_fill (want, len, f ? -i : i);
+                zmq_msg_t m;
+                CHECK_ZMQ (zmq_msg_init (&m));
+                CHECK_EQ_INT (zmq_msg_recv (&m, pull, 0), (int) len);
+                CHECK (len == 0 || memcmp (zmq_msg_data (&m), want, len) == 0);
+                CHECK_EQ_INT (zmq_msg_more (&m), f == 0 && i % 3 == 0);
+                CHECK_EQ_STR (zmq_msg_gets (&m, "Socket-Type"), "PUSH");
+                CHECK_ZMQ (zmq_msg_close (&m));
+            }
+        }
+        CHECK_ZMQ (zmq_close (push));
+        CHECK_ZMQ (zmq_close (pull));
+    }
+    free (buf);
+    free (want);
+}
+
 TEST (ipv6_endpoints_work_with_zmq_ipv6_and_are_refused_without)
 {
     void *pull = make (ZMQ_PULL);

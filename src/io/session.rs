@@ -1956,14 +1956,29 @@ impl Session {
                     Some(rest) if consumed && rest.len() >= DIRECT_READ_MIN => {
                         self.large_in = true;
                         let want = rest.len();
-                        match stream.read(rest) {
+                        // The next frame's header and the start of its body
+                        // come in the same readv, into the buffer: a stream
+                        // of large messages takes one read each, not two.
+                        let buf = prepare_inbuf(
+                            &mut self.inbuf,
+                            &mut self.in_pos,
+                            self.inbuf_size,
+                            self.metadata.as_ref(),
+                        )?;
+                        let spare = buf.spare_uninit();
+                        let tail = spare.len().min(LARGE_STREAM_READ);
+                        match stream.read_two(rest, &mut spare[..tail]) {
                             Ok(0) => {
                                 self.fail_errno = libc::EPIPE;
                                 return Err(());
                             }
                             Ok(n) => {
-                                self.decoder.body_filled(n);
-                                Ok(n < want)
+                                self.decoder.body_filled(n.min(want));
+                                buf.advance(n.saturating_sub(want));
+                                // ws reads the body only: a full one says
+                                // nothing about what is left.
+                                let ws = matches!(stream, Stream::Ws(_));
+                                Ok(n < want || (n < want + tail && !ws))
                             }
                             Err(e) => Err(e),
                         }

@@ -720,6 +720,36 @@ impl Stream {
         Ok(n as usize)
     }
 
+    /// One read into `first`, then `second` (`readv`): the rest of a large
+    /// body and the start of what follows, in one syscall. ws reads into
+    /// `first` only.
+    pub fn read_two(
+        &mut self,
+        first: &mut [u8],
+        second: &mut [std::mem::MaybeUninit<u8>],
+    ) -> std::io::Result<usize> {
+        if let Stream::Ws(w) = self {
+            return w.read(first);
+        }
+        let iov = [
+            libc::iovec {
+                iov_base: first.as_mut_ptr().cast(),
+                iov_len: first.len(),
+            },
+            libc::iovec {
+                iov_base: second.as_mut_ptr().cast(),
+                iov_len: second.len(),
+            },
+        ];
+        // SAFETY: both slices are valid for writes of their lengths for the
+        // call; readv(2) only writes into them and reports how many bytes.
+        let n = unsafe { libc::readv(self.fd(), iov.as_ptr(), 2) };
+        if n < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
     pub fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.write(buf),
