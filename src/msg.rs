@@ -271,11 +271,6 @@ impl SharedBuf {
         Ok(buf)
     }
 
-    /// The metadata this buffer lends its messages.
-    pub fn metadata_ptr(&self) -> *const Metadata {
-        self.meta
-    }
-
     /// Makes the owner count `meta` (dropping what it counted) and lends it
     /// from now on. Only while no message references the buffer (a new one,
     /// or [`is_unique`](SharedBuf::is_unique)): messages borrow the old one.

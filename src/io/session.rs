@@ -1950,6 +1950,13 @@ impl Session {
             let read = {
                 let stream = self.stream.as_mut().ok_or(())?;
                 let consumed = self.inbuf.as_ref().map_or(0, |b| b.filled().len()) == self.in_pos;
+                // Either read fills (part of) the buffer's spare tail.
+                let buf = prepare_inbuf(
+                    &mut self.inbuf,
+                    &mut self.in_pos,
+                    self.inbuf_size,
+                    self.metadata.as_ref(),
+                )?;
                 match self.decoder.body_remaining() {
                     // A large body in progress: the kernel copies straight
                     // into the message, not through the buffer.
@@ -1959,12 +1966,6 @@ impl Session {
                         // The next frame's header and the start of its body
                         // come in the same readv, into the buffer: a stream
                         // of large messages takes one read each, not two.
-                        let buf = prepare_inbuf(
-                            &mut self.inbuf,
-                            &mut self.in_pos,
-                            self.inbuf_size,
-                            self.metadata.as_ref(),
-                        )?;
                         let spare = buf.spare_uninit();
                         let tail = spare.len().min(LARGE_STREAM_READ);
                         match stream.read_two(rest, &mut spare[..tail]) {
@@ -1984,12 +1985,6 @@ impl Session {
                         }
                     }
                     _ => {
-                        let buf = prepare_inbuf(
-                            &mut self.inbuf,
-                            &mut self.in_pos,
-                            self.inbuf_size,
-                            self.metadata.as_ref(),
-                        )?;
                         let spare = buf.spare_uninit();
                         let want = if self.large_in {
                             spare.len().min(LARGE_STREAM_READ)
