@@ -727,6 +727,55 @@ def print_raw_table(title, raw, results, out=sys.stdout):
     out.flush()
 
 
+# Scaling (issue 14): the time per operation at the small and the large
+# size of one workload, for each library. (small case, large case, what
+# grows, the unit the time is shown in, that unit per second)
+SCALING = [("scale pub 10x10 topics 64B", "scale pub 10x10000 topics 64B",
+            "topics 10 -> 10,000", "ns/msg", 1e9),
+           ("scale router 10 dealers", "scale router 1000 dealers",
+            "peers 10 -> 1,000", "us/round trip", 1e6)]
+
+
+def scaling_rows(results):
+    """(what grows, unit, {library: (small, large)}) for each SCALING
+    pair whose two cases ran and passed for both libraries: time per
+    operation (the inverse of the rate) at each size."""
+    by_name = {r["case"]["name"]: r for r in results}
+    rows = []
+    for small, large, what, unit, scale in SCALING:
+        a, b = by_name.get(small), by_name.get(large)
+        if not a or not b:
+            continue
+        times = {}
+        for key in ("libzmq", "ferrozmq"):
+            ms, ml = a[key].get("median"), b[key].get("median")
+            if a[key]["status"] == "ok" and b[key]["status"] == "ok" \
+                    and ms and ml:
+                times[key] = (scale / ms, scale / ml)
+        if len(times) == 2:
+            rows.append((what, unit, times))
+    return rows
+
+
+def print_scaling_table(title, results, out=sys.stdout):
+    """How much time per operation each library adds from the small size
+    of a workload to the large one, absolute and relative."""
+    rows = scaling_rows(results)
+    if not rows:
+        return
+    print(title, file=out)
+    for what, unit, times in rows:
+        parts = []
+        for key in ("libzmq", "ferrozmq"):
+            t0, t1 = times[key]
+            parts.append("%s %.3g -> %.3g %s (%+.3g, %+.1f%%)"
+                         % (key, t0, t1, unit, t1 - t0,
+                            100.0 * (t1 - t0) / t0))
+        print("  %-20s %s" % (what, "; ".join(parts)), file=out)
+    print(file=out)
+    out.flush()
+
+
 # --------------------------------------------------------------------------
 # Machine information
 # --------------------------------------------------------------------------
@@ -1022,6 +1071,10 @@ def main():
             print_raw_table("%s\n  raw sockets (perf/raw_perf.c, no library): "
                             "the kernel's own figures" % titles[mode],
                             raw_results[mode], tables[mode])
+    for mode in modes:
+        print_scaling_table("%s\n  scaling: time per operation from the small "
+                            "to the large size of a workload"
+                            % titles[mode], tables[mode])
     print("ratio f/l = ferrozmq / libzmq median: above 1 means ferrozmq is "
           "better on msg/s rows (better = higher),\n  below 1 means "
           "ferrozmq is better on us, s and MiB rows (better = lower).")
@@ -1059,7 +1112,13 @@ def main():
                                 version=ours.version)},
            "ratio": "ferrozmq median / libzmq median; see each case's "
                     "'better' for its direction",
-           "tables": tables, "raw": raw_results}
+           "tables": tables, "raw": raw_results,
+           "scaling": {mode: [{"grows": what, "unit": unit,
+                               "libzmq": list(times["libzmq"]),
+                               "ferrozmq": list(times["ferrozmq"])}
+                              for what, unit, times
+                              in scaling_rows(tables[mode])]
+                       for mode in modes}}
     print("total bench time %.0f s; CPU steal during the run %s %%; "
           "load at end %s; results in %s"
           % (elapsed, info.get("steal_pct_during_run", "?"), load_end,
