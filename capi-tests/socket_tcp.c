@@ -599,6 +599,45 @@ TEST (a_stream_of_large_and_small_messages_arrives_byte_for_byte)
     free (want);
 }
 
+/* A burst of large messages, then nothing: each arrives without waiting
+ * for more traffic (the receiving side may wake its reader once for
+ * several, never leave one unannounced). */
+TEST (a_burst_of_large_messages_arrives_without_waiting_for_more)
+{
+    const char *eps[2] = {"tcp://127.0.0.1:*", "ipc:///tmp/ferro-large-burst.ipc"};
+    const size_t len = 100000;
+    unsigned char *buf = (unsigned char *) malloc (len);
+    CHECK (buf);
+    for (int e = 0; e < 2; e++) {
+        void *pull = make (ZMQ_PULL);
+        CHECK_ZMQ (zmq_bind (pull, eps[e]));
+        char ep[128];
+        endpoint_of (pull, ep, sizeof ep);
+        void *push = make (ZMQ_PUSH);
+        CHECK_ZMQ (zmq_connect (push, ep));
+        /* One first: the connection is up before the burst. */
+        send_str (push, "hello");
+        expect (pull, "hello");
+        for (int burst = 1; burst <= 7; burst++) {
+            for (int i = 0; i < burst; i++) {
+                memset (buf, 'a' + i, len);
+                CHECK_EQ_INT (zmq_send (push, buf, len, 0), (int) len);
+            }
+            /* make() set a receive timeout: a message left waiting fails. */
+            for (int i = 0; i < burst; i++) {
+                zmq_msg_t m;
+                CHECK_ZMQ (zmq_msg_init (&m));
+                CHECK_EQ_INT (zmq_msg_recv (&m, pull, 0), (int) len);
+                CHECK (((unsigned char *) zmq_msg_data (&m))[len - 1] == 'a' + i);
+                CHECK_ZMQ (zmq_msg_close (&m));
+            }
+        }
+        CHECK_ZMQ (zmq_close (push));
+        CHECK_ZMQ (zmq_close (pull));
+    }
+    free (buf);
+}
+
 TEST (ipv6_endpoints_work_with_zmq_ipv6_and_are_refused_without)
 {
     void *pull = make (ZMQ_PULL);

@@ -280,6 +280,9 @@ pub(crate) const DIRECT_READ_MIN: usize = 8 * 1024;
 /// reads take at most this much: the next frame's header plus the start of
 /// its body, so little of a large body is copied out of the buffer.
 const LARGE_STREAM_READ: usize = 4 * 1024;
+/// At most this many large messages (read directly) wait in the pipe
+/// before it is flushed within one drain of the socket.
+const HOLD_MAX: u8 = 4;
 /// Encode at most this much before writing (a batch of small messages).
 /// 256 KiB: pinned, tcp 64 B and 1 KiB streams made 3.5-4 % more messages
 /// a second than with 64 KiB (fewer, larger sends).
@@ -388,6 +391,11 @@ pub struct Session {
     out_pos: usize,
     /// The last frame body was read directly (see LARGE_STREAM_READ).
     large_in: bool,
+    /// Reads of large bodies whose messages are in the pipe unflushed
+    /// (see `read_input`).
+    held_flushes: u8,
+    /// Within `read_input`: large messages may be held (see above).
+    hold_flush: bool,
     /// Large bodies written from their messages, between stretches of `out`.
     out_bodies: OutBodies,
     /// The socket closed the pipe: send what is queued, then end.
@@ -540,6 +548,8 @@ impl Session {
             out: Vec::with_capacity(OUT_FIRST),
             out_pos: 0,
             large_in: false,
+            held_flushes: 0,
+            hold_flush: false,
             out_bodies: OutBodies::default(),
             closing: false,
             want_write: false,
@@ -1908,9 +1918,27 @@ impl Session {
                 self.take_back_input(&rest)?;
             }
         }
-        self.read_input_inner(reactor)?;
+        // A stream of large messages completes one a read: the pipe is
+        // flushed (its reader woken) once the socket is drained, or every
+        // HOLD_MAX of them, not after each, so that on a busy CPU the
+        // reader does not preempt this thread once a message.
+        self.hold_flush = true;
+        let read = self.read_input_inner(reactor);
+        self.hold_flush = false;
+        self.release_flush();
+        read?;
         self.lend_source(reactor);
         Ok(())
+    }
+
+    /// Flushes the pipe if large messages wait in it unflushed.
+    fn release_flush(&mut self) {
+        if self.held_flushes > 0 {
+            self.held_flushes = 0;
+            if let Some(p) = self.pipe.as_mut() {
+                p.flush();
+            }
+        }
     }
 
     /// Bytes the socket end read past its last whole message while it held
@@ -2209,7 +2237,16 @@ impl Session {
                         // A reply may follow directly (`pipe::direct`).
                         self.inbound_epoch = self.inbound_epoch.wrapping_add(1);
                         p.set_peer_epoch(self.inbound_epoch);
-                        p.flush();
+                        if self.hold_flush
+                            && self.large_in
+                            && !stalled
+                            && self.held_flushes + 1 < HOLD_MAX
+                        {
+                            self.held_flushes += 1;
+                        } else {
+                            p.flush();
+                            self.held_flushes = 0;
+                        }
                     }
                     if handshake_done {
                         self.phase = Phase::Active;
