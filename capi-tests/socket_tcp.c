@@ -36,6 +36,18 @@ static void endpoint_of (void *s, char *ep, size_t cap)
     CHECK_ZMQ (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &len));
 }
 
+/* A PULL bound to `bind_ep` and a PUSH connected to where it bound. */
+static void *pull_with_push (const char *bind_ep, void **push)
+{
+    void *pull = make (ZMQ_PULL);
+    CHECK_ZMQ (zmq_bind (pull, bind_ep));
+    char ep[256];
+    endpoint_of (pull, ep, sizeof ep);
+    *push = make (ZMQ_PUSH);
+    CHECK_ZMQ (zmq_connect (*push, ep));
+    return pull;
+}
+
 /*  Binds until the kernel lets go of a recently used port (bounded,
  *  ~2 s); returns zmq_bind's last result. No checks: usable off the test's
  *  thread.  */
@@ -235,12 +247,8 @@ TEST (tcp_hwm_pushes_back_on_a_sender_whose_peer_does_not_read)
 
 TEST (zmq_fd_fires_for_tcp_arrivals)
 {
-    void *pull = make (ZMQ_PULL);
-    CHECK_ZMQ (zmq_bind (pull, "tcp://127.0.0.1:*"));
-    char ep[128];
-    endpoint_of (pull, ep, sizeof ep);
-    void *push = make (ZMQ_PUSH);
-    CHECK_ZMQ (zmq_connect (push, ep));
+    void *push;
+    void *pull = pull_with_push ("tcp://127.0.0.1:*", &push);
     int fd;
     size_t len = sizeof fd;
     CHECK_ZMQ (zmq_getsockopt (pull, ZMQ_FD, &fd, &len));
@@ -261,12 +269,8 @@ TEST (ipc_paths_and_abstract_names_carry_messages)
 {
     const char *eps[] = {"ipc://@ferrozmq-capi-abstract", "ipc://*"};
     for (int i = 0; i < 2; i++) {
-        void *pull = make (ZMQ_PULL);
-        CHECK_ZMQ (zmq_bind (pull, eps[i]));
-        char ep[256];
-        endpoint_of (pull, ep, sizeof ep);
-        void *push = make (ZMQ_PUSH);
-        CHECK_ZMQ (zmq_connect (push, ep));
+        void *push;
+        void *pull = pull_with_push (eps[i], &push);
         send_str (push, "over ipc");
         expect (pull, "over ipc");
         CHECK_ZMQ (zmq_close (push));
@@ -560,12 +564,8 @@ TEST (a_stream_of_large_and_small_messages_arrives_byte_for_byte)
     unsigned char *want = (unsigned char *) malloc (200000);
     CHECK (buf && want);
     for (int e = 0; e < 2; e++) {
-        void *pull = make (ZMQ_PULL);
-        CHECK_ZMQ (zmq_bind (pull, eps[e]));
-        char ep[128];
-        endpoint_of (pull, ep, sizeof ep);
-        void *push = make (ZMQ_PUSH);
-        CHECK_ZMQ (zmq_connect (push, ep));
+        void *push;
+        void *pull = pull_with_push (eps[e], &push);
         const int n = 160;
         /* Every third message has a second frame (the next size). */
         for (int i = 0; i < n; i++) {
@@ -609,12 +609,8 @@ TEST (a_burst_of_large_messages_arrives_without_waiting_for_more)
     unsigned char *buf = (unsigned char *) malloc (len);
     CHECK (buf);
     for (int e = 0; e < 2; e++) {
-        void *pull = make (ZMQ_PULL);
-        CHECK_ZMQ (zmq_bind (pull, eps[e]));
-        char ep[128];
-        endpoint_of (pull, ep, sizeof ep);
-        void *push = make (ZMQ_PUSH);
-        CHECK_ZMQ (zmq_connect (push, ep));
+        void *push;
+        void *pull = pull_with_push (eps[e], &push);
         /* One first: the connection is up before the burst. */
         send_str (push, "hello");
         expect (pull, "hello");
