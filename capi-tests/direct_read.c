@@ -515,4 +515,154 @@ TEST (a_message_sent_after_an_unbind_is_not_received)
     }
 }
 
+/* Streams of large messages: a PULL blocked in a receive reads the
+ * connection itself once large messages flow, finishing a frame the I/O
+ * thread began or leaving one it began to the I/O thread. Sizes straddle
+ * the 8 KiB line and the kernel's buffers, some messages have several
+ * frames, the sender pauses now and then (reads stop inside frames) and,
+ * over tcp, sends heartbeats (commands between messages); the receiver
+ * mixes blocking receives, short timeouts, non-blocking polls and pauses
+ * of its own. The rest of a multi-part message is there as soon as its
+ * first frame is (DONTWAIT). */
+static size_t stream_frame_size (int seq, int f)
+{
+    static const size_t sizes[] = {0,     1,     100,    8191,   8192,
+                                   8193,  9000,  20000,  65536,  65537,
+                                   99999, 131072, 250000, 300001, 7,
+                                   70000};
+    return sizes[(seq * 7 + f * 11) % 16];
+}
+
+static int stream_frame_count (int seq)
+{
+    return seq % 5 == 3 ? 1 + (seq / 5) % 3 : 1;
+}
+
+typedef struct
+{
+    void *ctx;
+    char ep[256];
+    int count;
+    int heartbeat;
+    int received;
+} streamer_t;
+
+static void *streamer (void *arg)
+{
+    streamer_t *a = (streamer_t *) arg;
+    void *push = zmq_socket (a->ctx, ZMQ_PUSH);
+    set_int (push, ZMQ_SNDTIMEO, 10000);
+    set_int (push, ZMQ_LINGER, 5000);
+    /* Its PINGs come between messages: commands, which a direct read
+     * leaves to the I/O thread. */
+    set_int (push, ZMQ_HEARTBEAT_IVL, a->heartbeat);
+    CHECK_ZMQ (zmq_connect (push, a->ep));
+    unsigned char *buf = (unsigned char *) malloc (300001 + 4);
+    for (int seq = 0; seq < a->count; seq++) {
+        int frames = stream_frame_count (seq);
+        for (int f = 0; f < frames; f++) {
+            size_t n = stream_frame_size (seq, f);
+            memcpy (buf, &seq, 4);
+            fill (buf + 4, n, seq, f);
+            CHECK_EQ_INT (
+              zmq_send (push, buf, n + 4, f + 1 < frames ? ZMQ_SNDMORE : 0),
+              (int) (n + 4));
+        }
+        /* Mostly bursts the receiver waits for (it is blocked in a
+         * receive when the next one comes), sometimes a run ahead. */
+        if (seq % 4 == 3 && seq % 40 < 30) {
+            for (int i = 0; i < 10000 && __atomic_load_n (&a->received,
+                                                          __ATOMIC_ACQUIRE)
+                                           <= seq;
+                 i++)
+                pause_us (20);
+            pause_us (100 + (seq % 3) * 200);
+        }
+    }
+    free (buf);
+    zmq_close (push);
+    return NULL;
+}
+
+static void check_stream_frame (zmq_msg_t *m, int seq, int f, int frames,
+                                unsigned char *want)
+{
+    size_t n = stream_frame_size (seq, f);
+    CHECK_EQ_SIZE (zmq_msg_size (m), n + 4);
+    unsigned char *p = (unsigned char *) zmq_msg_data (m);
+    int got;
+    memcpy (&got, p, 4);
+    CHECK_EQ_INT (got, seq);
+    fill (want, n, seq, f);
+    CHECK (memcmp (p + 4, want, n) == 0);
+    CHECK_EQ_INT (zmq_msg_more (m), f + 1 < frames);
+}
+
+static void stream_of_large_messages (const char *transport, int heartbeat)
+{
+    void *ctx = zmq_ctx_new ();
+    streamer_t a = {ctx, "", 1500, heartbeat, 0};
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    set_int (pull, ZMQ_RCVTIMEO, 10000);
+    bound_endpoint (pull, transport, a.ep, sizeof a.ep);
+    pthread_t th;
+    CHECK_EQ_INT (pthread_create (&th, NULL, streamer, &a), 0);
+    unsigned char *want = (unsigned char *) malloc (300001);
+    int timeouts = 0;
+    for (int seq = 0; seq < a.count; seq++) {
+        int frames = stream_frame_count (seq);
+        zmq_msg_t m;
+        CHECK_ZMQ (zmq_msg_init (&m));
+        int rc;
+        if (seq % 7 == 1) {
+            /* A short wait, which may end inside a frame. */
+            set_int (pull, ZMQ_RCVTIMEO, 1);
+            while ((rc = zmq_msg_recv (&m, pull, 0)) < 0) {
+                CHECK_EQ_INT (zmq_errno (), EAGAIN);
+                timeouts++;
+            }
+            set_int (pull, ZMQ_RCVTIMEO, 10000);
+        } else if (seq % 7 == 4) {
+            /* Polled, then taken without waiting. */
+            zmq_pollitem_t item = {pull, 0, ZMQ_POLLIN, 0};
+            CHECK_EQ_INT (zmq_poll (&item, 1, 10000), 1);
+            rc = zmq_msg_recv (&m, pull, ZMQ_DONTWAIT);
+        } else {
+            if (seq % 50 == 25)
+                pause_us (2000);
+            rc = zmq_msg_recv (&m, pull, 0);
+        }
+        if (rc < 0)
+            fprintf (stderr, "message %d: %s\n", seq,
+                     zmq_strerror (zmq_errno ()));
+        CHECK (rc >= 0);
+        check_stream_frame (&m, seq, 0, frames, want);
+        for (int f = 1; f < frames; f++) {
+            CHECK (zmq_msg_recv (&m, pull, ZMQ_DONTWAIT) >= 0);
+            check_stream_frame (&m, seq, f, frames, want);
+        }
+        zmq_msg_close (&m);
+        __atomic_store_n (&a.received, seq + 1, __ATOMIC_RELEASE);
+    }
+    /* Nothing more. */
+    set_int (pull, ZMQ_RCVTIMEO, 50);
+    char b[4];
+    CHECK_ZMQ_FAILS (zmq_recv (pull, b, sizeof b, 0), EAGAIN);
+    (void) timeouts;
+    pthread_join (th, NULL);
+    free (want);
+    zmq_close (pull);
+    zmq_ctx_term (ctx);
+}
+
+TEST (a_stream_of_large_messages_arrives_whole_and_in_order_tcp)
+{
+    stream_of_large_messages ("tcp://127.0.0.1:*", 3);
+}
+
+TEST (a_stream_of_large_messages_arrives_whole_and_in_order_ipc)
+{
+    stream_of_large_messages ("ipc://*", 0);
+}
+
 TEST_MAIN ()

@@ -733,13 +733,35 @@ impl PipeEnd {
         if !source.is_open() || self.direct_read_off {
             return direct::Read::Nothing;
         }
-        let Some(lease) = source.take() else {
+        let Some(mut lease) = source.take() else {
             return direct::Read::Nothing;
         };
         // What the session queued before it lent the source comes first.
         if self.inp.has_next_or_sleep() {
-            source.give_back(b"");
+            let stream = lease.stream;
+            source.give_back(b"", lease.partial.take(), stream);
             return direct::Read::Got;
+        }
+        if lease.stream || lease.partial.is_some() {
+            let deadline = (timeout_ms >= 0)
+                .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms as u64));
+            let stopped = direct::read_stream(
+                &mut lease,
+                wake_fd,
+                deadline,
+                &mut self.direct_in,
+                &mut self.direct_rbuf,
+            );
+            let source = &self.shared.source[self.side];
+            source.give_back(&stopped.leftover, stopped.partial, stopped.stream);
+            if !stopped.leftover.is_empty() {
+                self.notify_peer(Command::ActivateWrite(self.shared.ids[self.peer()]));
+            }
+            if matches!(stopped.outcome, direct::Read::Got) {
+                // As below: the next send may go direct.
+                self.direct_epoch = u64::MAX;
+            }
+            return stopped.outcome;
         }
         let (outcome, read, end) = match direct::poll2(lease.fd, wake_fd, timeout_ms) {
             Err(()) => (direct::Read::Interrupted, 0, 0),
@@ -750,7 +772,7 @@ impl PipeEnd {
         // What was read past the last whole message goes back to the
         // session, which is woken to take it (as after a full pipe).
         let rest = &self.direct_rbuf[end..read];
-        self.shared.source[self.side].give_back(rest);
+        self.shared.source[self.side].give_back(rest, None, false);
         if !rest.is_empty() {
             self.notify_peer(Command::ActivateWrite(self.shared.ids[self.peer()]));
         }
@@ -799,6 +821,19 @@ impl PipeEnd {
     /// connection may be one it ends, which the I/O thread closes in its
     /// own time; no direct read may take what arrives on it meanwhile
     /// (libzmq's socket never sees it).
+    /// Its connection's read side is lent for a stream of large messages
+    /// (`direct`): a receive that waits may read it without awaiting a
+    /// reply.
+    pub(crate) fn streams_in(&self) -> bool {
+        !self.direct_read_off && self.shared.source[self.side].is_stream()
+    }
+
+    /// The last frame written had MORE set: the next one continues its
+    /// message.
+    pub(crate) fn mid_message(&self) -> bool {
+        self.out_more
+    }
+
     pub fn stop_direct_reads(&mut self) {
         self.direct_read_off = true;
     }

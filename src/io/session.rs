@@ -1594,10 +1594,15 @@ impl Session {
     /// between a request/reply-style socket and its peer, no heartbeats,
     /// the decoder between frames with nothing buffered or held back.
     fn lend_source(&mut self, reactor: &Reactor) {
-        if !matches!(
+        // A stream of large messages (the last body was read directly) is
+        // lent to PULL too, in the middle of a frame if it is its
+        // message's first (the holder finishes it).
+        let stream = self.large_in;
+        if !(matches!(
             self.cfg.socket_type,
             kind::REQ | kind::REP | kind::DEALER | kind::ROUTER | kind::PAIR
-        ) || self.phase != Phase::Active
+        ) || (stream && self.cfg.socket_type == kind::PULL))
+            || self.phase != Phase::Active
             || self.transform
             || self.codec.is_some()
             || self.peer_v2
@@ -1605,12 +1610,11 @@ impl Session {
             || self.read_paused
             || self.want_write
             || self.zap_waiting
-            || self.large_in
             || self.pending_in.is_some()
             || self.cfg.heartbeat_ivl > 0
             || self.ttl_at.is_some()
             || self.ping_timeout_at.is_some()
-            || !self.decoder.at_frame_boundary()
+            || (!stream && !self.decoder.at_frame_boundary())
             || self.decoder.has_ready()
             || self
                 .inbuf
@@ -1628,8 +1632,21 @@ impl Session {
         if pipe.conflates() {
             return;
         }
+        let mid_frame = !self.decoder.at_frame_boundary();
+        if mid_frame && pipe.mid_message() {
+            return;
+        }
         let h = self.src.get_or_insert_with(|| pipe.peer_sink());
-        h.source().lend(
+        let partial = if mid_frame {
+            // A header part read, or a command, stays here.
+            let Some((msg, filled)) = self.decoder.suspend_body() else {
+                return;
+            };
+            Some(crate::pipe::direct::Partial { msg, filled })
+        } else {
+            None
+        };
+        let lent = h.source().lend(
             crate::pipe::direct::Registration {
                 fd,
                 epoll: reactor.raw_fd(),
@@ -1637,7 +1654,14 @@ impl Session {
             },
             self.metadata.clone(),
             (self.cfg.maxmsgsize >= 0).then_some(self.cfg.maxmsgsize as u64),
+            partial,
+            stream,
         );
+        if let Err(Some(p)) = lent {
+            // Not lent after all: the frame stays here (the decoder is
+            // between frames, as it was just left).
+            self.decoder.resume_body(p.msg, p.filled);
+        }
     }
 
     /// `pump_out`'s loop: batches from the pipe until it is empty or the
@@ -1912,6 +1936,14 @@ impl Session {
             // event that raced with its take), and gives the fd back.
             if !h.source().unlend() {
                 return Ok(());
+            }
+            if let Some(p) = h.source().take_partial() {
+                // The frame the holder (or this session, lending) left
+                // part read comes first.
+                if !self.decoder.resume_body(p.msg, p.filled) {
+                    return Err(());
+                }
+                self.large_in = true;
             }
             let rest = h.source().take_leftover();
             if !rest.is_empty() {

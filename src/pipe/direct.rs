@@ -269,6 +269,9 @@ pub(crate) const READ_CAP: usize = 8 * 1024;
 pub(crate) struct Source {
     /// Lent and not held: the socket end's lock-free first check.
     open: AtomicBool,
+    /// Lent for a stream of large messages: a receive that waits may take
+    /// it without awaiting a reply (see the section doc).
+    stream: AtomicBool,
     inner: Mutex<SourceInner>,
 }
 
@@ -289,6 +292,20 @@ struct SourceInner {
     /// message, a command and what followed): the session's next input,
     /// ahead of anything still in the kernel. Not lent again until taken.
     leftover: Vec<u8>,
+    /// The first frame of a message, part read, handed between session
+    /// and holder without a copy (never together with `leftover`).
+    partial: Option<Partial>,
+    stream: bool,
+}
+
+/// A data frame, the first of its message, whose body is being filled:
+/// `filled` of its bytes are written. The session hands it over when it
+/// lends the source in the middle of a large message, the holder hands
+/// it back when it stops in the middle of one.
+#[derive(Debug)]
+pub(crate) struct Partial {
+    pub msg: crate::msg::Msg,
+    pub filled: usize,
 }
 
 /// What the socket end needs while it holds the source.
@@ -296,6 +313,9 @@ pub(crate) struct Lease {
     pub fd: RawFd,
     pub metadata: Option<std::sync::Arc<crate::metadata::Metadata>>,
     pub max: Option<u64>,
+    pub partial: Option<Partial>,
+    /// Lent for a stream of large messages (`PipeEnd::read_stream`).
+    pub stream: bool,
 }
 
 /// Where the session's connection is registered.
@@ -339,18 +359,34 @@ impl Source {
         self.open.load(Ordering::Relaxed)
     }
 
-    /// Session: lends the read side (see the section doc for when). The
-    /// fd is registered for reading only.
+    /// Lent for a stream of large messages, and not held.
+    #[inline]
+    pub(crate) fn is_stream(&self) -> bool {
+        self.stream.load(Ordering::Relaxed) && self.is_open()
+    }
+
+    /// Session: lends the read side (see the section doc for when),
+    /// with the frame it is in the middle of, if any (`stream` then). The
+    /// fd is registered for reading only. Err gives `partial` back (held:
+    /// the session keeps it).
     pub(crate) fn lend(
         &self,
         reg: Registration,
         metadata: Option<std::sync::Arc<crate::metadata::Metadata>>,
         max: Option<u64>,
-    ) {
+        partial: Option<Partial>,
+        stream: bool,
+    ) -> Result<(), Option<Partial>> {
         let mut s = self.inner.lock();
-        if s.held {
-            return;
+        if s.held || (partial.is_some() && (s.partial.is_some() || !s.leftover.is_empty())) {
+            return Err(partial);
         }
+        if partial.is_some() {
+            s.partial = partial;
+        }
+        let stream = stream || s.partial.is_some();
+        s.stream = stream;
+        self.stream.store(stream, Ordering::Relaxed);
         s.lent = true;
         s.fd = reg.fd;
         s.epoll = reg.epoll;
@@ -360,6 +396,7 @@ impl Source {
         s.metadata = metadata;
         s.max = max;
         self.open.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// Session: revokes the lend before reading. False while the socket end
@@ -394,6 +431,12 @@ impl Source {
         Some(apply())
     }
 
+    /// Session, once `unlend` said it may read: the frame a holder (or the
+    /// session itself, when it lent) left part read; it comes first.
+    pub(crate) fn take_partial(&self) -> Option<Partial> {
+        self.inner.lock().partial.take()
+    }
+
     /// Session, once `unlend` said it may read: the bytes a holder read and
     /// handed back, which come before anything in the kernel.
     pub(crate) fn take_leftover(&self) -> Vec<u8> {
@@ -414,6 +457,7 @@ impl Source {
             self.open.store(false, Ordering::Relaxed);
             s.metadata = None;
             s.leftover = Vec::new();
+            s.partial = None;
             if !s.held {
                 return;
             }
@@ -461,14 +505,18 @@ impl Source {
             fd: s.fd,
             metadata: s.metadata.clone(),
             max: s.max,
+            partial: s.partial.take(),
+            stream: s.stream,
         })
     }
 
     /// Socket end: gives the read side back, the fd armed again with
     /// the interest the session wants now; `leftover` (bytes read past the
     /// last whole message) goes to the session, which must then be woken
-    /// to take it.
-    pub(super) fn give_back(&self, leftover: &[u8]) {
+    /// to take it; `partial` (never with `leftover`) stays with the source,
+    /// for the next holder or the session's next read; `stream`: lend it
+    /// on for a stream of large messages.
+    pub(super) fn give_back(&self, leftover: &[u8], partial: Option<Partial>, stream: bool) {
         let mut s = self.inner.lock();
         if !s.held {
             return;
@@ -477,6 +525,9 @@ impl Source {
             s.leftover.extend_from_slice(leftover);
             s.lent = false;
         }
+        s.partial = partial;
+        s.stream = stream || s.partial.is_some();
+        self.stream.store(s.stream, Ordering::Relaxed);
         let interest = Interest::Armed {
             read: s.read,
             write: s.write,
@@ -584,6 +635,240 @@ pub(super) fn whole_messages(buf: &[u8], max: Option<u64>) -> usize {
     end
 }
 
+/// A frame at least this large is "large": a source lent after one is lent
+/// for a stream (the session's direct body reads start at the same size).
+pub(crate) const LARGE_FRAME: u64 = 8 * 1024;
+/// A stream read returns once it queued this many bytes of whole messages
+/// (the rest waits in the kernel, for the session or the next receive).
+const STREAM_BUDGET: usize = 1024 * 1024;
+/// What a read that completes a body also takes of what follows: the next
+/// frame's header and the start of its body.
+const STREAM_TAIL: usize = 4 * 1024;
+
+/// Where a stream read stopped: the outcome, the bytes read past the last
+/// whole message that go back to the session, the frame left part read
+/// (first of its message; never with leftover bytes), and whether the
+/// source should stay lent for a stream.
+pub(super) struct Stopped {
+    pub outcome: Read,
+    pub leftover: Vec<u8>,
+    pub partial: Option<Partial>,
+    pub stream: bool,
+}
+
+/// One non-blocking `recvmsg` into `a`, then `b` (retried on EINTR): the
+/// byte count (0 for EOF) or the errno.
+fn recv2(fd: RawFd, a: &mut [u8], b: &mut [u8]) -> Result<usize, i32> {
+    let mut iov = [
+        libc::iovec {
+            iov_base: a.as_mut_ptr().cast(),
+            iov_len: a.len(),
+        },
+        libc::iovec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: b.len(),
+        },
+    ];
+    // SAFETY: an all-zero msghdr is valid (no name, no control data).
+    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+    hdr.msg_iov = iov.as_mut_ptr();
+    hdr.msg_iovlen = if b.is_empty() { 1 } else { 2 };
+    // SAFETY: `fd` is the connection's socket, kept open while the source
+    // is held (as in `recv`); the iovecs cover writable buffers of their
+    // lengths and outlive the call.
+    no_eintr(|| unsafe { libc::recvmsg(fd, &mut hdr, libc::MSG_DONTWAIT) })
+}
+
+/// The milliseconds left until `deadline` for a poll (-1: none; rounded
+/// up, so a poll does not return just before it).
+fn poll_ms(deadline: Option<std::time::Instant>) -> Option<i32> {
+    match deadline {
+        None => Some(-1),
+        Some(d) => {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            Some(left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32)
+        }
+    }
+}
+
+/// Direct reads of a stream of large messages (`Lease::stream`, or a lease
+/// with a part-read frame): reads the connection, the bodies of frames
+/// that are not all there straight into their messages (one copy, by the
+/// kernel), and queues whole messages on `queue`, until the kernel has no
+/// more after at least one whole message (or STREAM_BUDGET bytes of them).
+/// With none yet it waits for the connection (and `wake_fd`, the socket's
+/// mailbox) until `deadline`. It stops, as the small reader does, at a
+/// command frame, reserved flags or a frame over the size limit (those
+/// bytes go back to the session), at EOF and errors (left in the kernel).
+/// A frame it stops in is handed back as a `Partial` when it starts its
+/// message; else the unfinished message goes back as bytes.
+pub(super) fn read_stream(
+    lease: &mut Lease,
+    wake_fd: RawFd,
+    deadline: Option<std::time::Instant>,
+    queue: &mut std::collections::VecDeque<crate::msg::Msg>,
+    rbuf: &mut Vec<u8>,
+) -> Stopped {
+    use crate::msg::{flags as msg_flags, Msg};
+    use crate::zmtp::frame::{FLAG_LONG, FLAG_MORE};
+    if rbuf.len() < READ_CAP {
+        rbuf.resize(READ_CAP, 0);
+    }
+    let mut partial = lease.partial.take();
+    let (mut start, mut end) = (0usize, 0usize);
+    let first = queue.len();
+    // The frames of the message in progress start at `msg_first`.
+    let mut msg_first = first;
+    let mut queued = 0usize;
+    let mut large = lease.stream;
+    let push = |queue: &mut std::collections::VecDeque<Msg>, mut m: Msg, msg_first: &mut usize| {
+        m.set_metadata(lease.metadata.clone());
+        let more = m.more();
+        queue.push_back(m);
+        if !more {
+            *msg_first = queue.len();
+        }
+    };
+    let outcome = 'read: loop {
+        // What is buffered: whole frames are queued, a frame that is not
+        // all there gets its message, to be read into.
+        while partial.is_none() {
+            let Some((flags, header, size)) = frame_header(&rbuf[start..end]) else {
+                break;
+            };
+            if flags & !(FLAG_MORE | FLAG_LONG) != 0 || lease.max.is_some_and(|m| size > m) {
+                break 'read Read::Nothing;
+            }
+            let Ok(size) = usize::try_from(size) else {
+                break 'read Read::Nothing;
+            };
+            let more = flags & FLAG_MORE != 0;
+            let body = start + header;
+            let avail = end - body;
+            let mut m = Msg::new();
+            let fl = if more { msg_flags::MORE } else { 0 };
+            if m.reset_with_size(size, fl).is_err() {
+                // No memory: this frame and what follows go to the session.
+                break 'read Read::Nothing;
+            }
+            large = size as u64 >= LARGE_FRAME;
+            if size <= avail {
+                m.data_mut().copy_from_slice(&rbuf[body..body + size]);
+                start = body + size;
+                queued += size;
+                push(queue, m, &mut msg_first);
+            } else {
+                m.data_mut()[..avail].copy_from_slice(&rbuf[body..end]);
+                partial = Some(Partial {
+                    msg: m,
+                    filled: avail,
+                });
+                start = 0;
+                end = 0;
+            }
+        }
+        if msg_first > first && queued >= STREAM_BUDGET {
+            break 'read Read::Got;
+        }
+        let read = if let Some(p) = partial.as_mut() {
+            let size = p.msg.size();
+            let body = &mut p.msg.data_mut()[p.filled..];
+            let want = body.len();
+            match recv2(lease.fd, body, &mut rbuf[..STREAM_TAIL]) {
+                Ok(n) => {
+                    p.filled += n.min(want);
+                    end = n.saturating_sub(want);
+                    if p.filled == size {
+                        let done = partial.take().map(|p| p.msg);
+                        if let Some(m) = done {
+                            queued += size;
+                            push(queue, m, &mut msg_first);
+                        }
+                    }
+                    Ok(n)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            if start > 0 {
+                rbuf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+            }
+            if end == rbuf.len() {
+                // A header longer than the buffer cannot be: not ZMTP.
+                break 'read Read::Nothing;
+            }
+            let r = recv2(lease.fd, &mut rbuf[end..], &mut []);
+            if let Ok(n) = r {
+                end += n;
+            }
+            r
+        };
+        match read {
+            Ok(0) => {
+                break 'read if msg_first > first {
+                    Read::Got
+                } else {
+                    Read::Nothing
+                }
+            }
+            Ok(_) => {}
+            Err(e) if e == libc::EAGAIN || e == libc::EWOULDBLOCK => {
+                if msg_first > first {
+                    break 'read Read::Got;
+                }
+                let Some(ms) = poll_ms(deadline) else {
+                    break 'read Read::TimedOut;
+                };
+                match poll2(lease.fd, wake_fd, ms) {
+                    Err(()) => break 'read Read::Interrupted,
+                    Ok(None) => break 'read Read::TimedOut,
+                    Ok(Some(false)) => break 'read Read::Nothing,
+                    Ok(Some(true)) => {}
+                }
+            }
+            Err(_) => {
+                break 'read if msg_first > first {
+                    Read::Got
+                } else {
+                    Read::Nothing
+                }
+            }
+        }
+    };
+    let mut leftover = Vec::new();
+    if queue.len() > msg_first {
+        // A message begun but not finished: its frames, the part-read one
+        // and what followed go back to the session as the bytes they came
+        // as (rare: a multi-part message cut by the kernel's buffer).
+        for m in queue.drain(msg_first..) {
+            crate::zmtp::frame::encode(&m, &mut leftover);
+        }
+        if let Some(p) = partial.take() {
+            let mut h = [0u8; crate::zmtp::frame::MAX_HEADER];
+            let n = crate::zmtp::frame::encode_header(p.msg.size(), p.msg.more(), false, &mut h);
+            leftover.extend_from_slice(&h[..n]);
+            leftover.extend_from_slice(&p.msg.data()[..p.filled]);
+        }
+    }
+    leftover.extend_from_slice(&rbuf[start..end]);
+    let stream = large || partial.is_some();
+    Stopped {
+        outcome: if msg_first > first && !matches!(outcome, Read::Interrupted | Read::TimedOut) {
+            Read::Got
+        } else {
+            outcome
+        },
+        leftover,
+        partial,
+        stream,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,6 +878,116 @@ mod tests {
         let n = crate::zmtp::frame::encode_header(body.len(), more, command, &mut h);
         out.extend_from_slice(&h[..n]);
         out.extend_from_slice(body);
+    }
+
+    fn stream_lease(fd: RawFd, partial: Option<Partial>) -> Lease {
+        Lease {
+            fd,
+            metadata: None,
+            max: Some(1 << 20),
+            partial,
+            stream: true,
+        }
+    }
+
+    fn soon(ms: u64) -> Option<std::time::Instant> {
+        Some(std::time::Instant::now() + Duration::from_millis(ms))
+    }
+
+    #[test]
+    fn a_stream_read_queues_whole_messages_and_hands_on_the_frame_it_stops_in() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (_quiet, wake) = std::os::unix::net::UnixStream::pair().unwrap();
+        let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
+        let mut wire = Vec::new();
+        frame(&big, false, false, &mut wire);
+        frame(b"ab", true, false, &mut wire);
+        frame(&big[..9000], false, false, &mut wire);
+        let mut third = Vec::new();
+        frame(&big, false, false, &mut third);
+        (&a).write_all(&wire).unwrap();
+        (&a).write_all(&third[..5000]).unwrap();
+        let (mut q, mut rbuf) = (std::collections::VecDeque::new(), Vec::new());
+        let mut lease = stream_lease(b.as_raw_fd(), None);
+        let s = read_stream(&mut lease, wake.as_raw_fd(), soon(1000), &mut q, &mut rbuf);
+        assert!(matches!(s.outcome, Read::Got));
+        assert!(s.leftover.is_empty() && s.stream);
+        let got: Vec<(Vec<u8>, bool)> =
+            q.drain(..).map(|m| (m.data().to_vec(), m.more())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (big.clone(), false),
+                (b"ab".to_vec(), true),
+                (big[..9000].to_vec(), false)
+            ]
+        );
+        // The third message's first 5,000 bytes (a 9-byte header) are in
+        // the frame handed on; the next holder finishes it, and leaves a
+        // command and what follows it to the session.
+        let p = s.partial.expect("a frame part read");
+        assert_eq!((p.msg.size(), p.filled), (20_000, 5000 - 9));
+        assert_eq!(&p.msg.data()[..p.filled], &big[..p.filled]);
+        let mut after = Vec::new();
+        frame(b"\x04PING", false, true, &mut after);
+        frame(b"z", false, false, &mut after);
+        (&a).write_all(&third[5000..]).unwrap();
+        (&a).write_all(&after).unwrap();
+        let mut lease = stream_lease(b.as_raw_fd(), Some(p));
+        let s = read_stream(&mut lease, wake.as_raw_fd(), soon(1000), &mut q, &mut rbuf);
+        assert!(matches!(s.outcome, Read::Got));
+        assert!(s.partial.is_none());
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].data(), &big[..]);
+        assert_eq!(s.leftover, after);
+    }
+
+    #[test]
+    fn a_stream_read_gives_an_unfinished_message_back_as_its_bytes() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (_quiet, wake) = std::os::unix::net::UnixStream::pair().unwrap();
+        let big = vec![5u8; 30_000];
+        let mut wire = Vec::new();
+        frame(b"head", true, false, &mut wire);
+        frame(&big, false, false, &mut wire);
+        (&a).write_all(&wire[..12_000]).unwrap();
+        let (mut q, mut rbuf) = (std::collections::VecDeque::new(), Vec::new());
+        let mut lease = stream_lease(b.as_raw_fd(), None);
+        let s = read_stream(&mut lease, wake.as_raw_fd(), soon(30), &mut q, &mut rbuf);
+        assert!(matches!(s.outcome, Read::TimedOut));
+        assert!(q.is_empty() && s.partial.is_none());
+        assert_eq!(s.leftover, &wire[..12_000]);
+        // A frame over the size limit is the session's too.
+        let mut over = Vec::new();
+        frame(&[1u8; 64], false, false, &mut over);
+        (&a).write_all(&over).unwrap();
+        let mut lease = stream_lease(b.as_raw_fd(), None);
+        lease.max = Some(63);
+        let s = read_stream(&mut lease, wake.as_raw_fd(), soon(30), &mut q, &mut rbuf);
+        assert!(matches!(s.outcome, Read::Nothing));
+        assert_eq!(s.leftover, over);
+    }
+
+    #[test]
+    fn a_stream_read_stops_at_eof_keeping_the_frame_it_began() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (_quiet, wake) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut wire = Vec::new();
+        frame(&[9u8; 10_000], false, false, &mut wire);
+        (&a).write_all(&wire[..100]).unwrap();
+        drop(a);
+        let (mut q, mut rbuf) = (std::collections::VecDeque::new(), Vec::new());
+        let mut lease = stream_lease(b.as_raw_fd(), None);
+        let s = read_stream(&mut lease, wake.as_raw_fd(), soon(1000), &mut q, &mut rbuf);
+        assert!(matches!(s.outcome, Read::Nothing));
+        assert!(q.is_empty() && s.leftover.is_empty());
+        assert_eq!(s.partial.map(|p| p.filled), Some(100 - 9));
     }
 
     #[test]
@@ -688,7 +1083,10 @@ mod tests {
             },
             None,
             None,
-        );
+            None,
+            false,
+        )
+        .unwrap();
         assert!(src.is_open());
         let lease = src.take().expect("lent");
         assert_eq!(lease.fd, fd);
@@ -705,7 +1103,7 @@ mod tests {
         let back = src.clone();
         let giver = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
-            back.give_back(b"");
+            back.give_back(b"", None, false);
         });
         src.reclaim(|| {});
         giver.join().unwrap();

@@ -554,7 +554,7 @@ impl Socket {
                         continue;
                     }
                     let d = *deadline.get_or_insert_with(|| Self::deadline(self.options.rcvtimeo));
-                    if self.awaits_reply {
+                    if self.awaits_reply || self.streams_in() {
                         match self.read_direct(d) {
                             Ok(true) => continue,
                             Ok(false) => {}
@@ -610,8 +610,12 @@ impl Socket {
         // Only when this thread's last request went out on this socket: a
         // thread that serves many sockets in turn (replies from many
         // DEALERs) gets them in the I/O threads' batches, where a direct
-        // read would wake it, and switch, once per reply.
-        if LAST_REQUEST.with(|w| w.get()) != Arc::as_ptr(&self.mailbox) as usize
+        // read would wake it, and switch, once per reply. A stream of
+        // large messages needs no request: its reader reads each batch
+        // itself rather than wait for the I/O thread to read it and wake
+        // it (on a busy CPU, one thread instead of two taking turns).
+        if (!self.streams_in()
+            && LAST_REQUEST.with(|w| w.get()) != Arc::as_ptr(&self.mailbox) as usize)
             || self.pipes.len() != 1
             || self.mailbox.safe().is_some()
             || self.mailbox.has_pending()
@@ -638,6 +642,12 @@ impl Socket {
             crate::pipe::direct::Read::Nothing | crate::pipe::direct::Read::TimedOut => Ok(false),
             crate::pipe::direct::Read::Interrupted => Err(Error::from_errno(libc::EINTR)),
         }
+    }
+
+    /// The socket's one pipe has its connection's read side lent for a
+    /// stream of large messages (`pipe::direct`).
+    fn streams_in(&mut self) -> bool {
+        self.pipes.len() == 1 && self.pipes.get_mut(0).streams_in()
     }
 
     /// A receive that found nothing leaves an empty message, as libzmq's

@@ -320,6 +320,38 @@ impl Decoder {
         }
     }
 
+    /// Hands over the data frame whose body is being filled (a direct
+    /// read's holder completes it: `pipe::direct`), leaving the decoder
+    /// between frames: the message (MORE flag set as the wire said) and
+    /// the bytes already in it. None unless a data frame is in progress.
+    pub fn suspend_body(&mut self) -> Option<(Msg, usize)> {
+        match &self.state {
+            State::Body { msg, .. } if msg.flags() & msg_flags::COMMAND == 0 => {}
+            _ => return None,
+        }
+        match std::mem::replace(&mut self.state, State::Flags) {
+            State::Body { msg, filled } => Some((msg, filled)),
+            other => {
+                self.state = other;
+                None
+            }
+        }
+    }
+
+    /// Takes back a frame handed over by [`suspend_body`](Self::suspend_body)
+    /// (or started by a holder), `filled` of its bytes written. Only
+    /// between frames; false (and nothing changes) otherwise.
+    pub fn resume_body(&mut self, msg: Msg, filled: usize) -> bool {
+        if !matches!(self.state, State::Flags) {
+            return false;
+        }
+        let filled = filled.min(msg.size());
+        self.state = State::Body { msg, filled };
+        // A frame that came complete is handed on by the next decode.
+        self.body_filled(0);
+        true
+    }
+
     /// True when a frame completed by `body_filled` waits for `decode`.
     pub fn has_ready(&self) -> bool {
         matches!(self.state, State::Ready(_))
