@@ -240,13 +240,25 @@ pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
 //   held back by the mark, its read interest on and no write interest.
 // - The socket end takes it (`take`) only inside a blocking receive that
 //   found nothing queued, when its socket sent since its last receive (a
-//   reply is awaited) and has this one pipe. Taking disarms the fd in the
+//   reply is awaited, or a stream is lent: below) and has this one pipe. Taking disarms the fd in the
 //   I/O thread's epoll, so the same data wakes one thread, not two. It
 //   then polls the connection and its own mailbox's eventfd, reads what
 //   came, keeps the whole messages of data frames at its start, and hands
 //   the rest (a command and what followed it, a partial message) back to
 //   the session with the source, waking it to take it as its next input;
 //   EOF and errors it leaves in the kernel for the session.
+// - Streams of large messages: after a body the session read straight
+//   into its message (8 KiB and more), it lends the source *for a stream*,
+//   to PULL too, and in the middle of a frame if that frame starts its
+//   message: the part-read message goes with the lend (`Partial`, not
+//   copied). A receive that waits takes such a source without awaiting a
+//   reply, and `read_stream` reads bodies straight into their messages,
+//   queueing whole ones until the kernel has no more (or STREAM_BUDGET),
+//   waiting on the connection and the mailbox while it has none. A frame
+//   it stops in goes back as a `Partial` (the next holder or the session
+//   finishes it); an unfinished multi-part message goes back as bytes. On
+//   one busy CPU the reading thread is then the receiving one, instead of
+//   the I/O thread and it taking turns (a context switch a batch).
 // - Giving back (`give_back`) arms the fd again with the interest the
 //   session wants now; level-triggered epoll reports whatever is left.
 // - The session revokes the lend (`unlend`) before it reads, and whenever
