@@ -1,4 +1,5 @@
 /* raw_perf lat|thr tcp|ipc <message-size> <count>
+ * raw_perf thr tcp|ipc <message-size> <count> <buffers>
  * raw_perf lat inproc <message-size> <count>
  *
  * The kernel's own figures, with no messaging library at all: what the
@@ -13,6 +14,11 @@
  *        write() each (a 64 KiB block is one 64 KiB message's worth); the
  *        parent reads with a 256 KiB buffer and, as local_thr does, times
  *        from the first byte to the last. Prints msg/s and Mb/s.
+ *        With <buffers>, the child writes from that many distinct
+ *        blocks in turn (all written once first): what a sender costs
+ *        whose queue holds that many messages (a libzmq-style writer at
+ *        its HWM of 1,000), their payloads read from memory rather than
+ *        from cache.
  *
  *   lat inproc: two threads of this process hand a <message-size> buffer
  *        back and forth, each waiting on a futex word (the cheapest
@@ -177,12 +183,16 @@ int main (int argc, char *argv[])
     if (argc == 5 && !strcmp (argv[1], "lat") && !strcmp (argv[2], "inproc"))
         return inproc_lat (parse (argv[3], "message size", 1),
                            parse (argv[4], "count", 1));
-    if (argc != 5 || (strcmp (argv[1], "lat") && strcmp (argv[1], "thr"))
+    if ((argc != 5 && !(argc == 6 && !strcmp (argv[1], "thr")))
+        || (strcmp (argv[1], "lat") && strcmp (argv[1], "thr"))
         || (strcmp (argv[2], "tcp") && strcmp (argv[2], "ipc"))) {
         printf ("usage: raw_perf lat|thr tcp|ipc <message-size> <count>\n"
+                "       raw_perf thr tcp|ipc <message-size> <count> "
+                "<buffers>\n"
                 "       raw_perf lat inproc <message-size> <count>\n");
         return 1;
     }
+    long blocks = argc == 6 ? parse (argv[5], "buffers", 1) : 1;
     lat = !strcmp (argv[1], "lat");
     tcp = !strcmp (argv[2], "tcp");
     size = parse (argv[3], "message size", 1);
@@ -241,9 +251,18 @@ int main (int argc, char *argv[])
             printf ("roundtrip count: %ld\n", count);
             printf ("average latency: %.3f [us]\n",
                     (double) elapsed / ((double) count * 2.0));
-        } else {
+        } else if (blocks == 1) {
             for (i = 0; i < count; i++)
                 write_all (fd, buf, (size_t) size);
+        } else {
+            char *many = malloc ((size_t) size * (size_t) blocks);
+            if (!many)
+                die ("malloc");
+            memset (many, 'S', (size_t) size * (size_t) blocks);
+            for (i = 0; i < count; i++)
+                write_all (fd, many + (size_t) size * (size_t) (i % blocks),
+                           (size_t) size);
+            free (many);
         }
         fflush (stdout);
         close (fd);
