@@ -143,8 +143,13 @@ pub type OwnerMailbox = Arc<Mailbox<Command>>;
 /// created before its owner exists (inproc connect before bind) waits.
 type OwnerSlot = Mutex<Option<OwnerMailbox>>;
 
-/// State shared by both ends.
+/// State shared by both ends. Cache-line aligned (and so a whole number of
+/// lines), so that no other allocation shares its lines: the writer reads
+/// `closed` and `slot` for every message. Left to the allocator, a 64-byte
+/// growth of `Source` cost a pinned tcp 64 B stream a fifth of its rate
+/// (5.1 against 6.6-7.1 M msg/s); aligned, it does not matter.
 #[derive(Debug)]
+#[repr(align(64))]
 struct Shared {
     /// Messages read by each side, published every LWM (see module doc).
     read: [AtomicU64; 2],
