@@ -24,6 +24,9 @@
 #include "testutil.h"
 #include "hostile_util.h"
 
+#include <pthread.h>
+#include <time.h>
+
 /* ------------------------------------------------------------ fixture ---- */
 
 typedef struct
@@ -815,6 +818,117 @@ TEST (disconnect_mid_multipart_delivers_completed_messages_only)
     hu_expect_msg (f.bound, "complete", 0);
     fx_probe (&f);
     hu_expect_no_msg (f.bound, 50);
+    fx_done (&f);
+}
+
+/* ---------------------------------------------- large-message streams ---- */
+
+/*  A raw PUSH peer streams large frames, each in two writes, while the
+ *  bound PULL waits in a receive (in ferrozmq the receiving thread then
+ *  reads the connection itself, pipe/direct.rs), then misbehaves: a frame
+ *  over MAXMSGSIZE, a frame cut short by a disconnect, a multi-part
+ *  message cut short by one. The frames before are delivered whole,
+ *  nothing of the bad one is, the connection is closed, and the socket
+ *  keeps serving. The pauses only make it likely that the receiver waits
+ *  when bytes come; every outcome checked holds whatever the timing.  */
+#define LS_BIG 100000
+#define LS_COUNT 6
+
+typedef struct
+{
+    int fd;
+    const unsigned char *tail;
+    size_t tail_len;
+    int rc;
+} ls_peer_t;
+
+static void ls_pause_us (long us_)
+{
+    struct timespec ts = {0, us_ * 1000};
+    nanosleep (&ts, NULL);
+}
+
+static void *ls_stream (void *arg_)
+{
+    ls_peer_t *p = (ls_peer_t *) arg_;
+    unsigned char *buf = (unsigned char *) malloc (LS_BIG + 9);
+    if (!buf) {
+        p->rc = -1;
+        return NULL;
+    }
+    for (int i = 0; i < LS_COUNT && p->rc == 0; i++) {
+        ls_pause_us (2000);
+        const size_t h = hu_put_header (buf, 0, LS_BIG);
+        memset (buf + h, 'A' + i, LS_BIG);
+        const size_t first = h + LS_BIG / 3;
+        p->rc = hu_send_raw (p->fd, buf, first);
+        ls_pause_us (500);
+        if (p->rc == 0)
+            p->rc = hu_send_raw (p->fd, buf + first, h + LS_BIG - first);
+    }
+    ls_pause_us (2000);
+    /*  The server may close as soon as it sees the bad header: the tail's
+     *  send may then fail, which is no error.  */
+    if (p->rc == 0)
+        hu_send_raw (p->fd, p->tail, p->tail_len);
+    shutdown (p->fd, SHUT_WR);
+    free (buf);
+    return NULL;
+}
+
+static void ls_round (fx_t *f_, const unsigned char *tail_, size_t tail_len_)
+{
+    const int fd = handshaken_push (f_);
+    ls_peer_t p = {fd, tail_, tail_len_, 0};
+    pthread_t th;
+    CHECK_EQ_INT (pthread_create (&th, NULL, ls_stream, &p), 0);
+    zmq_msg_t m;
+    CHECK_ZMQ (zmq_msg_init (&m));
+    for (int i = 0; i < LS_COUNT; i++) {
+        CHECK_EQ_INT (zmq_msg_recv (&m, f_->bound, 0), LS_BIG);
+        const unsigned char *d = (const unsigned char *) zmq_msg_data (&m);
+        size_t same = 0;
+        while (same < LS_BIG && d[same] == 'A' + i)
+            same++;
+        CHECK_EQ_SIZE (same, (size_t) LS_BIG);
+    }
+    /*  Waiting (the peer sends its bad end meanwhile), nothing comes.  */
+    int tmo = 300;
+    CHECK_ZMQ (zmq_setsockopt (f_->bound, ZMQ_RCVTIMEO, &tmo, sizeof tmo));
+    CHECK_EQ_INT (zmq_msg_recv (&m, f_->bound, 0), -1);
+    CHECK_EQ_INT (zmq_errno (), EAGAIN);
+    tmo = HU_RCVTIMEO_MS;
+    CHECK_ZMQ (zmq_setsockopt (f_->bound, ZMQ_RCVTIMEO, &tmo, sizeof tmo));
+    CHECK_ZMQ (zmq_msg_close (&m));
+    pthread_join (th, NULL);
+    CHECK_EQ_INT (p.rc, 0);
+    hu_close_t c;
+    HU_CHECK_CLOSED_WITHIN (fd, HU_PROMPT_MS, &c);
+    note_close ("large stream, then a bad end", &c);
+    close (fd);
+    hu_expect_no_msg (f_->bound, 50);
+    fx_probe (f_);
+}
+
+TEST (a_stream_of_large_frames_then_a_bad_one_delivers_the_good_ones_only)
+{
+    static unsigned char tail[2 * LS_BIG + 32];
+    fx_t f;
+    fx_init_opts (&f, HU_LONG_IVL_MS, 200000);
+    /*  A frame over MAXMSGSIZE: closed from its header.  */
+    size_t n = hu_put_header (tail, 0, 300000);
+    ls_round (&f, tail, n);
+    /*  A frame cut short, then EOF.  */
+    n = hu_put_header (tail, 0, LS_BIG);
+    memset (tail + n, 'Z', 30000);
+    ls_round (&f, tail, n + 30000);
+    /*  A two-part message cut short in its second frame, then EOF.  */
+    n = hu_put_header (tail, HU_FLAG_MORE, LS_BIG);
+    memset (tail + n, 'Y', LS_BIG);
+    n += LS_BIG;
+    n += hu_put_header (tail + n, 0, LS_BIG);
+    memset (tail + n, 'X', 50000);
+    ls_round (&f, tail, n + 50000);
     fx_done (&f);
 }
 
