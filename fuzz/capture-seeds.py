@@ -427,7 +427,37 @@ def pieces(parts):
     return b"".join(bytes([min(len(p), 255)]) + p[:255] for p in parts)
 
 
+def zmtp_frame(flags, body):
+    """One ZMTP 3 frame: the short size form up to 255 bytes, else LONG."""
+    if len(body) > 255 or flags & 2:
+        return bytes([flags | 2]) + struct.pack(">Q", len(body)) + body
+    return bytes([flags, len(body)]) + body
+
+
+def stream_read_seeds():
+    """Synthetic streams of large frames for `stream_read` (no capture has
+    them): selector bytes (size limit, piece sizes, hand-over turns), then
+    the frames."""
+    big = lambda n, c: bytes([c]) * n
+    seeds = [
+        (b"\x05\x00\x00", [(0, big(20000, 0x41 + i)) for i in range(4)]),
+        (b"\x05\x07\x55", [(0, b"a"), (1, big(9000, 0x42)), (0, big(30000, 0x43)),
+                            (4, b"\x04PING\x00\x00"), (0, big(12000, 0x44)),
+                            (0xF0, b"reserved"), (0, big(40000, 0x45))]),
+        (b"\x03\xc8\xff", [(0, big(8000, 0x46)), (0, big(8192, 0x47)),
+                            (0, big(8193, 0x48)), (0, b"after")]),
+        (b"\x04\x0d\x0f", [(1, big(20000, 0x49)), (1, big(20000, 0x4A)), (0, big(20000, 0x4B)),
+                            (1, big(15000, 0x4C)), (0, big(25000, 0x4D))]),
+    ]
+    for sel, frs in seeds:
+        stream = b"".join(zmtp_frame(f, body) for f, body in frs)
+        put("stream_read", sel + stream)
+        # And cut inside its last frame.
+        put("stream_read", sel + stream[:-777])
+
+
 def write_seeds(data):
+    stream_read_seeds()
     for conn in data["conns"]:
         name = conn["name"]
         for direction, sender, receiver in (("c2s", conn["client"], conn["server"]),

@@ -212,5 +212,6 @@ smoke_tests!(
     ws,
     socks,
     session,
-    subscriptions
+    subscriptions,
+    stream_read
 );

@@ -11,11 +11,13 @@
 mod codec;
 mod handshake;
 mod session;
+mod stream;
 mod subscriptions;
 
 pub use codec::{command, endpoint, frame, greeting, socks, ws, z85};
 pub use handshake::{curve, null, plain};
 pub use session::session;
+pub use stream::stream_read;
 pub use subscriptions::subscriptions;
 
 /// A fuzz target: arbitrary bytes in, a panic only for a bug.
@@ -35,6 +37,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("socks", socks),
     ("session", session),
     ("subscriptions", subscriptions),
+    ("stream_read", stream_read),
 ];
 
 /// The structured part of an input: selector bytes read from the front

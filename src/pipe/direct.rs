@@ -661,7 +661,7 @@ const STREAM_TAIL: usize = 4 * 1024;
 /// whole message that go back to the session, the frame left part read
 /// (first of its message; never with leftover bytes), and whether the
 /// source should stay lent for a stream.
-pub(super) struct Stopped {
+pub(crate) struct Stopped {
     pub outcome: Read,
     pub leftover: Vec<u8>,
     pub partial: Option<Partial>,
@@ -717,7 +717,7 @@ fn poll_ms(deadline: Option<std::time::Instant>) -> Option<i32> {
 /// bytes go back to the session), at EOF and errors (left in the kernel).
 /// A frame it stops in is handed back as a `Partial` when it starts its
 /// message; else the unfinished message goes back as bytes.
-pub(super) fn read_stream(
+pub(crate) fn read_stream(
     lease: &mut Lease,
     wake_fd: RawFd,
     deadline: Option<std::time::Instant>,
