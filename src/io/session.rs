@@ -1632,10 +1632,13 @@ impl Session {
         if pipe.conflates() {
             return;
         }
-        let mid_frame = !self.decoder.at_frame_boundary();
-        if mid_frame && pipe.mid_message() {
+        // Never inside a multi-part message: its first frames are in the
+        // pipe, unpublished until its last one is, and a holder would queue
+        // the rest (read first) ahead of them.
+        if pipe.mid_message() {
             return;
         }
+        let mid_frame = !self.decoder.at_frame_boundary();
         let h = self.src.get_or_insert_with(|| pipe.peer_sink());
         let partial = if mid_frame {
             // A header part read, or a command, stays here.
