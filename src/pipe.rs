@@ -731,25 +731,29 @@ impl PipeEnd {
 
     /// Direct reads (`direct`): inside a blocking receive that found nothing
     /// queued, reads the connection itself if its session lent it, waiting
-    /// up to `timeout_ms` (-1: for ever) on it and on `wake_fd` (the
+    /// until `deadline` (None: for ever) on it and on `wake_fd` (the
     /// socket's mailbox).
-    pub(crate) fn read_direct(&mut self, wake_fd: RawFd, timeout_ms: i32) -> direct::Read {
+    pub(crate) fn read_direct(
+        &mut self,
+        wake_fd: RawFd,
+        deadline: Option<Instant>,
+    ) -> direct::Read {
         let source = &self.shared.source[self.side];
         if !source.is_open() || self.direct_read_off {
             return direct::Read::Nothing;
         }
+        let Some(timeout_ms) = direct::poll_ms(deadline) else {
+            return direct::Read::TimedOut;
+        };
         let Some(mut lease) = source.take() else {
             return direct::Read::Nothing;
         };
         // What the session queued before it lent the source comes first.
         if self.inp.has_next_or_sleep() {
-            let stream = lease.stream;
-            source.give_back(b"", lease.partial.take(), stream);
+            source.give_back(b"", lease.partial.take(), lease.stream);
             return direct::Read::Got;
         }
         if lease.stream || lease.partial.is_some() {
-            let deadline = (timeout_ms >= 0)
-                .then(|| Instant::now() + std::time::Duration::from_millis(timeout_ms as u64));
             let stopped = direct::read_stream(
                 &mut lease,
                 wake_fd,
@@ -822,10 +826,6 @@ impl PipeEnd {
         self.inp.has_next_or_sleep()
     }
 
-    /// The socket unbound or disconnected an endpoint: this pipe's
-    /// connection may be one it ends, which the I/O thread closes in its
-    /// own time; no direct read may take what arrives on it meanwhile
-    /// (libzmq's socket never sees it).
     /// Its connection's read side is lent for a stream of large messages
     /// (`direct`): a receive that waits may read it without awaiting a
     /// reply.
@@ -839,6 +839,10 @@ impl PipeEnd {
         self.out_more
     }
 
+    /// The socket unbound or disconnected an endpoint: this pipe's
+    /// connection may be one it ends, which the I/O thread closes in its
+    /// own time; no direct read may take what arrives on it meanwhile
+    /// (libzmq's socket never sees it).
     pub fn stop_direct_reads(&mut self) {
         self.direct_read_off = true;
     }

@@ -275,7 +275,7 @@ const READ_BUF_FIRST: usize = 8 * 1024;
 const READ_MIN_SPARE: usize = 4 * 1024;
 /// A frame body with at least this much still missing is read straight into
 /// its message.
-pub(crate) const DIRECT_READ_MIN: usize = 8 * 1024;
+pub(crate) const DIRECT_READ_MIN: usize = crate::pipe::direct::LARGE_FRAME as usize;
 /// While large bodies stream in (the last one was read directly), buffered
 /// reads take at most this much: the next frame's header plus the start of
 /// its body, so little of a large body is copied out of the buffer.

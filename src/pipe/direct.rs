@@ -240,8 +240,9 @@ pub(super) fn send(fd: RawFd, buf: &[u8]) -> Sent {
 //   held back by the mark, its read interest on and no write interest.
 // - The socket end takes it (`take`) only inside a blocking receive that
 //   found nothing queued, when its socket sent since its last receive (a
-//   reply is awaited, or a stream is lent: below) and has this one pipe. Taking disarms the fd in the
-//   I/O thread's epoll, so the same data wakes one thread, not two. It
+//   reply is awaited, or a stream is lent: below) and has this one pipe.
+//   Taking disarms the fd in the I/O thread's epoll, so the same data
+//   wakes one thread, not two. It
 //   then polls the connection and its own mailbox's eventfd, reads what
 //   came, keeps the whole messages of data frames at its start, and hands
 //   the rest (a command and what followed it, a partial message) back to
@@ -647,8 +648,9 @@ pub(super) fn whole_messages(buf: &[u8], max: Option<u64>) -> usize {
     end
 }
 
-/// A frame at least this large is "large": a source lent after one is lent
-/// for a stream (the session's direct body reads start at the same size).
+/// A frame at least this large is "large": the session reads its body
+/// straight into the message (`DIRECT_READ_MIN`), and a source lent after
+/// one is lent for a stream.
 pub(crate) const LARGE_FRAME: u64 = 8 * 1024;
 /// A stream read returns once it queued this many bytes of whole messages
 /// (the rest waits in the kernel, for the session or the next receive).
@@ -693,7 +695,7 @@ fn recv2(fd: RawFd, a: &mut [u8], b: &mut [u8]) -> Result<usize, i32> {
 
 /// The milliseconds left until `deadline` for a poll (-1: none; rounded
 /// up, so a poll does not return just before it).
-fn poll_ms(deadline: Option<std::time::Instant>) -> Option<i32> {
+pub(super) fn poll_ms(deadline: Option<std::time::Instant>) -> Option<i32> {
     match deadline {
         None => Some(-1),
         Some(d) => {
@@ -794,10 +796,9 @@ pub(crate) fn read_stream(
                     p.filled += n.min(want);
                     end = n.saturating_sub(want);
                     if p.filled == size {
-                        let done = partial.take().map(|p| p.msg);
-                        if let Some(m) = done {
+                        if let Some(done) = partial.take() {
                             queued += size;
-                            push(queue, m, &mut msg_first);
+                            push(queue, done.msg, &mut msg_first);
                         }
                     }
                     Ok(n)

@@ -622,18 +622,8 @@ impl Socket {
         {
             return Ok(false);
         }
-        let timeout_ms = match deadline {
-            None => -1,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(false);
-                }
-                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
-            }
-        };
         let pipe = self.pipes.get_mut(0);
-        match pipe.read_direct(self.mailbox.fd(), timeout_ms) {
+        match pipe.read_direct(self.mailbox.fd(), deadline) {
             crate::pipe::direct::Read::Got => {
                 let id = pipe.id();
                 self.handle(Command::ActivateRead(id));
