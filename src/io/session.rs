@@ -1476,7 +1476,19 @@ impl Session {
             // Room again: take more from the pipe.
             return self.pump_out(reactor);
         }
-        Ok(())
+        self.settle_out(reactor)
+    }
+
+    /// Drops write interest once everything is written. Only the end of a
+    /// `flush_out` or `pump_out` does, not each drained batch within: a
+    /// stream that fills the kernel again in the same turn keeps its
+    /// interest, rather than an epoll_ctl to drop it and another to take
+    /// it again (two for each time the kernel had room).
+    fn settle_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
+        if !self.want_write || !self.all_written() {
+            return Ok(());
+        }
+        self.set_write_interest(reactor, false)
     }
 
     /// Moves messages from the pipe into the output buffer and writes them;
@@ -1511,6 +1523,7 @@ impl Session {
                 }
             }
         }
+        self.settle_out(reactor)?;
         self.lend();
         Ok(())
     }
@@ -1928,7 +1941,8 @@ impl Session {
                 return self.set_write_interest(reactor, true);
             }
         }
-        self.set_write_interest(reactor, false)
+        // Write interest stays until the caller settles (`settle_out`).
+        Ok(())
     }
 
     /// Reads and processes input until the kernel has no more, the pipe is
