@@ -3,6 +3,10 @@
 
 #include <limits.h>
 #include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 
 /*  Readable memory that holds no context: libzmq's tag check rejects it.  */
 static char not_a_context[65536];
@@ -339,6 +343,72 @@ TEST (ctx_max_sockets_of_zero_fails_einval)
     void *ctx = new_ctx ();
     CHECK_ZMQ_FAILS (zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, 0), EINVAL);
     CHECK_EQ_INT (zmq_ctx_get (ctx, ZMQ_MAX_SOCKETS), 1023);
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+/*  The library's threads block every signal (libzmq's thread routine
+ *  does): a process-directed signal goes to an application thread, never
+ *  to an I/O thread, whose write to a vanished peer must not raise SIGPIPE
+ *  either (see hostile_tcp). With SIGUSR1 blocked in this thread, a signal
+ *  sent to the process stays pending, unless a library thread takes it.  */
+static pthread_t signal_test_main;
+static volatile sig_atomic_t usr1_off_main, usr1_on_main;
+
+static void on_usr1 (int sig_)
+{
+    (void) sig_;
+    if (pthread_equal (pthread_self (), signal_test_main))
+        usr1_on_main++;
+    else
+        usr1_off_main++;
+}
+
+TEST (the_librarys_threads_take_no_process_signals)
+{
+    signal_test_main = pthread_self ();
+    usr1_off_main = usr1_on_main = 0;
+    struct sigaction sa, old;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset (&sa.sa_mask);
+    CHECK_EQ_INT (sigaction (SIGUSR1, &sa, &old), 0);
+    void *ctx = zmq_ctx_new ();
+    CHECK_NOT_NULL (ctx);
+    /*  I/O threads at work: a connection over tcp.  */
+    void *a = zmq_socket (ctx, ZMQ_PAIR), *b = zmq_socket (ctx, ZMQ_PAIR);
+    CHECK_NOT_NULL (a);
+    CHECK_NOT_NULL (b);
+    CHECK_ZMQ (zmq_bind (a, "tcp://127.0.0.1:*"));
+    char ep[256];
+    size_t len = sizeof ep;
+    CHECK_ZMQ (zmq_getsockopt (a, ZMQ_LAST_ENDPOINT, ep, &len));
+    CHECK_ZMQ (zmq_connect (b, ep));
+    CHECK_EQ_INT (zmq_send (b, "x", 1, 0), 1);
+    char c;
+    CHECK_EQ_INT (zmq_recv (a, &c, 1, 0), 1);
+    sigset_t usr1, pending;
+    sigemptyset (&usr1);
+    sigaddset (&usr1, SIGUSR1);
+    CHECK_EQ_INT (pthread_sigmask (SIG_BLOCK, &usr1, NULL), 0);
+    CHECK_EQ_INT (kill (getpid (), SIGUSR1), 0);
+    /*  A thread that takes it clears it from the pending set at once;
+     *  pending for 200 ms, nobody will.  */
+    for (int i = 0; i < 200; i++) {
+        CHECK_EQ_INT (sigpending (&pending), 0);
+        if (!sigismember (&pending, SIGUSR1))
+            break;
+        const struct timespec ms = {0, 1000000};
+        nanosleep (&ms, NULL);
+    }
+    CHECK_EQ_INT (sigismember (&pending, SIGUSR1), 1);
+    CHECK_EQ_INT (usr1_off_main, 0);
+    /*  Unblocked here, it is delivered here.  */
+    CHECK_EQ_INT (pthread_sigmask (SIG_UNBLOCK, &usr1, NULL), 0);
+    CHECK_EQ_INT (usr1_on_main, 1);
+    CHECK_EQ_INT (usr1_off_main, 0);
+    CHECK_EQ_INT (sigaction (SIGUSR1, &old, NULL), 0);
+    CHECK_ZMQ (zmq_close (a));
+    CHECK_ZMQ (zmq_close (b));
     CHECK_ZMQ (zmq_ctx_term (ctx));
 }
 

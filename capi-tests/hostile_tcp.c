@@ -25,6 +25,8 @@
 #include "hostile_util.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/un.h>
 #include <time.h>
 
 /* ------------------------------------------------------------ fixture ---- */
@@ -994,6 +996,100 @@ TEST (a_multipart_message_whose_frames_come_apart_arrives_in_order)
     }
     fx_probe (&f);
     fx_done (&f);
+}
+
+/* ------------------------------------------------------- SIGPIPE ---- */
+
+/*  A raw unix-socket connection to an ipc:// endpoint.  */
+static int raw_connect_ipc (const char *ep_)
+{
+    const char *path = ep_ + strlen ("ipc://");
+    const int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+    CHECK (fd >= 0);
+    struct sockaddr_un a;
+    memset (&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    CHECK (strlen (path) < sizeof a.sun_path);
+    strcpy (a.sun_path, path);
+    CHECK_EQ_INT (connect (fd, (struct sockaddr *) &a, sizeof a), 0);
+    return fd;
+}
+
+/*  A PULL peer goes away in the middle of a stream of large messages, the
+ *  kernel's buffers full, so the I/O thread's next write meets a closed
+ *  connection (EPIPE). That must not raise SIGPIPE, whose default action
+ *  ends the process: the host's. The host need not ignore SIGPIPE (this
+ *  test restores the default); libzmq's threads block every signal. The
+ *  PUSH reports the disconnection and serves the next peer.  */
+static void vanishing_reader_round (const char *bind_ep_)
+{
+    void *ctx = zmq_ctx_new ();
+    CHECK_NOT_NULL (ctx);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK_NOT_NULL (push);
+    const int zero = 0;
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_LINGER, &zero, sizeof zero));
+    CHECK_ZMQ (zmq_socket_monitor (push, "inproc://vanishing-mon",
+                                   ZMQ_EVENT_DISCONNECTED));
+    void *mon = zmq_socket (ctx, ZMQ_PAIR);
+    CHECK_NOT_NULL (mon);
+    const int timeo = 5000;
+    CHECK_ZMQ (zmq_setsockopt (mon, ZMQ_RCVTIMEO, &timeo, sizeof timeo));
+    CHECK_ZMQ (zmq_connect (mon, "inproc://vanishing-mon"));
+    CHECK_ZMQ (zmq_bind (push, bind_ep_));
+    char ep[256];
+    size_t len = sizeof ep;
+    CHECK_ZMQ (zmq_getsockopt (push, ZMQ_LAST_ENDPOINT, ep, &len));
+    const int ipc = strncmp (ep, "ipc://", 6) == 0;
+    const int fd = ipc ? raw_connect_ipc (ep) : hu_connect_raw (ep);
+    hu_handshake_null (fd, "PULL");
+    static unsigned char big[65536];
+    /*  More than the kernel holds (over tcp too: 4 MiB): the session is
+     *  left waiting to write. The first send waits for the connection's
+     *  pipe.  */
+    CHECK_ZMQ (zmq_setsockopt (push, ZMQ_SNDTIMEO, &timeo, sizeof timeo));
+    for (int i = 0; i < 96; i++)
+        CHECK_EQ_INT (zmq_send (push, big, sizeof big, 0), (int) sizeof big);
+    unsigned char buf[16384];
+    CHECK_EQ_INT (hu_read_exact (fd, buf, sizeof buf, 5000), 0);
+    /*  Gone with data unread: a tcp connection is reset, a unix one
+     *  closed; the session's next write fails.  */
+    close (fd);
+    CHECK_EQ_INT (tu_monitor_event (mon, NULL, NULL, 0),
+                  ZMQ_EVENT_DISCONNECTED);
+    /*  Still here, and the PUSH serves a new peer. Sent until one
+     *  arrives: the old connection's queue may take (and drop) a message
+     *  while its end is still on its way to the socket (libzmq).  */
+    const int fd2 = ipc ? raw_connect_ipc (ep) : hu_connect_raw (ep);
+    hu_handshake_null (fd2, "PULL");
+    int arrived = 0;
+    for (int i = 0; i < 500 && !arrived; i++) {
+        if (zmq_send (push, "after", 5, ZMQ_DONTWAIT) < 0)
+            CHECK_EQ_INT (zmq_errno (), EAGAIN);
+        struct pollfd pfd = {fd2, POLLIN, 0};
+        arrived = poll (&pfd, 1, 10) == 1;
+    }
+    CHECK (arrived);
+    unsigned char frame[7];
+    CHECK_EQ_INT (hu_read_exact (fd2, frame, sizeof frame, 5000), 0);
+    CHECK_EQ_MEM (frame + 2, "after", 5);
+    close (fd2);
+    CHECK_ZMQ (zmq_close (mon));
+    CHECK_ZMQ (zmq_close (push));
+    CHECK_ZMQ (zmq_ctx_term (ctx));
+}
+
+TEST (a_reader_that_vanishes_mid_stream_raises_no_sigpipe)
+{
+    signal (SIGPIPE, SIG_DFL);
+    char ipc_ep[128];
+    snprintf (ipc_ep, sizeof ipc_ep, "ipc:///tmp/ferro-vanish-%d.ipc",
+              (int) getpid ());
+    for (int i = 0; i < 5; i++) {
+        vanishing_reader_round ("tcp://127.0.0.1:*");
+        vanishing_reader_round (ipc_ep);
+    }
+    unlink (ipc_ep + strlen ("ipc://"));
 }
 
 /* ------------------------------------------------------------ churn ---- */

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 /* ---- errors ---------------------------------------------------------------- */
@@ -509,6 +510,30 @@ TEST (threadclose_joins_every_thread)
     for (int i = 0; i < 8; i++)
         zmq_threadclose (threads[i]);
     CHECK_EQ_INT (total, 8000);
+}
+
+/*  As libzmq's threads, one started by zmq_threadstart blocks every
+ *  signal (they go to the application's other threads).  */
+static void record_mask (void *arg_)
+{
+    int *blocked = (int *) arg_;
+    sigset_t set;
+    sigemptyset (&set);
+    pthread_sigmask (SIG_BLOCK, NULL, &set);
+    blocked[0] = sigismember (&set, SIGPIPE);
+    blocked[1] = sigismember (&set, SIGINT);
+    blocked[2] = sigismember (&set, SIGTERM);
+    blocked[3] = sigismember (&set, SIGUSR1);
+}
+
+TEST (threadstart_thread_blocks_every_signal)
+{
+    int blocked[4] = {-1, -1, -1, -1};
+    void *thread = zmq_threadstart (record_mask, blocked);
+    CHECK_NOT_NULL (thread);
+    zmq_threadclose (thread);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT (blocked[i], 1);
 }
 
 TEST_MAIN ()

@@ -415,6 +415,8 @@ pub unsafe extern "C" fn zmq_threadstart(
         let handle = std::thread::Builder::new()
             .name("ZMQapp".into())
             .spawn(move || {
+                // As libzmq's zmq_threadstart: the thread takes no signals.
+                crate::util::signals::block_all();
                 let start = start;
                 // A panic cannot come from C code; guard anyway so an unwind
                 // never crosses the C function's frame boundary.

@@ -773,6 +773,7 @@ impl Session {
             let spawned = std::thread::Builder::new()
                 .name("ZMQbg/resolve".into())
                 .spawn(move || {
+                    crate::util::signals::block_all();
                     let addr = super::transport::resolve_host(&host, port, ipv6);
                     let req = super::thread::IoRequest::Resolved { token, addr };
                     mailbox.send(Command::Io(Box::new(req)));

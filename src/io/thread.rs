@@ -142,6 +142,7 @@ impl IoThreadHandle {
         reactor.add_edge_read(mailbox.fd(), MAILBOX_TOKEN)?;
         let mb = mailbox.clone();
         let join = std::thread::Builder::new().name(name).spawn(move || {
+            crate::util::signals::block_all();
             // Holds (`Reactor::hold`) last tens of microseconds; the
             // default timer slack (50 us) would more than double them.
             // SAFETY: plain prctl on the calling thread; failure only

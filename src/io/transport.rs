@@ -2,7 +2,7 @@
 //! listeners (synchronously, so EADDRINUSE reaches the caller), resolving
 //! connect addresses, and the stream type engines read and write.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -750,22 +750,48 @@ impl Stream {
         Ok(n as usize)
     }
 
+    /// Writes with MSG_NOSIGNAL: a peer that has gone is EPIPE, never
+    /// SIGPIPE, whichever thread writes (`util::signals`).
     pub fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.write(buf),
-            Stream::Ipc(s) => s.write(buf),
+            Stream::Tcp(_) | Stream::Ipc(_) => send_nosignal(self.fd(), buf),
             Stream::Ws(w) => w.write(buf),
         }
     }
 
-    /// One `writev` of `bufs` in order.
+    /// One write of `bufs` in order (`sendmsg`, MSG_NOSIGNAL as `write`).
     pub fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.write_vectored(bufs),
-            Stream::Ipc(s) => s.write_vectored(bufs),
+            Stream::Tcp(_) | Stream::Ipc(_) => sendmsg_nosignal(self.fd(), bufs),
             Stream::Ws(w) => w.write_vectored(bufs),
         }
     }
+}
+
+fn send_nosignal(fd: RawFd, buf: &[u8]) -> std::io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of its length for the call; send(2)
+    // only reads it.
+    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+fn sendmsg_nosignal(fd: RawFd, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+    // SAFETY: an all-zero msghdr is valid (no name, no control data).
+    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+    // IoSlice is ABI-compatible with iovec on Unix (std's guarantee);
+    // sendmsg(2) only reads the iovecs and the bytes they cover, which
+    // `bufs` keeps valid for the call.
+    hdr.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+    hdr.msg_iovlen = bufs.len() as _;
+    // SAFETY: `hdr` points at `bufs.len()` valid iovecs (above).
+    let n = unsafe { libc::sendmsg(fd, &hdr, libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }
 
 impl AsRawFd for Stream {

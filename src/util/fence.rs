@@ -69,7 +69,10 @@ fn start() {
     }
     let spawned = std::thread::Builder::new()
         .name("ZMQbg/fence".into())
-        .spawn(register);
+        .spawn(|| {
+            super::signals::block_all();
+            register();
+        });
     if spawned.is_err() {
         register();
     }
