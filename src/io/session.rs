@@ -1486,7 +1486,7 @@ impl Session {
     /// interest, rather than an epoll_ctl to drop it and another to take
     /// it again (two for each time the kernel had room).
     fn settle_out(&mut self, reactor: &Reactor) -> Result<(), ()> {
-        if !self.want_write || !self.all_written() {
+        if !self.all_written() {
             return Ok(());
         }
         self.set_write_interest(reactor, false)
