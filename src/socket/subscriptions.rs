@@ -1637,9 +1637,9 @@ mod tests {
     #[test]
     fn a_growing_trie_moves_its_nodes_a_few_times() {
         // Every growth of the node vector is a new block and a copy (see
-        // `reserve_nodes`): 10,000 topics move it at most 11 times (8
-        // doublings to GROW_FAST, the reservation, then eightfold), where
-        // doubling all the way moved it 16 times.
+        // `reserve_nodes`): 10,000 topics move it 9 times (doublings to
+        // GROW_FAST, the reservation, then eightfold), where doubling all
+        // the way moved it 14 times.
         let mut index = TopicIndex::<u64>::default();
         let (mut moves, mut cap) = (0, index.trie.nodes.capacity());
         for t in 0..10_000u64 {
@@ -1654,7 +1654,7 @@ mod tests {
             }
         }
         assert!(index.trie.nodes.len() > GROW_RESERVE);
-        assert!(moves <= 11, "{moves} moves");
+        assert!(moves <= 10, "{moves} moves");
         assert_eq!(index.check(), Ok(()));
     }
 
