@@ -558,7 +558,7 @@ impl<V: Value> Trie<V> {
     /// the system allocator can grow in place (glibc's `realloc` moves a
     /// large block with `mremap`, without a copy), so each growth is a new
     /// block and a copy, and the old block's pages were faulted in for
-    /// nothing. Doubling from small to large cost a third of the page
+    /// nothing. Doubling from small to large cost over a quarter of the page
     /// faults of subscribing 10,000 topics. So: twice the capacity while
     /// that stays within [`GROW_FAST`] nodes; then [`GROW_RESERVE`] at once, a block large
     /// enough that the allocator maps it by itself, whose untouched part
