@@ -556,14 +556,14 @@ impl<V: Value> Trie<V> {
 
     /// Room for `n` more nodes. A node's 32-byte alignment is more than
     /// the system allocator can grow in place (glibc's `realloc` moves a
-    /// large block with `mremap`, without a copy), so each growth is a new
-    /// block and a copy, and the old block's pages were faulted in for
-    /// nothing. Doubling from small to large cost over a quarter of the page
+    /// large block with `mremap`, without a copy), so each growth is a
+    /// new block and a copy, and the old block's pages were faulted in
+    /// for nothing: doubling all the way cost over a quarter of the page
     /// faults of subscribing 10,000 topics. So: twice the capacity while
-    /// that stays within [`GROW_FAST`] nodes; then [`GROW_RESERVE`] at once, a block large
-    /// enough that the allocator maps it by itself, whose untouched part
-    /// is address space only (its pages fault in as nodes arrive); then
-    /// eight times the capacity.
+    /// that stays within [`GROW_FAST`] nodes; then [`GROW_RESERVE`] at
+    /// once, a block large enough that the allocator maps it by itself,
+    /// whose untouched part is address space only (its pages fault in as
+    /// nodes arrive); then eight times the capacity.
     fn reserve_nodes(&mut self, n: usize) {
         let (len, cap) = (self.nodes.len(), self.nodes.capacity());
         if len + n <= cap {
