@@ -563,7 +563,8 @@ impl<V: Value> Trie<V> {
     /// that stays within [`GROW_FAST`] nodes; then [`GROW_RESERVE`] at
     /// once, a block large enough that the allocator maps it by itself,
     /// whose untouched part is address space only (its pages fault in as
-    /// nodes arrive); then eight times the capacity.
+    /// nodes arrive); then eight times the capacity, or what `resize`
+    /// would take if the system refuses that much.
     fn reserve_nodes(&mut self, n: usize) {
         let (len, cap) = (self.nodes.len(), self.nodes.capacity());
         if len + n <= cap {
@@ -576,7 +577,10 @@ impl<V: Value> Trie<V> {
         } else {
             cap.saturating_mul(8)
         };
-        self.nodes.reserve_exact(want.max(len + n) - len);
+        // Eight times a large trie may be more than the system will give
+        // where doubling would still fit: then the vector grows as it
+        // would have by itself (`resize`).
+        let _ = self.nodes.try_reserve_exact(want.max(len + n) - len);
     }
 
     /// Takes back a block whose slots are all vacant.
