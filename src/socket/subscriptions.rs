@@ -1639,6 +1639,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "10,000 topics take minutes under Miri; the model test covers growth"
+    )]
     fn a_growing_trie_moves_its_nodes_a_few_times() {
         // Every growth of the node vector is a new block and a copy (see
         // `reserve_nodes`): 10,000 topics move it 9 times (doublings to
