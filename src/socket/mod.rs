@@ -234,8 +234,8 @@ impl Socket {
                 self.apply_pattern_options();
                 Ok(())
             }
-            PatternAction::Subscribe(topic) => self.subscribe(&topic, true),
-            PatternAction::Unsubscribe(topic) => self.subscribe(&topic, false),
+            PatternAction::Subscribe(topic) => self.subscribe(topic, true),
+            PatternAction::Unsubscribe(topic) => self.subscribe(topic, false),
         }
     }
 

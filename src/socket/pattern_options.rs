@@ -51,15 +51,17 @@ use super::pattern::kind::{DEALER, PUB, RADIO, REP, REQ, ROUTER, STREAM, SUB, XP
 
 /// What a successful [`PatternOptions::set`] asks of the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatternAction {
+pub enum PatternAction<'a> {
     /// The value was stored; nothing else to do.
     Stored,
     /// SUB: subscribe to this prefix (send the subscription upstream).
     /// XPUB/PUB in manual mode: add it for the pipe the last subscription
     /// came from, if any (libzmq silently does nothing without one).
-    Subscribe(Vec<u8>),
+    /// The prefix is the caller's value, borrowed (no allocation per
+    /// subscribe).
+    Subscribe(&'a [u8]),
     /// The matching cancellation.
-    Unsubscribe(Vec<u8>),
+    Unsubscribe(&'a [u8]),
 }
 
 /// The per-type options of one socket, with libzmq's defaults. Fields of
@@ -140,12 +142,12 @@ impl PatternOptions {
     /// Applies a per-type option. Err(Invalid) when this socket type does
     /// not accept the option or the value is bad: exactly libzmq's answer
     /// for each (socket_type, option) pair. A failed set changes nothing.
-    pub fn set(
+    pub fn set<'a>(
         &mut self,
         socket_type: i32,
         option: i32,
-        value: Option<&[u8]>,
-    ) -> Result<PatternAction> {
+        value: Option<&'a [u8]>,
+    ) -> Result<PatternAction<'a>> {
         match socket_type {
             ROUTER | REP => self.set_router(option, value)?,
             STREAM => self.set_stream(option, value)?,
@@ -248,7 +250,7 @@ impl PatternOptions {
     }
 
     /// xpub_t::xsetsockopt (PUB inherits it whole).
-    fn set_xpub(&mut self, option: i32, value: Option<&[u8]>) -> Result<PatternAction> {
+    fn set_xpub<'a>(&mut self, option: i32, value: Option<&'a [u8]>) -> Result<PatternAction<'a>> {
         match option {
             XPUB_VERBOSE => {
                 self.xpub_verbose_subs = flag(value)?;
@@ -267,12 +269,10 @@ impl PatternOptions {
             ONLY_FIRST_SUBSCRIBE => self.only_first_subscribe = flag(value)?,
             // Only in manual mode; otherwise EINVAL like any unknown option.
             SUBSCRIBE if self.xpub_manual => {
-                return Ok(PatternAction::Subscribe(value.unwrap_or_default().to_vec()))
+                return Ok(PatternAction::Subscribe(value.unwrap_or_default()))
             }
             UNSUBSCRIBE if self.xpub_manual => {
-                return Ok(PatternAction::Unsubscribe(
-                    value.unwrap_or_default().to_vec(),
-                ))
+                return Ok(PatternAction::Unsubscribe(value.unwrap_or_default()))
             }
             // Any bytes; empty (or NULL) removes the welcome message.
             XPUB_WELCOME_MSG => self.xpub_welcome_msg = value.unwrap_or_default().to_vec(),
@@ -293,8 +293,8 @@ impl PatternOptions {
 
 /// sub_t::xsetsockopt: SUBSCRIBE/UNSUBSCRIBE with any bytes (NULL or empty
 /// is the empty prefix, "everything"); nothing else.
-fn sub_action(option: i32, value: Option<&[u8]>) -> Result<PatternAction> {
-    let topic = value.unwrap_or_default().to_vec();
+fn sub_action(option: i32, value: Option<&[u8]>) -> Result<PatternAction<'_>> {
+    let topic = value.unwrap_or_default();
     match option {
         SUBSCRIBE => Ok(PatternAction::Subscribe(topic)),
         UNSUBSCRIBE => Ok(PatternAction::Unsubscribe(topic)),
@@ -318,7 +318,7 @@ mod tests {
         v.to_ne_bytes().to_vec()
     }
 
-    fn set(t: i32, option: i32, value: Option<&[u8]>) -> Result<PatternAction> {
+    fn set(t: i32, option: i32, value: Option<&[u8]>) -> Result<PatternAction<'_>> {
         PatternOptions::new(t).set(t, option, value)
     }
 
@@ -464,20 +464,20 @@ mod tests {
     fn sub_subscribe_returns_the_topic() {
         assert_eq!(
             set(SUB, SUBSCRIBE, Some(b"topic")),
-            Ok(PatternAction::Subscribe(b"topic".to_vec()))
+            Ok(PatternAction::Subscribe(&b"topic"[..]))
         );
         assert_eq!(
             set(SUB, UNSUBSCRIBE, Some(b"t")),
-            Ok(PatternAction::Unsubscribe(b"t".to_vec()))
+            Ok(PatternAction::Unsubscribe(&b"t"[..]))
         );
         assert_eq!(
             set(SUB, SUBSCRIBE, None),
-            Ok(PatternAction::Subscribe(vec![]))
+            Ok(PatternAction::Subscribe(&[][..]))
         );
         // Any length, including ints.
         assert_eq!(
             set(SUB, SUBSCRIBE, Some(&int(1))),
-            Ok(PatternAction::Subscribe(int(1)))
+            Ok(PatternAction::Subscribe(&int(1)[..]))
         );
     }
 
@@ -561,15 +561,15 @@ mod tests {
         p.set(XPUB, XPUB_MANUAL, Some(&int(1))).unwrap();
         assert_eq!(
             p.set(XPUB, SUBSCRIBE, Some(b"a")),
-            Ok(PatternAction::Subscribe(b"a".to_vec()))
+            Ok(PatternAction::Subscribe(&b"a"[..]))
         );
         assert_eq!(
             p.set(XPUB, UNSUBSCRIBE, Some(b"a")),
-            Ok(PatternAction::Unsubscribe(b"a".to_vec()))
+            Ok(PatternAction::Unsubscribe(&b"a"[..]))
         );
         assert_eq!(
             p.set(XPUB, SUBSCRIBE, None),
-            Ok(PatternAction::Subscribe(vec![]))
+            Ok(PatternAction::Subscribe(&[][..]))
         );
         p.set(XPUB, XPUB_MANUAL, Some(&int(0))).unwrap();
         assert_eq!(p.set(XPUB, SUBSCRIBE, Some(b"a")), Err(Error::Invalid));
